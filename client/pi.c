@@ -1,0 +1,170 @@
+/*
+ * The reference job of the IPC tutorials: pi from
+ * sum_{k=0}^{n-1} 1/(2k+1)^2 = pi^2/8, the terms split over W forked
+ * workers.  Each worker sums its slice and submits it as part w of W of a
+ * fresh key over the chosen transport; the parent waits on the socket for
+ * all W parts and prints sqrt(8 * total).  For 10 workers and 10^7 terms
+ * that is 3.14159262176.
+ */
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+#define PI_WORKERS_MAX	1024
+
+static double
+slice_sum(unsigned long long lo, unsigned long long hi)
+{
+	double	s = 0, d;
+
+	for (; lo < hi; lo++) {
+		d = 2.0 * (double)lo + 1.0;
+		s += 1.0 / (d * d);
+	}
+	return s;
+}
+
+/* A worker: its slice, one submission, exit status 0 or 1. */
+static int
+worker(const struct sender *s, const char *key, unsigned w, unsigned nw,
+    unsigned long long terms)
+{
+	struct record	 r;
+	struct tally	 t = { 0 };
+	const char	*cause;
+	void		*h;
+
+	memset(&r, 0, sizeof r);
+	strcpy(r.key, key);
+	r.value = slice_sum(terms * w / nw, terms * (w + 1) / nw);
+	r.part = w + 1;
+	r.nparts = nw;
+	if ((h = sender_open(s, &cause)) == NULL) {
+		fprintf(stderr, "ipcctl: pi worker %u: %s\n", w + 1, cause);
+		return 1;
+	}
+	if (sender_put(s, h, &r, &t) != 0 || sender_close(s, h, &t) != 0 ||
+	    t.rejected > 0)
+		return 1;
+	return 0;
+}
+
+int
+cmd_pi(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "workers", required_argument, NULL, 'w' },
+		{ "terms", required_argument, NULL, 'n' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct sender	*s = sender_find("unix");
+	unsigned long long	 terms = 10000000;
+	unsigned long		 workers = 10;
+	double			 timeout = 60, total, pi;
+	char			 key[IPCD_KEY_MAX + 1], *reply, *end, buf[64];
+	int			 ch, ok, status, failed = 0, own_key = 1;
+	struct conn		 c;
+	unsigned		 w;
+	pid_t			 pid;
+
+	snprintf(key, sizeof key, "pi.%ld.%ld", (long)getpid(), (long)time(NULL));
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'w':
+			workers = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || workers < 1 ||
+			    workers > PI_WORKERS_MAX) {
+				fprintf(stderr, "ipcctl: --workers: expected 1 to "
+				    "%d\n", PI_WORKERS_MAX);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			terms = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || terms < 1 ||
+			    terms > 1ULL << 50) {
+				fprintf(stderr, "ipcctl: --terms: expected 1 to "
+				    "2^50\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'v':
+			if (via_parse(optarg, &s) != 0)
+				return EXIT_USAGE;
+			break;
+		case 'k':
+			if (!key_valid(optarg, strlen(optarg))) {
+				fprintf(stderr, "ipcctl: bad key \"%s\"\n", optarg);
+				return EXIT_USAGE;
+			}
+			strcpy(key, optarg);
+			own_key = 0;
+			break;
+		case 't':
+			timeout = seconds_arg(optarg, &ok);
+			if (!ok || timeout == 0) {
+				fprintf(stderr, "ipcctl: --timeout: expected "
+				    "seconds\n");
+				return EXIT_USAGE;
+			}
+			break;
+		default:
+			fprintf(stderr, "usage: ipcctl pi [--workers=W] "
+			    "[--terms=N] [--via=T] [--key=K] [--timeout=S]\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: ipcctl pi [--workers=W] [--terms=N] "
+		    "[--via=T] [--key=K] [--timeout=S]\n");
+		return EXIT_USAGE;
+	}
+	/* The parent's connection first: no workers if ipcd is not there. */
+	connect_or_die(&c);
+	fflush(stdout);
+	for (w = 0; w < workers; w++) {
+		if ((pid = fork()) == -1) {
+			perror("ipcctl: fork");
+			failed = 1;
+			break;
+		}
+		if (pid == 0)
+			_exit(worker(s, key, w, (unsigned)workers, terms));
+	}
+	while (wait(&status) != -1)
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed = 1;
+	if (failed) {
+		fprintf(stderr, "ipcctl: pi: a worker failed\n");
+		return EXIT_FAIL;
+	}
+	if (conn_request(&c, &reply, "%s %s %lu", REQ_WAIT, key,
+	    (unsigned long)(timeout * 1000)) != 0)
+		return reply_exit("pi", reply);
+	if (reply_field(reply, "total", buf, sizeof buf) != 0)
+		return reply_exit("pi", reply);
+	total = strtod(buf, NULL);
+	pi = sqrt(8 * total);
+	if (own_key && conn_request(&c, &reply, "%s %s", REQ_RESET, key) != 0)
+		fprintf(stderr, "ipcctl: pi: could not remove key %s\n", key);
+	conn_close(&c);
+	if (json)
+		printf("{\"key\":\"%s\",\"workers\":%lu,\"terms\":%llu,"
+		    "\"via\":\"%s\",\"total\":%s,\"pi\":%.17g}\n", key, workers,
+		    terms, sender_name(s), buf, pi);
+	else
+		printf("pi over %s: %lu workers, %llu terms, total %s\n%.11f\n",
+		    sender_name(s), workers, terms, buf, pi);
+	return 0;
+}

@@ -1,0 +1,359 @@
+/* Configuration: defaults, the key table and the inih loader. */
+
+#include <errno.h>
+#include <grp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "util.h"
+
+enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG };
+
+struct conf_key {
+	const char	*section;
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 offset;
+	long		 min, max;	/* T_LONG */
+};
+
+#define K(sec, name, type, field) \
+	{ sec, name, type, offsetof(struct conf, field), 0, 0 }
+#define KL(sec, name, field, min, max) \
+	{ sec, name, T_LONG, offsetof(struct conf, field), min, max }
+
+static const struct conf_key conf_keys[] = {
+	K("unix", "enabled", T_BOOL, unix_.enabled),
+	K("unix", "path", T_PATH, unix_.path),
+	K("unix", "mode", T_MODE, unix_.mode),
+	K("unix", "group", T_GROUP, unix_.group),
+	K("fifo", "enabled", T_BOOL, fifo.enabled),
+	K("fifo", "path", T_PATH, fifo.path),
+	K("fifo", "mode", T_MODE, fifo.mode),
+	K("fifo", "group", T_GROUP, fifo.group),
+	K("mq", "enabled", T_BOOL, mq.enabled),
+	K("mq", "name", T_IPCNAME, mq.name),
+	K("mq", "mode", T_MODE, mq.mode),
+	KL("mq", "max_messages", mq.max_messages, 1, 65536),
+	KL("mq", "message_size", mq.message_size, 128, 1048576),
+	K("shm", "enabled", T_BOOL, shm.enabled),
+	K("shm", "name", T_IPCNAME, shm.name),
+	K("shm", "mode", T_MODE, shm.mode),
+	K("state", "file", T_PATH, state.file),
+	KL("limits", "max_clients", limits.max_clients, 1, 1000000),
+	KL("limits", "max_keys", limits.max_keys, 1, 100000000),
+};
+
+/* -c FILE, else $IPCD_CONFIG, else the system file if it exists. */
+const char *
+conf_find(const char *flag)
+{
+	const char	*env;
+
+	if (flag != NULL)
+		return flag;
+	if ((env = getenv("IPCD_CONFIG")) != NULL && *env != '\0')
+		return env;
+	if (access(CONF_DEFAULT_FILE, F_OK) == 0)
+		return CONF_DEFAULT_FILE;
+	return NULL;
+}
+
+/*
+ * The embedded defaults.  root gets the system paths; anybody else gets
+ * paths of their own, so that "ipcd &" then "ipcctl submit 1" works for one
+ * user with no file at all.  ipcd and ipcctl both come here.
+ */
+void
+conf_defaults(struct conf *c)
+{
+	char		 run[PATH_MAX - 32], ipc[64];
+	const char	*xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+	uid_t		 uid = getuid();
+
+	memset(c, 0, sizeof *c);
+	if (uid == 0) {
+		strcpy(run, "/run/ipcd");
+		strcpy(ipc, "/ipcd");
+		strcpy(c->state.file, "/var/lib/ipcd/state");
+	} else {
+		if (xdg != NULL && *xdg == '/' && strlen(xdg) < sizeof run - 8)
+			snprintf(run, sizeof run, "%s/ipcd", xdg);
+		else
+			snprintf(run, sizeof run, "/tmp/ipcd-%u", (unsigned)uid);
+		snprintf(ipc, sizeof ipc, "/ipcd-%u", (unsigned)uid);
+		if (home != NULL && *home == '/' && strlen(home) < PATH_MAX - 64)
+			snprintf(c->state.file, sizeof c->state.file,
+			    "%s/.local/state/ipcd/state", home);
+		else
+			snprintf(c->state.file, sizeof c->state.file,
+			    "%s/state", run);
+	}
+	c->unix_.enabled = 1;
+	snprintf(c->unix_.path, sizeof c->unix_.path, "%s/ipcd.sock", run);
+	c->unix_.mode = 0660;
+	c->fifo.enabled = 1;
+	snprintf(c->fifo.path, sizeof c->fifo.path, "%s/ipcd.fifo", run);
+	c->fifo.mode = 0620;
+	c->mq.enabled = 1;
+	strcpy(c->mq.name, ipc);
+	c->mq.mode = 0620;
+	c->mq.max_messages = 10;	/* the most an unprivileged user may ask */
+	c->mq.message_size = 4096;
+	c->shm.enabled = 1;
+	strcpy(c->shm.name, ipc);
+	c->shm.mode = 0660;
+	c->limits.max_clients = 1024;
+	c->limits.max_keys = 100000;
+}
+
+static int
+set_value(struct conf *c, const struct conf_key *k, const char *v,
+    const char **cause)
+{
+	char		*p = (char *)c + k->offset, *end;
+	long		 l;
+
+	switch (k->type) {
+	case T_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+			*(int *)p = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+			*(int *)p = 0;
+		else {
+			*cause = "expected yes or no";
+			return -1;
+		}
+		return 0;
+	case T_PATH:
+		if (*v != '/') {
+			*cause = "expected an absolute path";
+			return -1;
+		}
+		if (strlen(v) >= PATH_MAX - 1) {
+			*cause = "path too long";
+			return -1;
+		}
+		strcpy(p, v);
+		return 0;
+	case T_MODE:
+		errno = 0;
+		l = strtol(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || errno != 0 || l < 0 ||
+		    l > 0777) {
+			*cause = "expected an octal mode from 0 to 0777";
+			return -1;
+		}
+		*(mode_t *)p = (mode_t)l;
+		return 0;
+	case T_GROUP:
+		if (strlen(v) > CONF_NAME_MAX) {
+			*cause = "group name too long";
+			return -1;
+		}
+		if (*v != '\0' && getgrnam(v) == NULL) {
+			*cause = "no such group";
+			return -1;
+		}
+		strcpy(p, v);
+		return 0;
+	case T_IPCNAME:
+		if (v[0] != '/' || v[1] == '\0' || strchr(v + 1, '/') != NULL ||
+		    strlen(v) > CONF_NAME_MAX) {
+			*cause = "expected a name like /ipcd: one leading slash, "
+			    "no other, at most 255 characters";
+			return -1;
+		}
+		strcpy(p, v);
+		return 0;
+	case T_LONG:
+		errno = 0;
+		l = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || errno != 0 || l < k->min ||
+		    l > k->max) {
+			static char msg[80];
+			snprintf(msg, sizeof msg,
+			    "expected a whole number from %ld to %ld",
+			    k->min, k->max);
+			*cause = msg;
+			return -1;
+		}
+		*(long *)p = l;
+		return 0;
+	}
+	*cause = "internal error: unknown key type";
+	return -1;
+}
+
+struct conf_parse {
+	struct conf	*conf;
+	const char	*file;
+	FILE		*f;
+	int		 line;
+	char		*error;		/* the first error, "FILE:LINE: ..." */
+};
+
+static void
+parse_error(struct conf_parse *cp, const char *section, const char *name,
+    const char *msg)
+{
+	if (cp->error != NULL)
+		return;
+	if (section != NULL)
+		cp->error = fmtstr("%s:%d: [%s] %s: %s", cp->file,
+		    cp->line, section, name, msg);
+	else
+		cp->error = fmtstr("%s:%d: %s", cp->file, cp->line,
+		    msg);
+}
+
+/* An fgets for inih that counts lines and refuses, rather than silently
+ * truncates, a line longer than inih's buffer. */
+static char *
+conf_reader(char *str, int num, void *arg)
+{
+	struct conf_parse	*cp = arg;
+	int			 c, n = 0, toolong = 0;
+
+	while ((c = getc(cp->f)) != EOF) {
+		if (n < num - 2)
+			str[n++] = (char)c;
+		else if (c != '\n')
+			toolong = 1;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0 && c == EOF)
+		return NULL;
+	cp->line++;
+	if (toolong) {
+		parse_error(cp, NULL, NULL, "line too long");
+		strcpy(str, "#\n");	/* keep inih from seeing half a line */
+		return str;
+	}
+	str[n] = '\0';
+	return str;
+}
+
+static int
+conf_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct conf_parse	*cp = arg;
+	const char		*cause;
+	size_t			 i;
+
+	for (i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
+		if (strcmp(conf_keys[i].section, section) != 0 ||
+		    strcmp(conf_keys[i].name, name) != 0)
+			continue;
+		if (set_value(cp->conf, &conf_keys[i], value, &cause) != 0) {
+			parse_error(cp, section, name, cause);
+			return 0;
+		}
+		return 1;
+	}
+	if (*section == '\0')
+		parse_error(cp, "", name, "key outside any section");
+	else
+		parse_error(cp, section, name, "unknown key");
+	return 0;
+}
+
+/*
+ * Load FILE (or nothing, if NULL) over the defaults into *out.  *out is
+ * written only on success; on failure *cause says which file, line and key.
+ */
+int
+conf_load(const char *file, struct conf *out, char **cause)
+{
+	struct conf_parse	 cp;
+	struct conf		*c;
+	int			 r;
+
+	*cause = NULL;
+	if ((c = malloc(sizeof *c)) == NULL) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	conf_defaults(c);
+	if (file == NULL) {
+		*out = *c;
+		free(c);
+		return 0;
+	}
+	if (strlen(file) >= sizeof c->file) {
+		*cause = fmtstr("%s: name too long", file);
+		free(c);
+		return -1;
+	}
+	strcpy(c->file, file);
+	memset(&cp, 0, sizeof cp);
+	cp.conf = c;
+	cp.file = file;
+	if ((cp.f = fopen(file, "r")) == NULL) {
+		*cause = fmtstr("%s: %s", file, strerror(errno));
+		free(c);
+		return -1;
+	}
+	/* Continuation lines would make line numbers lie; a stray indented
+	 * line is better reported than silently joined to the key above. */
+	ini_allow_multiline = 0;
+	r = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
+	if (ferror(cp.f) && cp.error == NULL)
+		cp.error = fmtstr("%s: read error", file);
+	fclose(cp.f);
+	if (r > 0 && cp.error == NULL) {
+		cp.line = r;
+		parse_error(&cp, NULL, NULL, "syntax error (expected [section] "
+		    "or key = value)");
+	}
+	if (cp.error != NULL || r != 0) {
+		*cause = cp.error != NULL ? cp.error : strdup("parse error");
+		free(c);
+		return -1;
+	}
+	*out = *c;
+	free(c);
+	return 0;
+}
+
+/* The effective configuration as an INI file (ipcd -n -v). */
+void
+conf_print(const struct conf *c)
+{
+	const char	*cur = "";
+	const char	*p;
+	size_t		 i;
+
+	for (i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
+		const struct conf_key *k = &conf_keys[i];
+
+		p = (const char *)c + k->offset;
+		if (strcmp(cur, k->section) != 0)
+			printf("%s[%s]\n", i == 0 ? "" : "\n", cur = k->section);
+		printf("%s = ", k->name);
+		switch (k->type) {
+		case T_BOOL:
+			printf("%s\n", *(const int *)p ? "yes" : "no");
+			break;
+		case T_MODE:
+			printf("%04o\n", (unsigned)*(const mode_t *)p);
+			break;
+		case T_LONG:
+			printf("%ld\n", *(const long *)p);
+			break;
+		default:
+			printf("%s\n", p);
+			break;
+		}
+	}
+}

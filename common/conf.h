@@ -1,0 +1,52 @@
+/*
+ * Configuration shared by ipcd and ipcctl: one table of keys, embedded
+ * defaults that depend on who runs the program, and an inih-based loader
+ * that parses into a fresh struct so that a bad file never half-applies.
+ */
+#ifndef IPCD_CONF_H
+#define IPCD_CONF_H
+
+#include <limits.h>
+#include <sys/types.h>
+
+#define CONF_DEFAULT_FILE	"/etc/ipcd/ipcd.conf"
+#define CONF_NAME_MAX		255	/* mq and shm names, group names */
+
+struct conf_endpoint {		/* [unix] and [fifo] */
+	int	enabled;
+	char	path[PATH_MAX];
+	mode_t	mode;
+	char	group[CONF_NAME_MAX + 1];
+};
+
+struct conf {
+	char			file[PATH_MAX];	/* "" for the embedded defaults */
+	struct conf_endpoint	unix_;
+	struct conf_endpoint	fifo;
+	struct {
+		int	enabled;
+		char	name[CONF_NAME_MAX + 1];
+		mode_t	mode;
+		long	max_messages;
+		long	message_size;
+	} mq;
+	struct {
+		int	enabled;
+		char	name[CONF_NAME_MAX + 1];
+		mode_t	mode;
+	} shm;
+	struct {
+		char	file[PATH_MAX];
+	} state;
+	struct {
+		long	max_clients;
+		long	max_keys;
+	} limits;
+};
+
+const char	*conf_find(const char *);
+void		 conf_defaults(struct conf *);
+int		 conf_load(const char *, struct conf *, char **);
+void		 conf_print(const struct conf *);
+
+#endif

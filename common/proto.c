@@ -1,0 +1,220 @@
+/* Parsing and formatting of records; see proto.h for the format. */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define MAX_TOKENS	4
+
+static int
+key_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' ||
+	    c == '-';
+}
+
+int
+key_valid(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > IPCD_KEY_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!key_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* strtod in the C locale (neither program calls setlocale), whole token. */
+int
+value_parse(const char *s, double *v, const char **cause)
+{
+	char	*end;
+	double	 d;
+
+	if (*s == '\0') {
+		*cause = "empty value";
+		return -1;
+	}
+	errno = 0;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0') {
+		*cause = "value is not a number";
+		return -1;
+	}
+	if (isnan(d)) {
+		*cause = "value is NaN";
+		return -1;
+	}
+	if (isinf(d)) {
+		*cause = errno == ERANGE ? "value is out of range" :
+		    "value is infinite";
+		return -1;
+	}
+	/* An underflow to a subnormal or zero is the correctly rounded
+	 * value of what was written: accept it. */
+	*v = d;
+	return 0;
+}
+
+static int
+uint_parse(const char *s, const char *end, uint32_t *out)
+{
+	uint64_t	n = 0;
+
+	if (s == end)
+		return -1;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (uint64_t)(*s - '0');
+		if (n > IPCD_PARTS_MAX)
+			return -1;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+int
+part_parse(const char *s, uint32_t *i, uint32_t *n, const char **cause)
+{
+	const char	*slash;
+
+	if ((slash = strchr(s, '/')) == NULL ||
+	    uint_parse(s, slash, i) != 0 ||
+	    uint_parse(slash + 1, slash + strlen(slash), n) != 0) {
+		*cause = "part is not I/N with 1 <= I <= N <= 1000000";
+		return -1;
+	}
+	if (*n == 0 || *i == 0 || *i > *n) {
+		*cause = "part is not I/N with 1 <= I <= N <= 1000000";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Split a record line into tokens in place-independent fashion: the line is
+ * copied, so the caller's buffer (which may be shared memory or a socket
+ * buffer) is never written.
+ */
+int
+record_parse(const char *line, size_t len, struct record *r,
+    const char **cause)
+{
+	char	 buf[IPCD_LINE_MAX + 1], *tok[MAX_TOKENS + 1], *p;
+	size_t	 i;
+	int	 n = 0;
+
+	/* A newline (and a CR before it) ends the record. */
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len >= IPCD_LINE_MAX) {
+		*cause = "record too long";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c == '\0') {
+			*cause = "record contains a NUL byte";
+			return -1;
+		}
+		if ((c < 0x20 && c != '\t') || c >= 0x7f) {
+			*cause = "record contains a control or non-ASCII byte";
+			return -1;
+		}
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+
+	for (p = buf; *p != '\0';) {
+		while (*p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (*p == '\0')
+			break;
+		if (n == MAX_TOKENS) {
+			*cause = "record has too many fields";
+			return -1;
+		}
+		tok[n++] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+	}
+	if (n > 0 && tok[0][0] == '@') {
+		if (strcmp(tok[0], "@1") != 0) {
+			*cause = "unsupported record version";
+			return -1;
+		}
+		memmove(tok, tok + 1, (size_t)(--n) * sizeof *tok);
+	}
+	if (n == 0) {
+		*cause = "empty record";
+		return -1;
+	}
+	if (n > 3) {
+		*cause = "record has too many fields";
+		return -1;
+	}
+
+	memset(r, 0, sizeof *r);
+	if (n == 1)
+		strcpy(r->key, IPCD_DEFAULT_KEY);
+	else {
+		if (strlen(tok[0]) > IPCD_KEY_MAX) {
+			*cause = "key longer than 64 characters";
+			return -1;
+		}
+		if (!key_valid(tok[0], strlen(tok[0]))) {
+			*cause = "key has a character outside [A-Za-z0-9_.:-]";
+			return -1;
+		}
+		strcpy(r->key, tok[0]);
+	}
+	if (value_parse(tok[n == 1 ? 0 : 1], &r->value, cause) != 0)
+		return -1;
+	if (n == 3 && part_parse(tok[2], &r->part, &r->nparts, cause) != 0)
+		return -1;
+	return 0;
+}
+
+/* The record as one line, newline included; -1 if it does not fit. */
+int
+record_format(char *buf, size_t size, const struct record *r)
+{
+	char	num[32];
+	int	n;
+
+	double_format(num, sizeof num, r->value);
+	if (r->nparts != 0)
+		n = snprintf(buf, size, "%s %s %u/%u\n", r->key, num,
+		    r->part, r->nparts);
+	else
+		n = snprintf(buf, size, "%s %s\n", r->key, num);
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	return n;
+}
+
+/* The shortest decimal that strtod reads back as the same double. */
+int
+double_format(char *buf, size_t size, double d)
+{
+	int	prec, n = -1;
+
+	for (prec = 1; prec <= 17; prec++) {
+		n = snprintf(buf, size, "%.*g", prec, d);
+		if (n < 0 || (size_t)n >= size)
+			return -1;
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return n;
+}

@@ -1,0 +1,79 @@
+/*
+ * The ipcd wire protocol: the one header both ipcd and ipcctl build on.
+ *
+ * A submission travels as a *record*, one line of text, the same on every
+ * transport (FIFO, message queue, socket "submit" request; the shared-memory
+ * ring stores it pre-parsed, see shm.h):
+ *
+ *	[@VERSION] [KEY] VALUE [I/N]
+ *
+ * separated by spaces or tabs, ended by a newline (optional on the message
+ * queue, where a message is one record).  One token is a VALUE for the key
+ * "default"; two are KEY VALUE; three are KEY VALUE I/N (part I of N,
+ * 1 <= I <= N).  "@1" names this version and may be omitted; a record naming
+ * another version is rejected, so a future format can never be misread.
+ * Examples that are typed by hand:
+ *
+ *	echo 2.5 > ipcd.fifo
+ *	echo "pi 0.785 3/10" > ipcd.fifo
+ *
+ * The socket carries request lines "COMMAND ARGS" and answers each, in
+ * order, with exactly one reply line (the "keys" reply is followed by the
+ * number of lines it announces):
+ *
+ *	ok [NAME=VALUE ...]
+ *	duplicate [NAME=VALUE ...]
+ *	err CODE MESSAGE
+ *
+ * String values are written in double quotes (they never contain quotes or
+ * spaces), numbers bare, so a reply converts to JSON without guessing.
+ *
+ * Bump IPCD_PROTO_VERSION whenever any of this changes incompatibly.
+ */
+#ifndef IPCD_PROTO_H
+#define IPCD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPCD_PROTO_VERSION	1
+
+#define IPCD_KEY_MAX		64	/* characters in a key */
+#define IPCD_DEFAULT_KEY	"default"
+/* Longest record or request line, newline included: PIPE_BUF, so that one
+ * record written to the FIFO in one write(2) can never interleave. */
+#define IPCD_LINE_MAX		4096
+#define IPCD_PARTS_MAX		1000000	/* largest N in part I/N */
+
+/* Socket requests. */
+#define REQ_SUBMIT	"submit"	/* submit RECORD */
+#define REQ_RESULT	"result"	/* result KEY */
+#define REQ_WAIT	"wait"		/* wait KEY TIMEOUT_MS (0: forever) */
+#define REQ_STATS	"stats"
+#define REQ_KEYS	"keys"
+#define REQ_RESET	"reset"		/* reset KEY | reset * */
+#define REQ_PING	"ping"
+
+/* The CODE of an "err" reply. */
+#define ERR_USAGE	"usage"		/* malformed request */
+#define ERR_INVALID	"invalid"	/* the record or key is not acceptable */
+#define ERR_CONFLICT	"conflict"	/* part count disagrees with the key's */
+#define ERR_NOKEY	"nokey"		/* no such key */
+#define ERR_TIMEOUT	"timeout"	/* wait ran out; the message names the missing parts */
+#define ERR_LIMIT	"limit"		/* a configured limit was reached */
+
+struct record {
+	char		key[IPCD_KEY_MAX + 1];
+	double		value;
+	uint32_t	part;		/* 0 when not a part */
+	uint32_t	nparts;
+};
+
+int	key_valid(const char *, size_t);
+int	value_parse(const char *, double *, const char **);
+int	part_parse(const char *, uint32_t *, uint32_t *, const char **);
+int	record_parse(const char *, size_t, struct record *, const char **);
+int	record_format(char *, size_t, const struct record *);
+int	double_format(char *, size_t, double);
+
+#endif

@@ -1,0 +1,87 @@
+/* ipcd: command line, configuration, then the loop in server.c. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipcd.h"
+#include "log.h"
+
+#ifndef IPCD_VERSION
+#define IPCD_VERSION "unknown"
+#endif
+
+/* Exit statuses, documented in ipcd(8). */
+#define EXIT_USAGE	2
+#define EXIT_CONFIG	78	/* as sysexits' EX_CONFIG; the unit will not restart on it */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: ipcd [-nhvV] [-c file]\n"
+	    "Collect partial sums over a Unix socket, a FIFO, a POSIX message\n"
+	    "queue and POSIX shared memory; serve exact totals.  Runs in the\n"
+	    "foreground.\n"
+	    "\n"
+	    "  -c file  configuration file (default: $IPCD_CONFIG, else\n"
+	    "           " CONF_DEFAULT_FILE " if it exists, else built-in defaults)\n"
+	    "  -n       check the configuration, print it with -v, and exit\n"
+	    "  -v       log debug messages too\n"
+	    "  -h       show this help\n"
+	    "  -V       show the version\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf	 conf;
+	const char	*file = NULL;
+	char		*cause;
+	int		 ch, check = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "c:nhvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("ipcd %s (protocol %d)\n", IPCD_VERSION,
+			    IPCD_PROTO_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	log_init("ipcd", verbose);
+
+	file = conf_find(file);
+	if (conf_load(file, &conf, &cause) != 0) {
+		fprintf(stderr, "ipcd: %s\n", cause);
+		free(cause);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		if (verbose)
+			conf_print(&conf);
+		printf("configuration OK (%s)\n",
+		    file != NULL ? file : "embedded defaults");
+		return 0;
+	}
+	return server_run(&conf) == 0 ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+/* What the parts of ipcd share: the transport interface, the loop's
+ * services (server.c) and the key store (store.c). */
+#ifndef IPCD_IPCD_H
+#define IPCD_IPCD_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "accum.h"
+#include "conf.h"
+#include "proto.h"
+
+struct event_base;
+
+/*
+ * A transport turns bytes into validated records and hands each to
+ * server_submit(); that is all it knows of the daemon.  Each transport's
+ * file keeps its state static and exports one of these.
+ */
+enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_COUNT };
+
+struct transport {
+	const char	*name;
+	int		(*enabled)(const struct conf *);
+	/* Does the transport need reopening when the config becomes this? */
+	int		(*changed)(const struct conf *, const struct conf *);
+	int		(*open)(const struct conf *, char **);
+	void		(*close)(void);
+};
+
+extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;
+
+/* Who sent a record, where the transport knows it (the socket does). */
+struct peer {
+	pid_t	pid;
+	uid_t	uid;
+	gid_t	gid;
+};
+
+/* The outcome of applying a record. */
+enum apply {
+	APPLY_OK,
+	APPLY_DUPLICATE,	/* that part was already received */
+	APPLY_CONFLICT,		/* N differs from the key's */
+	APPLY_LIMIT,		/* too many keys */
+	APPLY_NOMEM,
+};
+
+/* store.c */
+struct key {
+	char		 name[IPCD_KEY_MAX + 1];
+	struct accum	 acc;
+	double		 min, max;
+	uint64_t	 duplicates;
+	uint32_t	 nparts;	/* 0: not a parted key */
+	uint32_t	 received;	/* distinct parts received */
+	uint8_t		*seen;		/* bitmap of parts received */
+	struct key	*next;		/* hash chain */
+};
+
+struct waiter {
+	TAILQ_ENTRY(waiter)	 entry;
+	char			 key[IPCD_KEY_MAX + 1];
+	void			(*done)(struct waiter *);
+};
+
+struct store;
+
+struct store	*store_new(size_t);
+void		 store_free(struct store *);
+void		 store_set_limit(struct store *, size_t);
+enum apply	 store_apply(struct store *, const struct record *, int *);
+struct key	*store_find(struct store *, const char *);
+void		 store_remove(struct store *, struct key *);
+size_t		 store_remove_all(struct store *);
+size_t		 store_count(const struct store *);
+struct key	*store_next(struct store *, struct key *);
+void		 store_wait(struct store *, struct waiter *);
+void		 store_unwait(struct store *, struct waiter *);
+double		 key_total(const struct key *, int *);
+int		 key_complete(const struct key *);
+void		 key_missing(const struct key *, char *, size_t);
+
+/* server.c: the loop and what every part of the daemon may ask of it. */
+struct event_base	*server_base(void);
+struct store		*server_store(void);
+const struct conf	*server_conf(void);
+enum apply		 server_submit(enum tr_id, const struct record *,
+			    const struct peer *);
+void			 server_reject(enum tr_id, const char *,
+			    const struct peer *);
+void			 server_stats(char *, size_t);
+int			 server_run(struct conf *);
+
+#endif

@@ -1,0 +1,90 @@
+/* Line splitting for the stream transports; see linebuf.h. */
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "linebuf.h"
+#include "proto.h"
+
+int
+linebuf_init(struct linebuf *lb, size_t size)
+{
+	memset(lb, 0, sizeof *lb);
+	if (size < IPCD_LINE_MAX)
+		size = IPCD_LINE_MAX;
+	if ((lb->buf = malloc(size)) == NULL)
+		return -1;
+	lb->size = size;
+	return 0;
+}
+
+void
+linebuf_free(struct linebuf *lb)
+{
+	free(lb->buf);
+	lb->buf = NULL;
+}
+
+/* One read(2) into the free space, after moving the unconsumed bytes to
+ * the front.  Returns what read returned. */
+ssize_t
+linebuf_read(struct linebuf *lb, int fd)
+{
+	ssize_t	n;
+
+	if (lb->start > 0) {
+		memmove(lb->buf, lb->buf + lb->start, lb->len - lb->start);
+		lb->len -= lb->start;
+		lb->start = 0;
+	}
+	n = read(fd, lb->buf + lb->len, lb->size - lb->len);
+	if (n > 0)
+		lb->len += (size_t)n;
+	return n;
+}
+
+/*
+ * The next complete line, newline included: 1 and the line, 0 when no
+ * complete line is buffered, -1 once for every line longer than
+ * IPCD_LINE_MAX (which is dropped up to and including its newline).
+ */
+int
+linebuf_next(struct linebuf *lb, const char **line, size_t *len)
+{
+	char	*p, *nl;
+	size_t	 avail;
+
+	for (;;) {
+		p = lb->buf + lb->start;
+		avail = lb->len - lb->start;
+		nl = memchr(p, '\n', avail);
+		if (nl == NULL) {
+			if (avail < IPCD_LINE_MAX && !lb->skipping)
+				return 0;
+			/* No newline in IPCD_LINE_MAX bytes: drop them. */
+			lb->start = lb->len = 0;
+			if (lb->skipping)
+				return 0;
+			lb->skipping = 1;
+			return -1;
+		}
+		lb->start += (size_t)(nl - p) + 1;
+		if (lb->skipping) {		/* the end of a dropped line */
+			lb->skipping = 0;
+			continue;
+		}
+		if ((size_t)(nl - p) + 1 > IPCD_LINE_MAX)
+			return -1;
+		*line = p;
+		*len = (size_t)(nl - p) + 1;
+		return 1;
+	}
+}
+
+/* Bytes received but not yet returned as a line (a partial line). */
+size_t
+linebuf_pending(const struct linebuf *lb)
+{
+	return lb->skipping ? 0 : lb->len - lb->start;
+}

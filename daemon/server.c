@@ -1,0 +1,307 @@
+/*
+ * The one file that owns the event loop: it creates the event_base, opens
+ * and closes the transports, turns signals into events, and is the single
+ * door through which every transport's records reach the key store.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ipcd.h"
+#include "log.h"
+#include "systemd.h"
+
+#define REJECT_LOG_INTERVAL	1	/* seconds between reject log lines per transport */
+
+static const struct transport *const transports[TR_COUNT] = {
+	[TR_UNIX] = &tr_unix,
+	[TR_FIFO] = &tr_fifo,
+	[TR_MQ] = &tr_mq,
+	[TR_SHM] = &tr_shm,
+};
+
+struct tr_counters {
+	uint64_t	accepted;
+	uint64_t	duplicates;
+	uint64_t	rejected;
+	time_t		last_log;	/* of a rejection */
+	uint64_t	unlogged;	/* rejections not logged since */
+};
+
+static struct {
+	struct event_base	*base;
+	struct conf		 conf;
+	struct store		*store;
+	int			 open[TR_COUNT];
+	struct tr_counters	 count[TR_COUNT];
+	time_t			 started;
+	struct event		*sig[4];
+} srv;
+
+struct event_base *
+server_base(void)
+{
+	return srv.base;
+}
+
+struct store *
+server_store(void)
+{
+	return srv.store;
+}
+
+const struct conf *
+server_conf(void)
+{
+	return &srv.conf;
+}
+
+enum apply
+server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
+{
+	struct tr_counters	*c = &srv.count[tr];
+	struct log_fields	 f = { .transport = transports[tr]->name,
+	    .key = r->key, .event = "complete" };
+	struct key		*k;
+	enum apply		 a;
+	char			 total[32];
+	int			 completed, overflow;
+
+	a = store_apply(srv.store, r, &completed);
+	switch (a) {
+	case APPLY_OK:
+		c->accepted++;
+		break;
+	case APPLY_DUPLICATE:
+		c->duplicates++;
+		break;
+	case APPLY_CONFLICT:
+		server_reject(tr, "part count conflicts with the key's", p);
+		break;
+	case APPLY_LIMIT:
+		server_reject(tr, "too many keys", p);
+		break;
+	case APPLY_NOMEM:
+		server_reject(tr, "out of memory", p);
+		break;
+	}
+	if (completed && (k = store_find(srv.store, r->key)) != NULL) {
+		double_format(total, sizeof total, key_total(k, &overflow));
+		if (p != NULL) {
+			f.pid = p->pid;
+			f.uid = p->uid;
+		}
+		log_fields(LOG_INFO, &f, "key %s: %u/%u parts, total %s",
+		    k->name, k->received, k->nparts, total);
+	}
+	return a;
+}
+
+/* Count a rejected input; log it, at most once a second per transport. */
+void
+server_reject(enum tr_id tr, const char *cause, const struct peer *p)
+{
+	struct tr_counters	*c = &srv.count[tr];
+	struct log_fields	 f = { .transport = transports[tr]->name,
+	    .event = "reject" };
+	time_t			 now = time(NULL);
+
+	c->rejected++;
+	if (now - c->last_log < REJECT_LOG_INTERVAL) {
+		c->unlogged++;
+		return;
+	}
+	if (p != NULL) {
+		f.pid = p->pid;
+		f.uid = p->uid;
+	}
+	if (c->unlogged > 0)
+		log_fields(LOG_WARNING, &f, "rejected input: %s (and %llu more "
+		    "since the last report)", cause,
+		    (unsigned long long)c->unlogged);
+	else
+		log_fields(LOG_WARNING, &f, "rejected input: %s", cause);
+	c->last_log = now;
+	c->unlogged = 0;
+}
+
+/* The figures of "ipcctl stats", as NAME=VALUE fields. */
+void
+server_stats(char *buf, size_t size)
+{
+	size_t	len;
+	int	i;
+
+	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu",
+	    (long)getpid(), (long long)(time(NULL) - srv.started),
+	    store_count(srv.store));
+	for (i = 0; i < TR_COUNT && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len,
+		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
+		    "%s.rejected=%llu", transports[i]->name, srv.open[i],
+		    transports[i]->name,
+		    (unsigned long long)srv.count[i].accepted,
+		    transports[i]->name,
+		    (unsigned long long)srv.count[i].duplicates,
+		    transports[i]->name,
+		    (unsigned long long)srv.count[i].rejected);
+}
+
+static void
+notify_status(const char *state)
+{
+	char	msg[256];
+	uint64_t accepted = 0;
+	int	i;
+
+	for (i = 0; i < TR_COUNT; i++)
+		accepted += srv.count[i].accepted;
+	snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions",
+	    state, store_count(srv.store), (unsigned long long)accepted);
+	(void)sysd_notify(msg);
+}
+
+static int
+open_transport(int i, const struct conf *conf)
+{
+	char	*cause = NULL;
+
+	if (!transports[i]->enabled(conf))
+		return 0;
+	if (transports[i]->open(conf, &cause) != 0) {
+		log_warnx("%s: %s", transports[i]->name, cause);
+		free(cause);
+		return -1;
+	}
+	srv.open[i] = 1;
+	return 0;
+}
+
+static void
+close_transport(int i)
+{
+	if (srv.open[i]) {
+		transports[i]->close();
+		srv.open[i] = 0;
+	}
+}
+
+/* Re-read the configuration; keep the old one if the new one is bad, and
+ * reopen only the transports whose settings changed.  Totals are kept. */
+static void
+reload(void)
+{
+	struct conf	 next;
+	char		*cause;
+	int		 i;
+
+	(void)sysd_notify("RELOADING=1");
+	if (conf_load(srv.conf.file[0] ? srv.conf.file : NULL, &next,
+	    &cause) != 0) {
+		log_warnx("reload: %s; keeping the running configuration",
+		    cause);
+		free(cause);
+		notify_status("READY=1\n");
+		return;
+	}
+	for (i = 0; i < TR_COUNT; i++) {
+		if (!transports[i]->changed(&srv.conf, &next))
+			continue;
+		close_transport(i);
+		if (open_transport(i, &next) != 0 &&
+		    open_transport(i, &srv.conf) == 0)
+			log_warnx("%s: kept the previous settings",
+			    transports[i]->name);
+	}
+	srv.conf = next;
+	store_set_limit(srv.store, (size_t)srv.conf.limits.max_keys);
+	log_fields(LOG_INFO, &(struct log_fields){ .event = "reload" },
+	    "configuration reloaded from %s",
+	    srv.conf.file[0] ? srv.conf.file : "the embedded defaults");
+	notify_status("READY=1\n");
+}
+
+static void
+on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	char	buf[1024];
+
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		event_base_loopexit(srv.base, NULL);
+		break;
+	case SIGHUP:
+		reload();
+		break;
+	case SIGUSR1:
+		server_stats(buf, sizeof buf);
+		log_info("stats: %s", buf);
+		break;
+	}
+}
+
+/* libevent's own complaints join ours. */
+static void
+on_libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+int
+server_run(struct conf *conf)
+{
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	int	i, failed = 0;
+
+	srv.conf = *conf;
+	srv.started = time(NULL);
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(on_libevent_log);
+	if ((srv.base = event_base_new()) == NULL)
+		fatalx("cannot create the event base");
+	if ((srv.store = store_new((size_t)conf->limits.max_keys)) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < 4; i++) {
+		srv.sig[i] = evsignal_new(srv.base, signals[i], on_signal, NULL);
+		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
+			fatalx("cannot watch signal %d", signals[i]);
+	}
+	for (i = 0; i < TR_COUNT; i++)
+		if (open_transport(i, &srv.conf) != 0)
+			failed = 1;
+	if (failed) {
+		for (i = 0; i < TR_COUNT; i++)
+			close_transport(i);
+		return -1;
+	}
+	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
+	    "started (pid %ld;%s%s%s%s), config %s", (long)getpid(),
+	    srv.open[TR_UNIX] ? " unix" : "", srv.open[TR_FIFO] ? " fifo" : "",
+	    srv.open[TR_MQ] ? " mq" : "", srv.open[TR_SHM] ? " shm" : "",
+	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
+	notify_status("READY=1\n");
+
+	event_base_dispatch(srv.base);
+
+	(void)sysd_notify("STOPPING=1");
+	for (i = 0; i < TR_COUNT; i++)
+		close_transport(i);
+	log_fields(LOG_INFO, &(struct log_fields){ .event = "stop" },
+	    "stopped");
+	for (i = 0; i < 4; i++)
+		event_free(srv.sig[i]);
+	store_free(srv.store);
+	event_base_free(srv.base);
+	return 0;
+}
