@@ -54,7 +54,10 @@ $(BUILD)/ipcctl: $(call obj,$(CLIENT) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # Unit tests link the pure parts they test.
-$(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c common/accum.c common/proto.c)
+$(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c) $(BUILD)/tests/accum_n7.o
+$(BUILD)/tests/accum_n7.o: common/accum.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DACCUM_NORMALIZE_EVERY=7 -c -o $@ $<
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c common/shm.c)
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c common/accum.c common/proto.c)
@@ -62,11 +65,11 @@ $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(BUILD)/tests/posix-unlink: $(call obj,tests/tools/posix-unlink.c)
+$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 TEST_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
-	    $(BUILD)/tests/posix-unlink
+	    $(BUILD)/tests/rawipc
 
 # The README's test command: install what is missing, build, run all.
 check:

@@ -9,7 +9,9 @@
 #define DIGIT_MASK	0xffffffffLL
 /* A limb holds a digit below 2^32 after normalization and gains less than
  * 2^32 per addition: normalizing every 2^30 additions keeps it in int64. */
-#define NORMALIZE_EVERY	(1U << 30)
+#ifndef ACCUM_NORMALIZE_EVERY		/* the unit tests make it small */
+#define ACCUM_NORMALIZE_EVERY	(1U << 30)
+#endif
 
 void
 accum_init(struct accum *a)
@@ -72,7 +74,7 @@ accum_add(struct accum *a, double d)
 	a->limb[i + 1] += d1;
 	a->limb[i + 2] += d2;
 
-	if (++a->unnormalized == NORMALIZE_EVERY) {
+	if (++a->unnormalized == ACCUM_NORMALIZE_EVERY) {
 		normalize(a->limb);
 		a->unnormalized = 0;
 	}

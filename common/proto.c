@@ -203,18 +203,26 @@ record_format(char *buf, size_t size, const struct record *r)
 	return n;
 }
 
-/* The shortest decimal that strtod reads back as the same double. */
+/*
+ * The shortest decimal that strtod reads back as the same double, in
+ * fixed notation for decimal exponents from -4 to 15 ("5000050000",
+ * "0.001") and in exponent notation beyond ("1e+16", "5e-324").
+ */
 int
 double_format(char *buf, size_t size, double d)
 {
-	int	prec, n = -1;
+	char	sci[40];
+	int	prec, exp;
 
-	for (prec = 1; prec <= 17; prec++) {
-		n = snprintf(buf, size, "%.*g", prec, d);
-		if (n < 0 || (size_t)n >= size)
-			return -1;
-		if (strtod(buf, NULL) == d)
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
+		if (strtod(sci, NULL) == d)
 			break;
 	}
-	return n;
+	snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
+	exp = atoi(strchr(sci, 'e') + 1);
+	if (exp >= -4 && exp < 16)
+		return snprintf(buf, size, "%.*f",
+		    prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
+	return snprintf(buf, size, "%.*g", prec, d);
 }

@@ -161,6 +161,7 @@ static int
 arg_key(struct client *c, const char *arg)
 {
 	if (arg == NULL || !key_valid(arg, strlen(arg))) {
+		server_reject(TR_UNIX, "bad key in a request", &c->peer);
 		reply(c, "err %s key must be 1-64 characters of "
 		    "[A-Za-z0-9_.:-]", ERR_USAGE);
 		return -1;
@@ -271,6 +272,7 @@ req_wait(struct client *c, char *args)
 		*ms++ = '\0';
 		timeout = strtoul(ms, &end, 10);
 		if (*ms == '\0' || *end != '\0' || timeout > 86400000UL * 365) {
+			server_reject(TR_UNIX, "bad wait request", &c->peer);
 			reply(c, "err %s wait KEY [TIMEOUT_MS]", ERR_USAGE);
 			return;
 		}

@@ -1,0 +1,147 @@
+# Shared by the black-box tests: a private ipcd (own temp dir, own mq and
+# shm names) and "ok - " / "not ok - " checks.  Sourced, not run.
+
+BUILD=${BUILD:-build}
+IPCD=$PWD/$BUILD/ipcd
+IPCCTL=$PWD/$BUILD/ipcctl
+RAWIPC=$PWD/$BUILD/tests/rawipc
+T=$(mktemp -d /tmp/ipcd-test.XXXXXX)
+NAME=/ipcd-test-$$
+IPCD_PID=
+export IPCD_CONFIG=$T/ipcd.conf
+
+ok() { echo "ok - $*"; }
+notok() { echo "not ok - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then
+		ok "$desc"
+	else
+		notok "$desc"
+		sed 's/^/#   /' "$T/check.out" | head -20
+	fi
+}
+
+# same DESCRIPTION ACTUAL EXPECTED
+same() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		notok "$1"
+		echo "#   got:      $2"
+		echo "#   expected: $3"
+	fi
+}
+
+# contains DESCRIPTION HAYSTACK NEEDLE
+contains() {
+	case $2 in
+	*"$3"*) ok "$1" ;;
+	*) notok "$1"; echo "#   \"$2\" lacks \"$3\"" ;;
+	esac
+}
+
+# status DESCRIPTION EXPECTED COMMAND...: the command's exit status.
+status() {
+	desc=$1
+	want=$2
+	shift 2
+	"$@" >"$T/status.out" 2>&1
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		ok "$desc"
+	else
+		notok "$desc (status $got, expected $want)"
+		sed 's/^/#   /' "$T/status.out" | head -10
+	fi
+}
+
+write_conf() {
+	cat >"$T/ipcd.conf" <<EOC
+[unix]
+path = $T/ipcd.sock
+[fifo]
+path = $T/ipcd.fifo
+[mq]
+name = $NAME
+[shm]
+name = $NAME
+[state]
+file = $T/state
+$*
+EOC
+}
+
+# start_ipcd [EXTRA-CONF-LINES]: start and wait until it answers.
+start_ipcd() {
+	[ -f "$T/ipcd.conf" ] || write_conf "$@"
+	"$IPCD" -v >>"$T/ipcd.log" 2>&1 &
+	IPCD_PID=$!
+	i=0
+	while [ $i -lt 100 ]; do
+		"$IPCCTL" ping >/dev/null 2>&1 && return 0
+		kill -0 "$IPCD_PID" 2>/dev/null || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "# ipcd did not start:"
+	sed 's/^/#   /' "$T/ipcd.log"
+	return 1
+}
+
+# stop_ipcd: SIGTERM and the exit status.
+stop_ipcd() {
+	[ -n "$IPCD_PID" ] || return 0
+	kill -TERM "$IPCD_PID" 2>/dev/null
+	wait "$IPCD_PID"
+	rc=$?
+	IPCD_PID=
+	return $rc
+}
+
+# field KEY NAME: one field of "ipcctl --json result".
+field() {
+	"$IPCCTL" --json result --key="$1" 2>/dev/null |
+	    sed -n "s/.*\"$2\":\\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p"
+}
+
+# wait_count KEY N: until the key has N submissions (fire-and-forget
+# transports give no reply to wait for), at most 10 s.
+wait_count() {
+	i=0
+	while [ $i -lt 200 ]; do
+		[ "$(field "$1" count)" = "$2" ] && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "# key $1 has $(field "$1" count) submissions, expected $2"
+	return 1
+}
+
+# stat_of NAME: one figure of "ipcctl stats".
+stat_of() {
+	"$IPCCTL" stats | sed -n "s/^$1=//p"
+}
+
+cleanup() {
+	[ -n "$IPCD_PID" ] && kill -KILL "$IPCD_PID" 2>/dev/null
+	"$RAWIPC" unlink "$NAME" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# wait_stat NAME VALUE: until "ipcctl stats" shows NAME=VALUE, at most 10 s.
+wait_stat() {
+	i=0
+	while [ $i -lt 200 ]; do
+		[ "$(stat_of "$1")" = "$2" ] && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "# $1 is $(stat_of "$1"), expected $2"
+	return 1
+}

@@ -1,0 +1,83 @@
+#!/bin/sh
+# Every transport submits into one ipcd, and totals are exact whatever the
+# transport and the order.
+. tests/lib.sh
+
+start_ipcd || exit 1
+
+check "ping answers" "$IPCCTL" ping
+
+# The contract's example: 1e16, 1, -1e16 over three transports is 1.
+"$IPCCTL" submit --via=unix --key=x 1e16
+"$IPCCTL" submit --via=fifo --key=x 1
+"$IPCCTL" submit --via=mq --key=x -- -1e16
+wait_count x 3
+same "1e16 (unix) + 1 (fifo) - 1e16 (mq) = 1" "$("$IPCCTL" result --key=x)" 1
+"$IPCCTL" submit --via=shm --key=y -- -1e16
+"$IPCCTL" submit --via=mq --key=y 1e16
+"$IPCCTL" submit --via=unix --key=y 1
+wait_count y 3
+same "-1e16 (shm) + 1e16 (mq) + 1 (unix) = 1" "$("$IPCCTL" result --key=y)" 1
+
+# Ten 0.1, spread over all four transports.
+for via in unix fifo mq shm unix fifo mq shm unix fifo; do
+	"$IPCCTL" submit --via=$via --key=tenth 0.1
+done
+wait_count tenth 10
+same "ten 0.1 over four transports = 1" "$("$IPCCTL" result --key=tenth)" 1
+
+# Several values in one call, on each transport.
+for via in unix fifo mq shm; do
+	status "four values in one call over $via: exit 0" 0 \
+	    "$IPCCTL" submit --via=$via --key=many.$via -- 0.5 0.25 0.125 -2
+	wait_count many.$via 4
+	same "four values in one call over $via" \
+	    "$("$IPCCTL" result --key=many.$via)" -1.125
+done
+
+# Count, min, max and JSON.
+json=$("$IPCCTL" --json result --key=x)
+same "result --json" "$json" \
+    '{"key":"x","total":1,"count":3,"min":-1e+16,"max":1e+16,"parts":0,"nparts":0,"duplicates":0}'
+
+# The FIFO and the socket take records typed by hand.
+echo "hand 2.5" >"$T/ipcd.fifo"
+echo "@1 hand 0.5" >"$T/ipcd.fifo"
+printf 'hand 1\nhand 1\n' >"$T/ipcd.fifo"
+wait_count hand 4
+same "records typed into the FIFO" "$("$IPCCTL" result --key=hand)" 5
+same "a bare value goes to the default key" \
+    "$(echo 7 >"$T/ipcd.fifo"; wait_count default 1; "$IPCCTL" result)" 7
+reply=$(printf 'submit sock 4\nresult sock\nping\n' | "$RAWIPC" unix "$T/ipcd.sock")
+same "requests typed into the socket get one reply each, in order" \
+    "$(echo "$reply" | cut -d' ' -f1-2 | tr '\n' ' ')" "ok ok key=\"sock\" ok proto=1 "
+
+# submit - streams stdin: pipelined on the socket, one value a line.
+seq 1 100000 | "$IPCCTL" submit --key=stream -
+same "100,000 values streamed over the socket" \
+    "$(field stream count) $("$IPCCTL" result --key=stream)" "100000 5000050000"
+for via in fifo mq shm; do
+	seq 1 20000 | "$IPCCTL" submit --via=$via --key=stream.$via -
+	wait_count stream.$via 20000
+	same "20,000 values streamed over $via" \
+	    "$("$IPCCTL" result --key=stream.$via)" 200010000
+done
+
+# A record split across writes to the FIFO is put back together.
+( printf 'spl'; sleep 0.2; printf 'it 4'; sleep 0.2; printf '2\n' ) >"$T/ipcd.fifo"
+wait_count split 1
+same "a record split across three writes" "$("$IPCCTL" result --key=split)" 42
+
+# keys lists every key; reset removes one, then all.
+n=$("$IPCCTL" keys | wc -l)
+same "keys lists every key" "$n" "$("$IPCCTL" --json keys | grep -o '"key":' | wc -l)"
+check "reset removes one key" "$IPCCTL" reset --key=x
+status "the reset key is gone" 4 "$IPCCTL" result --key=x
+same "reset --all" "$("$IPCCTL" reset --all)" "$((n - 1)) keys removed"
+same "no keys left" "$("$IPCCTL" keys)" ""
+
+stop_ipcd
+same "SIGTERM stops ipcd with status 0" "$?" 0
+check "the socket is removed on exit" test ! -e "$T/ipcd.sock"
+check "the FIFO is removed on exit" test ! -e "$T/ipcd.fifo"
+check "the shm segment is removed on exit" test ! -e "/dev/shm$NAME"

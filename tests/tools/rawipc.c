@@ -1,0 +1,202 @@
+/*
+ * rawipc: raw access to ipcd's transports for the tests, bypassing every
+ * check ipcctl makes, so that hostile input really reaches the daemon.
+ *
+ *   rawipc unix PATH          stdin to the socket as is, then print replies
+ *   rawipc mq NAME            stdin as one message
+ *   rawipc shm NAME KEYLEN KEY VALUE PART NPARTS
+ *                             one record with exactly these fields (VALUE is
+ *                             read by strtod, so "nan" and "inf" work)
+ *   rawipc shm-head NAME HEAD set the head of a free slot to HEAD
+ *   rawipc shm-hold NAME      claim a slot, publish one record of key
+ *                             "held", then sleep (to be SIGSTOPped/KILLed)
+ *   rawipc unlink NAME        remove the mq and shm objects NAME
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "shm.h"
+
+static char *
+slurp(size_t *len)
+{
+	size_t	cap = 65536, n;
+	char	*buf = malloc(cap);
+
+	*len = 0;
+	while (buf != NULL && (n = fread(buf + *len, 1, cap - *len, stdin)) > 0) {
+		*len += n;
+		if (*len == cap && (buf = realloc(buf, cap *= 2)) == NULL)
+			break;
+	}
+	if (buf == NULL) {
+		perror("rawipc");
+		exit(1);
+	}
+	return buf;
+}
+
+static int
+raw_unix(const char *path)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	char			*buf, rbuf[4096];
+	size_t			 len, off = 0;
+	ssize_t			 n;
+	int			 fd;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		perror("rawipc: connect");
+		return 3;
+	}
+	buf = slurp(&len);
+	while (off < len) {
+		if ((n = write(fd, buf + off, len - off)) <= 0) {
+			perror("rawipc: write");
+			return 1;
+		}
+		off += (size_t)n;
+	}
+	shutdown(fd, SHUT_WR);
+	while ((n = read(fd, rbuf, sizeof rbuf)) > 0)
+		fwrite(rbuf, 1, (size_t)n, stdout);
+	return 0;
+}
+
+static int
+raw_mq(const char *name)
+{
+	mqd_t	 m = mq_open(name, O_WRONLY);
+	size_t	 len;
+	char	*buf;
+
+	if (m == (mqd_t)-1) {
+		perror("rawipc: mq_open");
+		return 3;
+	}
+	buf = slurp(&len);
+	if (mq_send(m, buf, len, 0) != 0) {
+		perror("rawipc: mq_send");
+		return 1;
+	}
+	return 0;
+}
+
+static struct shm_hdr *
+map(const char *name)
+{
+	struct shm_hdr	*h;
+	int		 fd = shm_open(name, O_RDWR, 0);
+
+	if (fd == -1) {
+		perror("rawipc: shm_open");
+		exit(3);
+	}
+	h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		perror("rawipc: mmap");
+		exit(1);
+	}
+	return h;
+}
+
+static struct shm_slot *
+claim(struct shm_hdr *h)
+{
+	uint32_t	free_;
+	int		i;
+
+	for (i = 0; i < SHM_SLOTS; i++) {
+		free_ = 0;
+		if (atomic_compare_exchange_strong(&h->slot[i].owner, &free_,
+		    (uint32_t)getpid()))
+			return &h->slot[i];
+	}
+	fprintf(stderr, "rawipc: no free slot\n");
+	exit(1);
+}
+
+static int
+raw_shm(char **argv)
+{
+	struct shm_hdr	*h = map(argv[0]);
+	struct shm_slot	*s = claim(h);
+	uint64_t	 head = atomic_load(&s->head);
+	struct shm_rec	*r = &s->ring[head % SHM_RING];
+
+	memset(r, 0, sizeof *r);
+	r->keylen = (uint8_t)atoi(argv[1]);
+	strncpy(r->key, argv[2], sizeof r->key);
+	r->value = strtod(argv[3], NULL);
+	r->part = (uint32_t)strtoul(argv[4], NULL, 10);
+	r->nparts = (uint32_t)strtoul(argv[5], NULL, 10);
+	atomic_store(&s->head, head + 1);
+	sem_post(&h->doorbell);
+	atomic_store(&s->owner, 0);
+	return 0;
+}
+
+static int
+raw_shm_head(const char *name, const char *head)
+{
+	struct shm_hdr	*h = map(name);
+	struct shm_slot	*s = claim(h);
+
+	atomic_store(&s->head, strtoull(head, NULL, 0));
+	sem_post(&h->doorbell);
+	atomic_store(&s->owner, 0);
+	return 0;
+}
+
+static int
+raw_shm_hold(const char *name)
+{
+	struct shm_producer	p;
+	struct record		r = { .key = "held", .value = 1 };
+	const char		*cause;
+
+	if (shm_attach(&p, name, &cause) != 0 || shm_put(&p, &r, &cause) != 0) {
+		fprintf(stderr, "rawipc: %s\n", cause);
+		return 1;
+	}
+	shm_flush(&p);
+	printf("holding\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "unix") == 0)
+		return raw_unix(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "mq") == 0)
+		return raw_mq(argv[2]);
+	if (argc == 8 && strcmp(argv[1], "shm") == 0)
+		return raw_shm(argv + 2);
+	if (argc == 4 && strcmp(argv[1], "shm-head") == 0)
+		return raw_shm_head(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "shm-hold") == 0)
+		return raw_shm_hold(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "unlink") == 0) {
+		mq_unlink(argv[2]);
+		shm_unlink(argv[2]);
+		return 0;
+	}
+	fprintf(stderr, "usage: rawipc unix PATH | mq NAME | shm NAME KEYLEN "
+	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
+	    "unlink NAME\n");
+	return 2;
+}

@@ -1,0 +1,211 @@
+/* Unit tests of the exact accumulator, against cases where naive
+ * summation is wrong and against an independent exact oracle. */
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accum.h"
+#include "t.h"
+
+static double
+sum(const double *v, int n, int *overflow)
+{
+	struct accum	a;
+	int		i;
+
+	accum_init(&a);
+	for (i = 0; i < n; i++)
+		accum_add(&a, v[i]);
+	return accum_value(&a, overflow);
+}
+
+static int
+same(double a, double b)	/* bit for bit, so -0 != 0 */
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/*
+ * The oracle: the sum as a non-overlapping expansion of doubles grown by
+ * error-free two-sums (Shewchuk), rounded at the end with the half-way
+ * correction.  An algorithm unrelated to accum's fixed-point digits.
+ */
+static double
+expansion_sum(const double *v, int n)
+{
+	double	p[64], x, y, hi, lo = 0, t;
+	int	np = 0, i, j, k;
+
+	for (k = 0; k < n; k++) {
+		x = v[k];
+		for (i = j = 0; j < np; j++) {
+			y = p[j];
+			if (fabs(x) < fabs(y)) {
+				t = x;
+				x = y;
+				y = t;
+			}
+			hi = x + y;
+			lo = y - (hi - x);
+			if (lo != 0)
+				p[i++] = lo;
+			x = hi;
+		}
+		np = i;
+		p[np++] = x;
+		if (np == 64)
+			abort();	/* cannot happen for doubles: 2098 bits / 53 */
+	}
+	if (np == 0)
+		return 0;
+	hi = p[--np];
+	while (np > 0) {
+		x = hi;
+		y = p[--np];
+		hi = x + y;
+		lo = y - (hi - x);
+		if (lo != 0)
+			break;
+	}
+	if (np > 0 && ((lo < 0 && p[np - 1] < 0) || (lo > 0 && p[np - 1] > 0))) {
+		y = lo * 2;
+		x = hi + y;
+		if (y == x - hi)
+			hi = x;
+	}
+	return hi;
+}
+
+static double
+random_double(void)
+{
+	double	m = (double)random() / RAND_MAX;
+
+	return (random() & 1 ? -1 : 1) * ldexp(m, (int)(random() % 400) - 200);
+}
+
+static void
+shuffle(double *v, int n)
+{
+	int	i, j;
+	double	t;
+
+	for (i = n - 1; i > 0; i--) {
+		j = (int)(random() % (i + 1));
+		t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+int
+main(void)
+{
+	static const int perm[6][3] = { {0,1,2}, {0,2,1}, {1,0,2}, {1,2,0},
+	    {2,0,1}, {2,1,0} };
+	double	v[1000], w[3], big[] = { 1e16, 1, -1e16 };
+	double	r, naive;
+	int	i, j, k, of, bad;
+
+	for (i = 0, bad = 0; i < 6; i++) {
+		for (j = 0; j < 3; j++)
+			w[j] = big[perm[i][j]];
+		if (!same(sum(w, 3, &of), 1.0))
+			bad++;
+	}
+	CHECK(bad == 0, "1e16, 1, -1e16 sum to 1 in all 6 orders");
+
+	for (i = 0; i < 10; i++)
+		v[i] = 0.1;
+	for (i = 0, naive = 0; i < 10; i++)
+		naive += v[i];
+	CHECK(naive != 1.0 && same(sum(v, 10, &of), 1.0),
+	    "ten 0.1 sum to 1 (naive: %.17g)", naive);
+
+	v[0] = DBL_MAX; v[1] = DBL_MAX; v[2] = -DBL_MAX;
+	r = sum(v, 3, &of);
+	CHECK(same(r, DBL_MAX) && !of, "DBL_MAX + DBL_MAX - DBL_MAX = DBL_MAX");
+	r = sum(v, 2, &of);
+	CHECK(isinf(r) && r > 0 && of, "DBL_MAX + DBL_MAX overflows, flagged");
+	v[0] = -DBL_MAX; v[1] = -DBL_MAX;
+	r = sum(v, 2, &of);
+	CHECK(isinf(r) && r < 0 && of, "-DBL_MAX - DBL_MAX overflows negative");
+	/* Just below the overflow threshold rounds to DBL_MAX. */
+	v[0] = DBL_MAX; v[1] = ldexp(1, 970) - ldexp(1, 917);
+	r = sum(v, 2, &of);
+	CHECK(same(r, DBL_MAX) && !of, "DBL_MAX + just under half an ulp "
+	    "stays DBL_MAX");
+	v[1] = ldexp(1, 970);
+	r = sum(v, 2, &of);
+	CHECK(of, "DBL_MAX + half an ulp rounds to overflow (ties to even)");
+
+	v[0] = v[1] = v[2] = 4.9406564584124654e-324;
+	CHECK(same(sum(v, 3, &of), 3 * 4.9406564584124654e-324),
+	    "three smallest subnormals");
+	v[0] = DBL_MIN; v[1] = -4.9406564584124654e-324;
+	CHECK(same(sum(v, 2, &of), DBL_MIN - 4.9406564584124654e-324),
+	    "DBL_MIN less the smallest subnormal is the largest subnormal");
+	v[0] = 1; v[1] = 4.9406564584124654e-324; v[2] = -1;
+	CHECK(same(sum(v, 3, &of), 4.9406564584124654e-324),
+	    "1 + smallest subnormal - 1 keeps the subnormal");
+
+	v[0] = -0.0; v[1] = -0.0;
+	CHECK(same(sum(v, 2, &of), -0.0), "-0 + -0 = -0");
+	v[1] = 0.0;
+	CHECK(same(sum(v, 2, &of), 0.0), "-0 + 0 = +0");
+	v[0] = 1; v[1] = -1;
+	CHECK(same(sum(v, 2, &of), 0.0), "1 - 1 = +0");
+	CHECK(same(sum(v, 0, &of), 0.0), "no additions: +0");
+
+	v[0] = ldexp(1, 53); v[1] = 1;
+	CHECK(same(sum(v, 2, &of), ldexp(1, 53)), "2^53 + 1: tie to even, down");
+	v[0] = ldexp(1, 53) + 2; v[1] = 1;
+	CHECK(same(sum(v, 2, &of), ldexp(1, 53) + 4), "2^53+2 + 1: tie to even, up");
+	v[0] = ldexp(1, 53); v[1] = 1; v[2] = ldexp(1, -1000);
+	CHECK(same(sum(v, 3, &of), ldexp(1, 53) + 2),
+	    "2^53 + 1 + 2^-1000: a far sticky bit breaks the tie upward");
+	v[0] = -ldexp(1, 53); v[1] = -1; v[2] = -ldexp(1, -1000);
+	CHECK(same(sum(v, 3, &of), -(ldexp(1, 53) + 2)), "the same, negative");
+
+	/* Random sets against the oracle, and order independence. */
+	for (k = 0, bad = 0; k < 2000; k++) {
+		int n = 1 + (int)(random() % 60);
+
+		for (i = 0; i < n; i++)
+			v[i] = random_double();
+		r = sum(v, n, &of);
+		if (!same(r, expansion_sum(v, n)))
+			bad++;
+		shuffle(v, n);
+		if (!same(r, sum(v, n, &of)))
+			bad++;
+	}
+	CHECK(bad == 0, "2000 random sets match the expansion-sum oracle in "
+	    "any order (%d mismatches)", bad);
+
+	/* Heavy cancellation: x_i and -x_i with one survivor. */
+	for (i = 0; i < 500; i++) {
+		v[2 * i] = random_double() * 1e200;
+		v[2 * i + 1] = -v[2 * i];
+	}
+	v[999] = 3.5e-300;
+	v[998] = 0;
+	shuffle(v, 1000);
+	CHECK(same(sum(v, 1000, &of), 3.5e-300),
+	    "499 cancelling pairs near 1e200 leave 3.5e-300 exact");
+
+	/* Long runs: this binary normalizes every 7 additions, so carries
+	 * are propagated in place many times over. */
+	for (k = 0, bad = 0; k < 50; k++) {
+		for (i = 0; i < 1000; i++)
+			v[i] = random_double() * (i % 3 ? 1 : 1e100);
+		r = sum(v, 1000, &of);
+		if (!same(r, expansion_sum(v, 1000)))
+			bad++;
+	}
+	CHECK(bad == 0, "50 sets of 1000 wide-ranged values match the oracle "
+	    "(%d mismatches)", bad);
+	return t_failed;
+}
