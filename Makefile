@@ -25,10 +25,10 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon -Iclient $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
-	  common/shm.c common/systemd.c common/util.c
+	  common/shm.c common/systemd.c common/util.c common/crc32.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/linebuf.c \
 	  daemon/node.c daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c \
-	  daemon/tr_shm.c
+	  daemon/tr_shm.c daemon/state.c
 CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c
@@ -37,7 +37,7 @@ obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
-	   mandoc procps psmisc
+	   mandoc procps psmisc strace
 
 .PHONY: all check deps demo clean help test unit
 

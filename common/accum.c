@@ -38,6 +38,30 @@ normalize(int64_t *limb)
 	limb[ACCUM_LIMBS - 1] += carry;
 }
 
+/* Carries propagated in place: the form the state file stores. */
+void
+accum_normalize(struct accum *a)
+{
+	normalize(a->limb);
+	a->unnormalized = 0;
+}
+
+/* Is A in normalized form, with room for 2^64 more additions?  What a
+ * loaded state file must satisfy before its digits are trusted. */
+int
+accum_valid(const struct accum *a)
+{
+	int	i;
+
+	if (a->unnormalized != 0)
+		return 0;
+	for (i = 0; i < ACCUM_LIMBS - 1; i++)
+		if (a->limb[i] < 0 || a->limb[i] > DIGIT_MASK)
+			return 0;
+	return a->limb[ACCUM_LIMBS - 1] > -(1LL << 31) &&
+	    a->limb[ACCUM_LIMBS - 1] < (1LL << 31);
+}
+
 void
 accum_add(struct accum *a, double d)
 {

@@ -23,6 +23,8 @@ struct accum {
 };
 
 void	accum_init(struct accum *);
+void	accum_normalize(struct accum *);
+int	accum_valid(const struct accum *);
 void	accum_add(struct accum *, double);
 double	accum_value(const struct accum *, int *);
 

@@ -13,7 +13,11 @@
 #include "conf.h"
 #include "util.h"
 
-enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG };
+enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC };
+
+static const char *const sync_names[] = {
+	[SYNC_NEVER] = "never", [SYNC_BATCH] = "batch", [SYNC_ALWAYS] = "always",
+};
 
 struct conf_key {
 	const char	*section;
@@ -46,6 +50,8 @@ static const struct conf_key conf_keys[] = {
 	K("shm", "name", T_IPCNAME, shm.name),
 	K("shm", "mode", T_MODE, shm.mode),
 	K("state", "file", T_PATH, state.file),
+	K("state", "sync", T_SYNC, state.sync),
+	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),
 	KL("limits", "max_clients", limits.max_clients, 1, 1000000),
 	KL("limits", "max_keys", limits.max_keys, 1, 100000000),
 };
@@ -88,7 +94,10 @@ conf_defaults(struct conf *c)
 		else
 			snprintf(run, sizeof run, "/tmp/ipcd-%u", (unsigned)uid);
 		snprintf(ipc, sizeof ipc, "/ipcd-%u", (unsigned)uid);
-		if (home != NULL && *home == '/' && strlen(home) < PATH_MAX - 64)
+		/* A user without a usable home (nobody) keeps state with
+		 * the runtime files. */
+		if (home != NULL && *home == '/' && strlen(home) < PATH_MAX - 64 &&
+		    access(home, W_OK) == 0)
 			snprintf(c->state.file, sizeof c->state.file,
 			    "%s/.local/state/ipcd/state", home);
 		else
@@ -109,6 +118,8 @@ conf_defaults(struct conf *c)
 	c->shm.enabled = 1;
 	strcpy(c->shm.name, ipc);
 	c->shm.mode = 0660;
+	c->state.sync = SYNC_BATCH;
+	c->state.compact_bytes = 64L << 20;
 	c->limits.max_clients = 1024;
 	c->limits.max_keys = 100000;
 }
@@ -174,6 +185,14 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		strcpy(p, v);
 		return 0;
+	case T_SYNC:
+		for (l = 0; l < 3; l++)
+			if (strcmp(v, sync_names[l]) == 0) {
+				*(int *)p = (int)l;
+				return 0;
+			}
+		*cause = "expected always, batch or never";
+		return -1;
 	case T_LONG:
 		errno = 0;
 		l = strtol(v, &end, 10);
@@ -350,6 +369,9 @@ conf_print(const struct conf *c)
 			break;
 		case T_LONG:
 			printf("%ld\n", *(const long *)p);
+			break;
+		case T_SYNC:
+			printf("%s\n", sync_names[*(const int *)p]);
 			break;
 		default:
 			printf("%s\n", p);

@@ -12,6 +12,11 @@
 #define CONF_DEFAULT_FILE	"/etc/ipcd/ipcd.conf"
 #define CONF_NAME_MAX		255	/* mq and shm names, group names */
 
+/* [state] sync */
+#define SYNC_NEVER	0	/* write(2) only: survives a crash of ipcd, not of the machine */
+#define SYNC_BATCH	1	/* one fdatasync per loop pass, before any reply */
+#define SYNC_ALWAYS	2	/* one fdatasync per entry */
+
 struct conf_endpoint {		/* [unix] and [fifo] */
 	int	enabled;
 	char	path[PATH_MAX];
@@ -37,6 +42,8 @@ struct conf {
 	} shm;
 	struct {
 		char	file[PATH_MAX];
+		int	sync;		/* SYNC_* */
+		long	compact_bytes;
 	} state;
 	struct {
 		long	max_clients;

@@ -12,9 +12,6 @@
 #define IPCD_VERSION "unknown"
 #endif
 
-/* Exit statuses, documented in ipcd(8). */
-#define EXIT_USAGE	2
-#define EXIT_CONFIG	78	/* as sysexits' EX_CONFIG; the unit will not restart on it */
 
 static void
 usage(FILE *f)
@@ -83,5 +80,5 @@ main(int argc, char **argv)
 		    file != NULL ? file : "embedded defaults");
 		return 0;
 	}
-	return server_run(&conf) == 0 ? 0 : 1;
+	return server_run(&conf);
 }

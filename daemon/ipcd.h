@@ -26,6 +26,8 @@ struct transport {
 	int		(*changed)(const struct conf *, const struct conf *);
 	int		(*open)(const struct conf *, char **);
 	void		(*close)(void);
+	/* Optional: what this pass applied is now durable. */
+	void		(*committed)(void);
 };
 
 extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;
@@ -36,6 +38,11 @@ struct peer {
 	uid_t	uid;
 	gid_t	gid;
 };
+
+/* ipcd's exit statuses, documented in ipcd(8). */
+#define EXIT_USAGE	2
+#define EXIT_STATE	65	/* the state file cannot be trusted (EX_DATAERR) */
+#define EXIT_CONFIG	78	/* as sysexits' EX_CONFIG; the unit will not restart on it */
 
 /* The outcome of applying a record. */
 enum apply {
@@ -69,6 +76,8 @@ struct store;
 struct store	*store_new(size_t);
 void		 store_free(struct store *);
 void		 store_set_limit(struct store *, size_t);
+size_t		 store_limit(const struct store *);
+struct key	*store_insert(struct store *, const char *);
 enum apply	 store_apply(struct store *, const struct record *, int *);
 struct key	*store_find(struct store *, const char *);
 void		 store_remove(struct store *, struct key *);
@@ -79,7 +88,20 @@ void		 store_wait(struct store *, struct waiter *);
 void		 store_unwait(struct store *, struct waiter *);
 double		 key_total(const struct key *, int *);
 int		 key_complete(const struct key *);
+uint32_t	 key_count_parts(const struct key *);
 void		 key_missing(const struct key *, char *, size_t);
+
+/* state.c: durable totals */
+int	state_open(const struct conf *, struct store *, char **);
+void	state_submit(const struct record *);
+void	state_reset(const char *);
+int	state_pending(void);
+void	state_commit(struct store *);
+void	state_close(struct store *);
+int	state_parse_snapshot(const char *, size_t, struct store *, uint64_t *,
+	    char **);
+int	state_parse_journal(const char *, size_t, struct store *, uint64_t *,
+	    size_t *, char **);
 
 /* server.c: the loop and what every part of the daemon may ask of it. */
 struct event_base	*server_base(void);
@@ -90,6 +112,7 @@ enum apply		 server_submit(enum tr_id, const struct record *,
 void			 server_reject(enum tr_id, const char *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
+size_t			 server_reset(const char *, const struct peer *);
 int			 server_run(struct conf *);
 
 #endif

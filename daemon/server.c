@@ -43,6 +43,7 @@ static struct {
 	struct tr_counters	 count[TR_COUNT];
 	time_t			 started;
 	struct event		*sig[4];
+	int			 stop;
 } srv;
 
 struct event_base *
@@ -78,6 +79,7 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	switch (a) {
 	case APPLY_OK:
 		c->accepted++;
+		state_submit(r);
 		break;
 	case APPLY_DUPLICATE:
 		c->duplicates++;
@@ -130,6 +132,27 @@ server_reject(enum tr_id tr, const char *cause, const struct peer *p)
 		log_fields(LOG_WARNING, &f, "rejected input: %s", cause);
 	c->last_log = now;
 	c->unlogged = 0;
+}
+
+/* Remove KEY, or every key if NULL; journaled like a submission. */
+size_t
+server_reset(const char *key, const struct peer *p)
+{
+	struct key	*k;
+	size_t		 n = 0;
+
+	if (key == NULL)
+		n = store_remove_all(srv.store);
+	else if ((k = store_find(srv.store, key)) != NULL) {
+		store_remove(srv.store, k);
+		n = 1;
+	}
+	if (n > 0)
+		state_reset(key);
+	log_fields(LOG_INFO, &(struct log_fields){ .transport = "unix",
+	    .key = key, .pid = p->pid, .uid = p->uid, .event = "reset" },
+	    "reset %s: %zu key%s removed", key ? key : "*", n, n == 1 ? "" : "s");
+	return n;
 }
 
 /* The figures of "ipcctl stats", as NAME=VALUE fields. */
@@ -220,6 +243,12 @@ reload(void)
 			log_warnx("%s: kept the previous settings",
 			    transports[i]->name);
 	}
+	if (strcmp(srv.conf.state.file, next.state.file) != 0 ||
+	    srv.conf.state.sync != next.state.sync ||
+	    srv.conf.state.compact_bytes != next.state.compact_bytes) {
+		log_warnx("reload: [state] changes take effect at the next start");
+		next.state = srv.conf.state;
+	}
 	srv.conf = next;
 	store_set_limit(srv.store, (size_t)srv.conf.limits.max_keys);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "reload" },
@@ -236,7 +265,8 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		event_base_loopexit(srv.base, NULL);
+		srv.stop = 1;
+		event_base_loopbreak(srv.base);
 		break;
 	case SIGHUP:
 		reload();
@@ -258,10 +288,29 @@ on_libevent_log(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/*
+ * The end of a loop pass: make what this pass applied durable, then let
+ * the transports release what waited for it (socket replies).  Nothing
+ * more is read before this, so fire-and-forget input is on disk before
+ * more is taken.
+ */
+static void
+commit(void)
+{
+	int	i;
+
+	state_commit(srv.store);
+	for (i = 0; i < TR_COUNT; i++)
+		if (srv.open[i] && transports[i]->committed != NULL)
+			transports[i]->committed();
+}
+
+/* Returns ipcd's exit status. */
 int
 server_run(struct conf *conf)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	char	*cause;
 	int	i, failed = 0;
 
 	srv.conf = *conf;
@@ -272,6 +321,11 @@ server_run(struct conf *conf)
 		fatalx("cannot create the event base");
 	if ((srv.store = store_new((size_t)conf->limits.max_keys)) == NULL)
 		fatalx("out of memory");
+	if (state_open(&srv.conf, srv.store, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+		return EXIT_STATE;
+	}
 	for (i = 0; i < 4; i++) {
 		srv.sig[i] = evsignal_new(srv.base, signals[i], on_signal, NULL);
 		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
@@ -283,7 +337,8 @@ server_run(struct conf *conf)
 	if (failed) {
 		for (i = 0; i < TR_COUNT; i++)
 			close_transport(i);
-		return -1;
+		state_close(srv.store);
+		return 1;
 	}
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
 	    "started (pid %ld;%s%s%s%s), config %s", (long)getpid(),
@@ -292,11 +347,17 @@ server_run(struct conf *conf)
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 
-	event_base_dispatch(srv.base);
+	/* One pass at a time, each ended by a commit. */
+	while (!srv.stop) {
+		if (event_base_loop(srv.base, EVLOOP_ONCE) == -1)
+			fatalx("event loop failed");
+		commit();
+	}
 
 	(void)sysd_notify("STOPPING=1");
 	for (i = 0; i < TR_COUNT; i++)
-		close_transport(i);
+		close_transport(i);	/* drains the FIFO and the rings */
+	state_close(srv.store);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "stop" },
 	    "stopped");
 	for (i = 0; i < 4; i++)

@@ -102,6 +102,12 @@ grow(struct store *st)
 	st->nbuckets = n;
 }
 
+size_t
+store_limit(const struct store *st)
+{
+	return st->limit;
+}
+
 static struct key *
 key_create(struct store *st, const char *name)
 {
@@ -119,6 +125,16 @@ key_create(struct store *st, const char *name)
 	st->bucket[h] = k;
 	st->count++;
 	return k;
+}
+
+/* A new empty key, whatever the limit, for the state loader to fill;
+ * NULL if it exists or memory ran out. */
+struct key *
+store_insert(struct store *st, const char *name)
+{
+	if (store_find(st, name) != NULL)
+		return NULL;
+	return key_create(st, name);
 }
 
 /* Wake those who wait for K's parts. */
@@ -264,6 +280,18 @@ double
 key_total(const struct key *k, int *overflow)
 {
 	return accum_value(&k->acc, overflow);
+}
+
+/* The parts marked in K's bitmap (the state loader checks it against
+ * k->received). */
+uint32_t
+key_count_parts(const struct key *k)
+{
+	uint32_t	i, n = 0;
+
+	for (i = 0; i < (k->nparts + 7) / 8; i++)
+		n += (uint32_t)__builtin_popcount(k->seen[i]);
+	return n;
 }
 
 int

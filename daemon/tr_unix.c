@@ -1,6 +1,8 @@
 /*
  * The socket transport: request lines in, one reply line per request out,
- * in order (proto.h).  A client may pipeline as many requests as it likes;
+ * in order (proto.h).  Replies are written only once what they answer is
+ * durable: a pass of the loop queues them, server.c commits, and the
+ * committed hook releases them.  A client may pipeline as many requests as it likes;
  * ipcd stops reading from a client whose replies it cannot get rid of
  * (its output is past OUT_HIGH), so a client that never reads costs a
  * bounded amount of memory and blocks nobody else.  "wait" parks the
@@ -44,7 +46,10 @@ struct client {
 	int			 waiting;
 	int			 eof;		/* the client sent all it will */
 	int			 reading;	/* rev is added */
+	size_t			 safe;		/* bytes of out that are committed */
+	int			 dirty;		/* on ux.dirty */
 	TAILQ_ENTRY(client)	 entry;
+	TAILQ_ENTRY(client)	 dentry;
 };
 
 static struct {
@@ -53,8 +58,10 @@ static struct {
 	struct event		*ev;
 	struct event		*pause;		/* accept paused on EMFILE */
 	TAILQ_HEAD(, client)	 clients;
+	TAILQ_HEAD(, client)	 dirty;		/* with replies to release */
 	long			 nclients;
-} ux = { .fd = -1, .clients = TAILQ_HEAD_INITIALIZER(ux.clients) };
+} ux = { .fd = -1, .clients = TAILQ_HEAD_INITIALIZER(ux.clients),
+    .dirty = TAILQ_HEAD_INITIALIZER(ux.dirty) };
 
 static void	client_process(struct client *);
 
@@ -79,6 +86,8 @@ client_free(struct client *c)
 	if (c->waiting)
 		store_unwait(server_store(), &c->waiter);
 	TAILQ_REMOVE(&ux.clients, c, entry);
+	if (c->dirty)
+		TAILQ_REMOVE(&ux.dirty, c, dentry);
 	ux.nclients--;
 	event_free(c->rev);
 	event_free(c->wev);
@@ -101,26 +110,56 @@ set_reading(struct client *c, int on)
 	c->reading = on && !c->eof;
 }
 
-/* Write what we can; returns -1 if the client is gone (and freed). */
+/* Write what we can of the committed replies; returns -1 if the client
+ * is gone (and freed). */
 static int
 client_flush(struct client *c)
 {
-	if (evbuffer_get_length(c->out) > 0 &&
-	    evbuffer_write(c->out, c->fd) == -1 && errno != EAGAIN &&
-	    errno != EINTR) {
+	int	n = 0;
+
+	if (c->safe > 0 &&
+	    (n = evbuffer_write_atmost(c->out, c->fd, (ev_ssize_t)c->safe)) == -1 &&
+	    errno != EAGAIN && errno != EINTR) {
 		client_free(c);
 		return -1;
 	}
-	if (evbuffer_get_length(c->out) > 0) {
+	if (n > 0)
+		c->safe -= (size_t)n;
+	if (c->safe > 0) {
 		event_add(c->wev, NULL);
 		return 0;
 	}
 	event_del(c->wev);
-	if (c->eof && !c->waiting && linebuf_pending(&c->lb) == 0) {
+	if (c->eof && !c->waiting && linebuf_pending(&c->lb) == 0 &&
+	    evbuffer_get_length(c->out) == 0) {
 		client_free(c);
 		return -1;
 	}
 	return 0;
+}
+
+/* Have C's replies released after the commit that ends this pass. */
+static void
+client_mark(struct client *c)
+{
+	if (!c->dirty) {
+		TAILQ_INSERT_TAIL(&ux.dirty, c, dentry);
+		c->dirty = 1;
+	}
+}
+
+/* What this pass applied is durable: release the replies that answer it. */
+static void
+unix_committed(void)
+{
+	struct client	*c;
+
+	while ((c = TAILQ_FIRST(&ux.dirty)) != NULL) {
+		TAILQ_REMOVE(&ux.dirty, c, dentry);
+		c->dirty = 0;
+		c->safe = evbuffer_get_length(c->out);
+		(void)client_flush(c);
+	}
 }
 
 static void
@@ -321,25 +360,11 @@ req_keys(struct client *c, char *args)
 static void
 req_reset(struct client *c, char *args)
 {
-	struct store	*st = server_store();
-	struct key	*k;
-	size_t		 n = 0;
+	int	all = args != NULL && strcmp(args, "*") == 0;
 
-	if (args != NULL && strcmp(args, "*") == 0)
-		n = store_remove_all(st);
-	else {
-		if (arg_key(c, args) != 0)
-			return;
-		if ((k = store_find(st, args)) != NULL) {
-			store_remove(st, k);
-			n = 1;
-		}
-	}
-	log_fields(LOG_INFO, &(struct log_fields){ .transport = "unix",
-	    .key = args, .pid = c->peer.pid, .uid = c->peer.uid,
-	    .event = "reset" }, "reset %s: %zu key%s removed", args, n,
-	    n == 1 ? "" : "s");
-	reply(c, "ok removed=%zu", n);
+	if (!all && arg_key(c, args) != 0)
+		return;
+	reply(c, "ok removed=%zu", server_reset(all ? NULL : args, &c->peer));
 }
 
 static void
@@ -415,7 +440,7 @@ client_process(struct client *c)
 		c->lb.start = c->lb.len;
 	}
 	set_reading(c, !c->waiting && evbuffer_get_length(c->out) < OUT_HIGH);
-	(void)client_flush(c);
+	client_mark(c);
 }
 
 static void
@@ -618,7 +643,10 @@ unix_close(void)
 	struct client	*c;
 
 	while ((c = TAILQ_FIRST(&ux.clients)) != NULL) {
-		(void)evbuffer_write(c->out, c->fd);	/* best effort */
+		/* Best effort, and only what is committed. */
+		if (c->safe > 0)
+			(void)evbuffer_write_atmost(c->out, c->fd,
+			    (ev_ssize_t)c->safe);
 		client_free(c);
 	}
 	event_free(ux.ev);
@@ -635,4 +663,5 @@ const struct transport tr_unix = {
 	.changed = unix_changed,
 	.open = unix_open,
 	.close = unix_close,
+	.committed = unix_committed,
 };

@@ -13,7 +13,7 @@ done
 IPCD_CONFIG=/dev/null "$IPCD" -n -v | awk '
 	/^\[/ { sec = $0; next }
 	/ = / { print sec, $1 }' >"$T/keys"
-same "the loader knows 19 keys" "$(wc -l <"$T/keys")" 19
+same "the loader knows 21 keys" "$(wc -l <"$T/keys")" 21
 while read -r sec key; do
 	check "$sec $key is in conf/ipcd.conf" \
 	    awk -v s="$sec" -v k="$key" '$0 == s { in_s = 1; next }
@@ -44,7 +44,7 @@ done
 for s in 0 1 2 3 4 5; do
 	check "ipcctl exit status $s is documented" grep -q "^\.It $s\$" man/ipcctl.1
 done
-for s in 0 1 2 78; do
+for s in 0 1 2 65 78; do
 	check "ipcd exit status $s is documented" grep -q "^\.It $s\$" man/ipcd.8
 done
 for f in IPCD_TRANSPORT IPCD_KEY IPCD_PEER_PID IPCD_PEER_UID IPCD_EVENT; do
