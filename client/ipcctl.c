@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +389,8 @@ main(int argc, char **argv)
 	size_t		 i;
 	int		 ch;
 
+	/* A closed socket or FIFO is an error to report, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	/* "+": options after the command belong to the command. */
 	while ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (ch) {

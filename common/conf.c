@@ -13,10 +13,16 @@
 #include "conf.h"
 #include "util.h"
 
-enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC };
+enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC,
+    T_ADMIN };
 
+/* The words of the enumerated types, indexed by value. */
 static const char *const sync_names[] = {
 	[SYNC_NEVER] = "never", [SYNC_BATCH] = "batch", [SYNC_ALWAYS] = "always",
+	NULL
+};
+static const char *const admin_names[] = {
+	[ADMIN_OWNER] = "owner", [ADMIN_ANYONE] = "anyone", NULL
 };
 
 struct conf_key {
@@ -37,6 +43,7 @@ static const struct conf_key conf_keys[] = {
 	K("unix", "path", T_PATH, unix_.path),
 	K("unix", "mode", T_MODE, unix_.mode),
 	K("unix", "group", T_GROUP, unix_.group),
+	K("unix", "admin", T_ADMIN, unix_.admin),
 	K("fifo", "enabled", T_BOOL, fifo.enabled),
 	K("fifo", "path", T_PATH, fifo.path),
 	K("fifo", "mode", T_MODE, fifo.mode),
@@ -54,6 +61,8 @@ static const struct conf_key conf_keys[] = {
 	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),
 	KL("limits", "max_clients", limits.max_clients, 1, 1000000),
 	KL("limits", "max_keys", limits.max_keys, 1, 100000000),
+	KL("limits", "max_record_bytes", limits.max_record_bytes, 16, 4096),
+	KL("limits", "idle_timeout", limits.idle_timeout, 0, 86400),
 };
 
 /* -c FILE, else $IPCD_CONFIG, else the system file if it exists. */
@@ -122,6 +131,8 @@ conf_defaults(struct conf *c)
 	c->state.compact_bytes = 64L << 20;
 	c->limits.max_clients = 1024;
 	c->limits.max_keys = 100000;
+	c->limits.max_record_bytes = 4096;
+	c->limits.idle_timeout = 600;
 }
 
 static int
@@ -129,6 +140,7 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
     const char **cause)
 {
 	char		*p = (char *)c + k->offset, *end;
+	const char *const *names;
 	long		 l;
 
 	switch (k->type) {
@@ -186,12 +198,15 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		strcpy(p, v);
 		return 0;
 	case T_SYNC:
-		for (l = 0; l < 3; l++)
-			if (strcmp(v, sync_names[l]) == 0) {
+	case T_ADMIN:
+		names = k->type == T_SYNC ? sync_names : admin_names;
+		for (l = 0; names[l] != NULL; l++)
+			if (strcmp(v, names[l]) == 0) {
 				*(int *)p = (int)l;
 				return 0;
 			}
-		*cause = "expected always, batch or never";
+		*cause = k->type == T_SYNC ? "expected always, batch or never" :
+		    "expected owner or anyone";
 		return -1;
 	case T_LONG:
 		errno = 0;
@@ -372,6 +387,9 @@ conf_print(const struct conf *c)
 			break;
 		case T_SYNC:
 			printf("%s\n", sync_names[*(const int *)p]);
+			break;
+		case T_ADMIN:
+			printf("%s\n", admin_names[*(const int *)p]);
 			break;
 		default:
 			printf("%s\n", p);

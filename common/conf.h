@@ -22,7 +22,12 @@ struct conf_endpoint {		/* [unix] and [fifo] */
 	char	path[PATH_MAX];
 	mode_t	mode;
 	char	group[CONF_NAME_MAX + 1];
+	int	admin;		/* [unix]: ADMIN_* */
 };
+
+/* [unix] admin: who may reset keys */
+#define ADMIN_OWNER	0	/* root and the user ipcd runs as */
+#define ADMIN_ANYONE	1	/* whoever may connect */
 
 struct conf {
 	char			file[PATH_MAX];	/* "" for the embedded defaults */
@@ -48,6 +53,8 @@ struct conf {
 	struct {
 		long	max_clients;
 		long	max_keys;
+		long	max_record_bytes;
+		long	idle_timeout;	/* seconds; 0: none */
 	} limits;
 };
 

@@ -61,6 +61,7 @@
 #define ERR_NOKEY	"nokey"		/* no such key */
 #define ERR_TIMEOUT	"timeout"	/* wait ran out; the message names the missing parts */
 #define ERR_LIMIT	"limit"		/* a configured limit was reached */
+#define ERR_DENIED	"denied"	/* the peer may not do that */
 
 struct record {
 	char		key[IPCD_KEY_MAX + 1];

@@ -8,9 +8,10 @@
 #include "proto.h"
 
 int
-linebuf_init(struct linebuf *lb, size_t size)
+linebuf_init(struct linebuf *lb, size_t size, size_t max)
 {
 	memset(lb, 0, sizeof *lb);
+	lb->max = max < IPCD_LINE_MAX ? max : IPCD_LINE_MAX;
 	if (size < IPCD_LINE_MAX)
 		size = IPCD_LINE_MAX;
 	if ((lb->buf = malloc(size)) == NULL)
@@ -46,8 +47,8 @@ linebuf_read(struct linebuf *lb, int fd)
 
 /*
  * The next complete line, newline included: 1 and the line, 0 when no
- * complete line is buffered, -1 once for every line longer than
- * IPCD_LINE_MAX (which is dropped up to and including its newline).
+ * complete line is buffered, -1 once for every line longer than lb->max
+ * (which is dropped up to and including its newline).
  */
 int
 linebuf_next(struct linebuf *lb, const char **line, size_t *len)
@@ -60,9 +61,9 @@ linebuf_next(struct linebuf *lb, const char **line, size_t *len)
 		avail = lb->len - lb->start;
 		nl = memchr(p, '\n', avail);
 		if (nl == NULL) {
-			if (avail < IPCD_LINE_MAX && !lb->skipping)
+			if (avail < lb->max && !lb->skipping)
 				return 0;
-			/* No newline in IPCD_LINE_MAX bytes: drop them. */
+			/* No newline in lb->max bytes: drop them. */
 			lb->start = lb->len = 0;
 			if (lb->skipping)
 				return 0;
@@ -74,7 +75,7 @@ linebuf_next(struct linebuf *lb, const char **line, size_t *len)
 			lb->skipping = 0;
 			continue;
 		}
-		if ((size_t)(nl - p) + 1 > IPCD_LINE_MAX)
+		if ((size_t)(nl - p) + 1 > lb->max)
 			return -1;
 		*line = p;
 		*len = (size_t)(nl - p) + 1;
@@ -87,4 +88,11 @@ size_t
 linebuf_pending(const struct linebuf *lb)
 {
 	return lb->skipping ? 0 : lb->len - lb->start;
+}
+
+/* Forget a partial line (its writer is gone). */
+void
+linebuf_drop(struct linebuf *lb)
+{
+	lb->start = lb->len;
 }

@@ -1,6 +1,6 @@
-/* A read buffer that yields newline-terminated lines of at most
- * IPCD_LINE_MAX bytes, whatever way the bytes arrive, and drops longer
- * ones whole.  Used by the byte-stream transports (socket and FIFO). */
+/* A read buffer that yields newline-terminated lines of at most a given
+ * length (<= IPCD_LINE_MAX), whatever way the bytes arrive, and drops
+ * longer ones whole.  Used by the byte-stream transports (socket and FIFO). */
 #ifndef IPCD_LINEBUF_H
 #define IPCD_LINEBUF_H
 
@@ -11,13 +11,15 @@ struct linebuf {
 	size_t	 size;
 	size_t	 start;		/* first byte not yet consumed */
 	size_t	 len;		/* bytes in buf */
+	size_t	 max;		/* longest line, newline included */
 	int	 skipping;	/* inside an overlong line */
 };
 
-int	linebuf_init(struct linebuf *, size_t);
+int	linebuf_init(struct linebuf *, size_t, size_t);
 void	linebuf_free(struct linebuf *);
 ssize_t	linebuf_read(struct linebuf *, int);
 int	linebuf_next(struct linebuf *, const char **, size_t *);
 size_t	linebuf_pending(const struct linebuf *);
+void	linebuf_drop(struct linebuf *);
 
 #endif

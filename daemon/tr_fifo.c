@@ -7,11 +7,17 @@
  * would stay readable at EOF and the loop would spin).  Writes of at most
  * PIPE_BUF bytes are atomic, so whole records from concurrent writers never
  * interleave; a record split across reads is reassembled by linebuf.
+ *
+ * A writer that leaves half a record and goes away would glue it to the
+ * next writer's record; since whole records arrive in one write, a partial
+ * record that sees no more bytes for PARTIAL_WAIT is dropped and counted
+ * instead.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,12 +32,17 @@
 
 #define FIFO_BUF	(64 * 1024)	/* the pipe's own capacity */
 #define FIFO_READS	16		/* reads per wake-up before yielding */
+#define PARTIAL_WAIT	1		/* seconds a partial record may wait */
 
 static struct {
 	int		 fd;
 	int		 created;	/* unlink on close */
 	char		 path[PATH_MAX];
 	struct event	*ev;
+	struct event	*partial;	/* drops a partial record */
+	uint64_t	 nread;		/* bytes ever read */
+	uint64_t	 partial_at;	/* nread when the timer was set */
+	char		 toolong[64];
 	struct linebuf	 lb;
 } fifo = { .fd = -1 };
 
@@ -47,7 +58,8 @@ fifo_changed(const struct conf *a, const struct conf *b)
 	return a->fifo.enabled != b->fifo.enabled ||
 	    strcmp(a->fifo.path, b->fifo.path) != 0 ||
 	    a->fifo.mode != b->fifo.mode ||
-	    strcmp(a->fifo.group, b->fifo.group) != 0;
+	    strcmp(a->fifo.group, b->fifo.group) != 0 ||
+	    a->limits.max_record_bytes != b->limits.max_record_bytes;
 }
 
 static void
@@ -70,20 +82,44 @@ fifo_read(evutil_socket_t fd, short events, void *arg)
 	ssize_t		 n;
 	int		 i, r;
 
+	struct timeval	 wait = { PARTIAL_WAIT, 0 };
+
 	for (i = 0; i < FIFO_READS; i++) {
 		n = linebuf_read(&fifo.lb, fd);
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			log_warn("fifo: read");
 		if (n <= 0)
 			break;
+		fifo.nread += (uint64_t)n;
 		while ((r = linebuf_next(&fifo.lb, &line, &len)) != 0) {
 			if (r == -1)
-				server_reject(TR_FIFO, "record longer than "
-				    "4096 bytes", NULL);
+				server_reject(TR_FIFO, fifo.toolong, NULL);
 			else
 				fifo_record(line, len);
 		}
 	}
+	if (linebuf_pending(&fifo.lb) > 0 && !evtimer_pending(fifo.partial, NULL)) {
+		fifo.partial_at = fifo.nread;
+		evtimer_add(fifo.partial, &wait);
+	}
+}
+
+/* A partial record waited PARTIAL_WAIT: drop it unless bytes came since. */
+static void
+fifo_partial(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	wait = { PARTIAL_WAIT, 0 };
+
+	if (linebuf_pending(&fifo.lb) == 0)
+		return;
+	if (fifo.nread != fifo.partial_at) {
+		fifo.partial_at = fifo.nread;
+		evtimer_add(fifo.partial, &wait);
+		return;
+	}
+	server_reject(TR_FIFO, "record without a newline (its writer went "
+	    "away); dropped", NULL);
+	linebuf_drop(&fifo.lb);
 }
 
 static int
@@ -114,13 +150,18 @@ fifo_open(const struct conf *c, char **cause)
 	if (node_perms(fifo.fd, c->fifo.path, c->fifo.mode, c->fifo.group,
 	    cause) != 0)
 		goto fail;
-	if (linebuf_init(&fifo.lb, FIFO_BUF) != 0) {
+	if (linebuf_init(&fifo.lb, FIFO_BUF,
+	    (size_t)c->limits.max_record_bytes) != 0) {
 		*cause = fmtstr("out of memory");
 		goto fail;
 	}
+	snprintf(fifo.toolong, sizeof fifo.toolong,
+	    "record longer than %ld bytes", c->limits.max_record_bytes);
 	fifo.ev = event_new(server_base(), fifo.fd, EV_READ | EV_PERSIST,
 	    fifo_read, NULL);
-	if (fifo.ev == NULL || event_add(fifo.ev, NULL) != 0) {
+	fifo.partial = evtimer_new(server_base(), fifo_partial, NULL);
+	if (fifo.ev == NULL || fifo.partial == NULL ||
+	    event_add(fifo.ev, NULL) != 0) {
 		*cause = fmtstr("cannot watch the FIFO");
 		linebuf_free(&fifo.lb);
 		goto fail;
@@ -130,7 +171,9 @@ fifo_open(const struct conf *c, char **cause)
 fail:
 	if (fifo.ev != NULL)
 		event_free(fifo.ev);
-	fifo.ev = NULL;
+	if (fifo.partial != NULL)
+		event_free(fifo.partial);
+	fifo.ev = fifo.partial = NULL;
 	close(fifo.fd);
 	fifo.fd = -1;
 	if (fifo.created)
@@ -147,7 +190,8 @@ fifo_close(void)
 		server_reject(TR_FIFO, "record without a newline at shutdown",
 		    NULL);
 	event_free(fifo.ev);
-	fifo.ev = NULL;
+	event_free(fifo.partial);
+	fifo.ev = fifo.partial = NULL;
 	close(fifo.fd);
 	fifo.fd = -1;
 	if (fifo.created)

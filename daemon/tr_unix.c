@@ -40,6 +40,7 @@ struct client {
 	struct event		*wev;
 	struct event		*resume;
 	struct event		*timer;		/* of a wait */
+	struct event		*idle;		/* limits.idle_timeout */
 	struct linebuf		 lb;
 	struct evbuffer		*out;
 	struct waiter		 waiter;
@@ -94,6 +95,8 @@ client_free(struct client *c)
 	event_free(c->resume);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->idle != NULL)
+		event_free(c->idle);
 	evbuffer_free(c->out);
 	linebuf_free(&c->lb);
 	close(c->fd);
@@ -362,6 +365,14 @@ req_reset(struct client *c, char *args)
 {
 	int	all = args != NULL && strcmp(args, "*") == 0;
 
+	if (server_conf()->unix_.admin == ADMIN_OWNER && c->peer.uid != 0 &&
+	    c->peer.uid != geteuid()) {
+		server_reject(TR_UNIX, "reset by a peer that is not an admin",
+		    &c->peer);
+		reply(c, "err %s reset is for root and uid %u (unix.admin = "
+		    "owner)", ERR_DENIED, (unsigned)geteuid());
+		return;
+	}
 	if (!all && arg_key(c, args) != 0)
 		return;
 	reply(c, "ok removed=%zu", server_reset(all ? NULL : args, &c->peer));
@@ -422,16 +433,26 @@ client_process(struct client *c)
 	size_t		 len;
 	int		 r;
 
+	long		 idle = server_conf()->limits.idle_timeout;
+	struct timeval	 tv = { idle, 0 };
+	int		 any = 0;
+
 	while (!c->waiting && evbuffer_get_length(c->out) < OUT_HIGH &&
 	    (r = linebuf_next(&c->lb, &line, &len)) != 0) {
+		any = 1;
 		if (r == -1) {
-			server_reject(TR_UNIX, "request longer than 4096 bytes",
-			    &c->peer);
-			reply(c, "err %s request longer than 4096 bytes",
-			    ERR_USAGE);
+			server_reject(TR_UNIX, "request too long", &c->peer);
+			reply(c, "err %s request longer than %zu bytes",
+			    ERR_USAGE, c->lb.max);
 		} else
 			dispatch(c, line, len);
 	}
+	/* The idle clock runs from the last complete request, and not
+	 * while a wait holds the client. */
+	if (c->waiting)
+		evtimer_del(c->idle);
+	else if (idle > 0 && (any || !evtimer_pending(c->idle, NULL)))
+		evtimer_add(c->idle, &tv);
 	if (c->eof && !c->waiting && linebuf_pending(&c->lb) > 0 &&
 	    evbuffer_get_length(c->out) < OUT_HIGH) {
 		/* The client closed in the middle of a request. */
@@ -481,6 +502,21 @@ client_resume(evutil_socket_t fd, short events, void *arg)
 	client_process(arg);
 }
 
+/* No complete request for limits.idle_timeout seconds (one byte an hour,
+ * or nothing at all): say so and let the client go. */
+static void
+client_idle(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c = arg;
+
+	server_reject(TR_UNIX, "client idle too long; disconnected", &c->peer);
+	reply(c, "err %s idle for %ld s; disconnected", ERR_LIMIT,
+	    server_conf()->limits.idle_timeout);
+	c->safe = evbuffer_get_length(c->out);	/* nothing pending to commit */
+	(void)evbuffer_write_atmost(c->out, c->fd, (ev_ssize_t)c->safe);
+	client_free(c);
+}
+
 static void
 client_new(int fd)
 {
@@ -488,9 +524,11 @@ client_new(int fd)
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
 	struct event_base *base = server_base();
+	struct timeval	 idle = { server_conf()->limits.idle_timeout, 0 };
 
 	if ((c = calloc(1, sizeof *c)) == NULL ||
-	    linebuf_init(&c->lb, CLIENT_BUF) != 0) {
+	    linebuf_init(&c->lb, CLIENT_BUF,
+	    (size_t)server_conf()->limits.max_record_bytes) != 0) {
 		free(c);
 		close(fd);
 		return;
@@ -505,15 +543,18 @@ client_new(int fd)
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, client_read, c);
 	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, client_write, c);
 	c->resume = event_new(base, -1, 0, client_resume, c);
+	c->idle = evtimer_new(base, client_idle, c);
 	TAILQ_INSERT_TAIL(&ux.clients, c, entry);
 	ux.nclients++;
 	if (c->out == NULL || c->rev == NULL || c->wev == NULL ||
-	    c->resume == NULL) {
+	    c->resume == NULL || c->idle == NULL) {
 		log_warnx("unix: out of memory for a client");
 		client_free(c);
 		return;
 	}
 	set_reading(c, 1);
+	if (idle.tv_sec > 0)
+		evtimer_add(c->idle, &idle);
 	log_debug("unix: client pid %ld uid %lu connected", (long)c->peer.pid,
 	    (unsigned long)c->peer.uid);
 }

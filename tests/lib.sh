@@ -145,3 +145,13 @@ wait_stat() {
 	echo "# $1 is $(stat_of "$1"), expected $2"
 	return 1
 }
+
+# A bare "wait" would also wait for the ipcd the test started, forever:
+# tests must name what they wait for.
+wait() {
+	if [ $# -eq 0 ]; then
+		echo "not ok - a test used a bare 'wait' (it would wait for ipcd)"
+		exit 1
+	fi
+	command wait "$@"
+}

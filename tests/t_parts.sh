@@ -44,7 +44,7 @@ same "--wait on a complete key returns at once" \
 
 # Pipelined requests behind a wait are answered after it, in order.
 reply=$(printf 'wait late 0\nresult late\n' | "$RAWIPC" unix "$T/ipcd.sock" &
-    sleep 0.3; "$IPCCTL" submit --key=late --part=1/1 3; wait)
+    r=$!; sleep 0.3; "$IPCCTL" submit --key=late --part=1/1 3; wait $r)
 same "requests behind a wait are answered after it, in order" \
     "$(echo "$reply" | cut -d' ' -f1-3 | tr '\n' '|')" \
     'ok key="late" total=3|ok key="late" total=3|'

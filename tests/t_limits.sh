@@ -1,0 +1,79 @@
+#!/bin/sh
+# Floods and slow clients: every limit holds, each refusal says which, and
+# memory stays bounded.
+. tests/lib.sh
+
+start_ipcd "[limits]
+max_clients = 40
+max_keys = 500
+max_record_bytes = 64
+idle_timeout = 1" || exit 1
+rss() { awk '/^VmRSS/ { print $2 }' /proc/$IPCD_PID/status; }
+rss0=$(rss)
+
+# One byte an hour: the client is told and let go after idle_timeout.
+(printf 'sub'; sleep 4) | "$RAWIPC" unix "$T/ipcd.sock" >"$T/slow" &
+sleep 2.5
+check "a client that never finishes a request is let go after idle_timeout" \
+    grep -q "unix: rejected input: client idle too long" "$T/ipcd.log"
+wait $!
+same "  and told so" "$(cat "$T/slow")" "err limit idle for 1 s; disconnected"
+reply=$( (sleep 3) | "$RAWIPC" unix "$T/ipcd.sock")
+same "so is a client that sends nothing" "$reply" "err limit idle for 1 s; disconnected"
+"$IPCCTL" submit --key=w --part=1/2 1
+( "$IPCCTL" result --key=w --timeout=3 >"$T/w.out" 2>&1; echo $? >"$T/w.rc" ) &
+sleep 2
+"$IPCCTL" submit --key=w --part=2/2 1
+sleep 0.5
+same "a client in a wait is not idle" "$(cat "$T/w.out") $(cat "$T/w.rc")" "2 0"
+
+# More clients than max_clients: the extra ones are refused, the rest and
+# later ones are served.
+i=0
+while [ $i -lt 60 ]; do
+	(sleep 0.8) | "$RAWIPC" unix "$T/ipcd.sock" >"$T/idle.$i" 2>&1 &
+	i=$((i + 1))
+done
+sleep 0.4
+status "while 40 are connected, the next client is refused (exit 4)" 4 "$IPCCTL" ping
+sleep 2
+refused=$(cat "$T"/idle.* | grep -c "err limit too many clients")
+same "60 idle connections against max_clients = 40: 20 refused" "$refused" 20
+check "after they go, clients are served again" "$IPCCTL" ping
+
+# Overlong records on every transport, against max_record_bytes = 64.
+long=$(head -c 100 /dev/zero | tr '\0' 1)
+reply=$(printf 'submit k %s\n' "$long" | "$RAWIPC" unix "$T/ipcd.sock")
+same "unix: a 110-byte request" "$reply" "err usage request longer than 64 bytes"
+printf 'k %s\n' "$long" >"$T/ipcd.fifo"
+printf 'k %s' "$long" | "$RAWIPC" mq "$NAME"
+check "fifo: refused" wait_stat fifo.rejected 1
+check "mq: refused" wait_stat mq.rejected 1
+check "the FIFO cause names the limit" grep -q "fifo: rejected input: record longer than 64 bytes" "$T/ipcd.log"
+
+# Half a record, then its writer goes: dropped, and the next writer's
+# record is whole.
+printf 'k 12' >"$T/ipcd.fifo"
+sleep 1.5
+echo "k 3" >"$T/ipcd.fifo"
+check "a partial FIFO record is dropped after a second" wait_stat fifo.rejected 2
+check "  and the next record arrives whole" wait_count k 1
+same "  with its own value" "$("$IPCCTL" result --key=k)" 3
+check "the drop is logged with its reason" grep -q "record without a newline" "$T/ipcd.log"
+
+# A flood of distinct keys stops at max_keys; memory stays bounded.
+awk 'BEGIN { for (i = 0; i < 5000; i++) printf "submit flood%d 1\n", i }' |
+    "$RAWIPC" unix "$T/ipcd.sock" >"$T/flood"
+same "5000 distinct keys against max_keys = 500: the rest refused" \
+    "$(grep -c '^ok$' "$T/flood") $(grep -c 'too many keys' "$T/flood")" "498 4502"
+# A stream that never reads its replies is throttled, not buffered.
+awk 'BEGIN { for (i = 0; i < 400000; i++) print "result k" }' >"$T/noread"
+( cat "$T/noread"; sleep 3 ) | timeout 5 sh -c "'$RAWIPC' unix '$T/ipcd.sock' | sleep 5" &
+noread=$!
+sleep 2
+rss1=$(rss)
+check "a client that never reads its replies costs bounded memory (RSS ${rss0} -> ${rss1} kB)" \
+    test "$rss1" -lt $((rss0 + 16384))
+check "  and blocks nobody" "$IPCCTL" ping
+wait $noread
+same "totals of the other keys did not move" "$("$IPCCTL" result --key=k)" 3
