@@ -1,9 +1,13 @@
 /* The one file that calls libsystemd; see systemd.h. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION	/* the call site would always be here */
 #include <systemd/sd-daemon.h>
@@ -11,6 +15,18 @@
 
 #include "log.h"
 #include "systemd.h"
+#include "util.h"
+
+#define PASSED_MAX	16
+
+/* What socket activation passed; an fd stays here, owned by this table,
+ * so a transport reopened on reload can take it again. */
+static struct {
+	int	 fd;
+	char	*name;
+	int	 taken;
+} passed[PASSED_MAX];
+static int	npassed;
 
 static int
 sd_result(int r)
@@ -63,4 +79,102 @@ int
 sysd_notify(const char *state)
 {
 	return sd_result(sd_notify(0, state));
+}
+
+/* Half the watchdog interval is when to ping; 0 if there is no watchdog. */
+long long
+sysd_watchdog_usec(void)
+{
+	uint64_t	usec;
+
+	if (sd_watchdog_enabled(0, &usec) <= 0)
+		return 0;
+	return (long long)usec;
+}
+
+/* Collect the passed descriptors; returns how many. */
+int
+sysd_listen_init(void)
+{
+	char	**names = NULL;
+	int	  n, i;
+
+	n = sd_listen_fds_with_names(1, &names);
+	if (n <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i < PASSED_MAX) {
+			passed[i].fd = SD_LISTEN_FDS_START + i;
+			passed[i].name = names[i];
+			/* Passed descriptors arrive blocking unless the unit
+			 * says NonBlocking=yes: never rely on it. */
+			(void)fcntl(passed[i].fd, F_SETFL,
+			    fcntl(passed[i].fd, F_GETFL) | O_NONBLOCK);
+			(void)fcntl(passed[i].fd, F_SETFD, FD_CLOEXEC);
+		} else {
+			close(SD_LISTEN_FDS_START + i);
+			free(names[i]);
+		}
+	}
+	free(names);
+	npassed = n < PASSED_MAX ? n : PASSED_MAX;
+	return npassed;
+}
+
+static int
+take(const char *name, int (*is)(int, const char *), const char *what,
+    const char *where, char **cause)
+{
+	int	i;
+
+	*cause = NULL;
+	for (i = 0; i < npassed; i++) {
+		if (strcmp(passed[i].name, name) != 0)
+			continue;
+		if (is(passed[i].fd, where) <= 0) {
+			*cause = fmtstr("the descriptor systemd passed as \"%s\" "
+			    "is not the %s %s the configuration names", name,
+			    what, where);
+			return -1;
+		}
+		passed[i].taken = 1;
+		return passed[i].fd;
+	}
+	return -1;
+}
+
+static int
+is_stream_socket(int fd, const char *path)
+{
+	return sd_is_socket_unix(fd, SOCK_STREAM, 1, path, 0);
+}
+
+int
+sysd_take_socket(const char *name, const char *path, char **cause)
+{
+	return take(name, is_stream_socket, "listening socket", path, cause);
+}
+
+int
+sysd_take_fifo(const char *name, const char *path, char **cause)
+{
+	return take(name, sd_is_fifo, "FIFO", path, cause);
+}
+
+int
+sysd_take_mq(const char *name, const char *mqname, char **cause)
+{
+	return take(name, sd_is_mq, "message queue", mqname, cause);
+}
+
+/* After start-up: say which passed descriptors nobody wanted. */
+void
+sysd_listen_done(void)
+{
+	int	i;
+
+	for (i = 0; i < npassed; i++)
+		if (!passed[i].taken)
+			log_warnx("systemd passed a descriptor named \"%s\" that "
+			    "no enabled transport uses", passed[i].name);
 }

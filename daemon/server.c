@@ -43,6 +43,7 @@ static struct {
 	struct tr_counters	 count[TR_COUNT];
 	time_t			 started;
 	struct event		*sig[4];
+	struct event		*tick;		/* watchdog and STATUS */
 	int			 stop;
 } srv;
 
@@ -278,6 +279,14 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 	}
 }
 
+/* From the loop itself, so that a wedged loop stops the pings and
+ * systemd restarts ipcd. */
+static void
+on_tick(evutil_socket_t fd, short events, void *arg)
+{
+	notify_status(arg != NULL ? "WATCHDOG=1\n" : "");
+}
+
 /* libevent's own complaints join ours. */
 static void
 on_libevent_log(int severity, const char *msg)
@@ -310,8 +319,10 @@ int
 server_run(struct conf *conf)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	char	*cause;
-	int	i, failed = 0;
+	struct timeval	 tick;
+	long long	 wd;
+	char		*cause;
+	int		 i, failed = 0;
 
 	srv.conf = *conf;
 	srv.started = time(NULL);
@@ -331,15 +342,25 @@ server_run(struct conf *conf)
 		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
 			fatalx("cannot watch signal %d", signals[i]);
 	}
+	if (sysd_listen_init() > 0)
+		log_info("adopting descriptors passed by systemd");
 	for (i = 0; i < TR_COUNT; i++)
 		if (open_transport(i, &srv.conf) != 0)
 			failed = 1;
+	sysd_listen_done();
 	if (failed) {
 		for (i = 0; i < TR_COUNT; i++)
 			close_transport(i);
 		state_close(srv.store);
 		return 1;
 	}
+	wd = sysd_watchdog_usec();
+	tick.tv_sec = wd > 0 && wd / 2 < 5000000 ? wd / 2000000 : 5;
+	tick.tv_usec = wd > 0 && wd / 2 < 5000000 ? (wd / 2) % 1000000 : 0;
+	srv.tick = event_new(srv.base, -1, EV_PERSIST, on_tick,
+	    wd > 0 ? &srv : NULL);
+	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
+		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
 	    "started (pid %ld;%s%s%s%s), config %s", (long)getpid(),
 	    srv.open[TR_UNIX] ? " unix" : "", srv.open[TR_FIFO] ? " fifo" : "",
@@ -362,6 +383,7 @@ server_run(struct conf *conf)
 	    "stopped");
 	for (i = 0; i < 4; i++)
 		event_free(srv.sig[i]);
+	event_free(srv.tick);
 	store_free(srv.store);
 	event_base_free(srv.base);
 	return 0;

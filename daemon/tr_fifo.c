@@ -28,6 +28,7 @@
 #include "linebuf.h"
 #include "log.h"
 #include "node.h"
+#include "systemd.h"
 #include "util.h"
 
 #define FIFO_BUF	(64 * 1024)	/* the pipe's own capacity */
@@ -37,6 +38,7 @@
 static struct {
 	int		 fd;
 	int		 created;	/* unlink on close */
+	int		 passed;	/* by systemd: not ours to close */
 	char		 path[PATH_MAX];
 	struct event	*ev;
 	struct event	*partial;	/* drops a partial record */
@@ -127,9 +129,18 @@ fifo_open(const struct conf *c, char **cause)
 {
 	struct stat	st;
 
+	fifo.created = 0;
+	fifo.fd = sysd_take_fifo("fifo", c->fifo.path, cause);
+	if (*cause != NULL)
+		return -1;
+	/* Read-only, it would spin at every writer's close: then open our
+	 * own read-write descriptor of the same FIFO. */
+	if ((fifo.passed = fifo.fd != -1) &&
+	    (fcntl(fifo.fd, F_GETFL) & O_ACCMODE) == O_RDWR)
+		goto watch;
+	fifo.passed = 0;
 	if (node_prepare(c->fifo.path, S_IFIFO, cause) != 0)
 		return -1;
-	fifo.created = 0;
 	if (mkfifo(c->fifo.path, c->fifo.mode) == 0)
 		fifo.created = 1;
 	else if (errno != EEXIST) {
@@ -150,6 +161,7 @@ fifo_open(const struct conf *c, char **cause)
 	if (node_perms(fifo.fd, c->fifo.path, c->fifo.mode, c->fifo.group,
 	    cause) != 0)
 		goto fail;
+watch:
 	if (linebuf_init(&fifo.lb, FIFO_BUF,
 	    (size_t)c->limits.max_record_bytes) != 0) {
 		*cause = fmtstr("out of memory");
@@ -174,7 +186,8 @@ fail:
 	if (fifo.partial != NULL)
 		event_free(fifo.partial);
 	fifo.ev = fifo.partial = NULL;
-	close(fifo.fd);
+	if (!fifo.passed)
+		close(fifo.fd);
 	fifo.fd = -1;
 	if (fifo.created)
 		unlink(c->fifo.path);
@@ -192,7 +205,8 @@ fifo_close(void)
 	event_free(fifo.ev);
 	event_free(fifo.partial);
 	fifo.ev = fifo.partial = NULL;
-	close(fifo.fd);
+	if (!fifo.passed)
+		close(fifo.fd);
 	fifo.fd = -1;
 	if (fifo.created)
 		unlink(fifo.path);

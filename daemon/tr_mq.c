@@ -18,6 +18,7 @@
 
 #include "ipcd.h"
 #include "log.h"
+#include "systemd.h"
 #include "util.h"
 
 #define MQ_DRAIN	4096	/* messages per wake-up before yielding */
@@ -27,6 +28,7 @@ static struct {
 	char		*buf;
 	size_t		 bufsize;
 	struct event	*ev;
+	int		 passed;	/* by systemd: not ours to close */
 } mq = { .mqd = (mqd_t)-1 };
 
 static int
@@ -76,6 +78,11 @@ mq_open_(const struct conf *c, char **cause)
 	    .mq_msgsize = c->mq.message_size };
 	struct stat	st;
 
+	mq.mqd = (mqd_t)sysd_take_mq("mq", c->mq.name, cause);
+	if (*cause != NULL)
+		return -1;
+	if ((mq.passed = mq.mqd != (mqd_t)-1))
+		goto sized;	/* systemd made it: its owner and mode hold */
 	mq.mqd = mq_open(c->mq.name, O_RDONLY | O_CREAT | O_NONBLOCK |
 	    O_CLOEXEC, c->mq.mode, &attr);
 	if (mq.mqd == (mqd_t)-1) {
@@ -98,6 +105,11 @@ mq_open_(const struct conf *c, char **cause)
 		*cause = fmtstr("chmod mq %s: %s", c->mq.name, strerror(errno));
 		goto fail;
 	}
+sized:
+	if (mq_getattr(mq.mqd, &attr) != 0) {
+		*cause = fmtstr("mq %s: %s", c->mq.name, strerror(errno));
+		goto fail;
+	}
 	mq.bufsize = (size_t)attr.mq_msgsize;
 	if ((mq.buf = malloc(mq.bufsize)) == NULL) {
 		*cause = fmtstr("out of memory");
@@ -116,7 +128,8 @@ fail:
 	mq.ev = NULL;
 	free(mq.buf);
 	mq.buf = NULL;
-	mq_close(mq.mqd);
+	if (!mq.passed)
+		mq_close(mq.mqd);
 	mq.mqd = (mqd_t)-1;
 	return -1;
 }
@@ -128,7 +141,8 @@ mq_close_(void)
 	mq.ev = NULL;
 	free(mq.buf);
 	mq.buf = NULL;
-	mq_close(mq.mqd);
+	if (!mq.passed)
+		mq_close(mq.mqd);
 	mq.mqd = (mqd_t)-1;
 }
 

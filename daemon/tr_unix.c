@@ -27,6 +27,7 @@
 #include "linebuf.h"
 #include "log.h"
 #include "node.h"
+#include "systemd.h"
 #include "util.h"
 
 #define CLIENT_BUF	(16 * 1024)
@@ -61,6 +62,7 @@ static struct {
 	TAILQ_HEAD(, client)	 clients;
 	TAILQ_HEAD(, client)	 dirty;		/* with replies to release */
 	long			 nclients;
+	int			 passed;	/* by systemd: not ours to close */
 } ux = { .fd = -1, .clients = TAILQ_HEAD_INITIALIZER(ux.clients),
     .dirty = TAILQ_HEAD_INITIALIZER(ux.dirty) };
 
@@ -634,6 +636,13 @@ unix_open(const struct conf *c, char **cause)
 		return -1;
 	}
 	strcpy(sun.sun_path, c->unix_.path);
+	ux.fd = sysd_take_socket("unix", c->unix_.path, cause);
+	if (*cause != NULL)
+		return -1;
+	if ((ux.passed = ux.fd != -1)) {
+		ux.path[0] = '\0';	/* systemd's node: not ours to remove */
+		goto watch;
+	}
 	if (node_prepare(c->unix_.path, S_IFSOCK, cause) != 0 ||
 	    stale_socket(c->unix_.path, cause) != 0)
 		return -1;
@@ -657,6 +666,7 @@ unix_open(const struct conf *c, char **cause)
 		*cause = fmtstr("listen %s: %s", c->unix_.path, strerror(errno));
 		goto fail_unlink;
 	}
+watch:
 	ux.ev = event_new(server_base(), ux.fd, EV_READ | EV_PERSIST,
 	    unix_accept, NULL);
 	ux.pause = evtimer_new(server_base(), accept_resume, NULL);
@@ -666,14 +676,16 @@ unix_open(const struct conf *c, char **cause)
 	}
 	return 0;
 fail_unlink:
-	unlink(c->unix_.path);
+	if (!ux.passed)
+		unlink(c->unix_.path);
 fail:
 	if (ux.ev != NULL)
 		event_free(ux.ev);
 	if (ux.pause != NULL)
 		event_free(ux.pause);
 	ux.ev = ux.pause = NULL;
-	close(ux.fd);
+	if (!ux.passed)
+		close(ux.fd);
 	ux.fd = -1;
 	return -1;
 }
@@ -693,9 +705,11 @@ unix_close(void)
 	event_free(ux.ev);
 	event_free(ux.pause);
 	ux.ev = ux.pause = NULL;
-	close(ux.fd);
+	if (!ux.passed) {
+		close(ux.fd);
+		unlink(ux.path);
+	}
 	ux.fd = -1;
-	unlink(ux.path);
 }
 
 const struct transport tr_unix = {
