@@ -437,6 +437,19 @@ snapshot_write(struct store *s)
 	st.jsize = 0;
 }
 
+/* Wrap *cause in a sentence that names the file and what to do:
+ * "WHAT FILE[ is corrupt]: CAUSE; move it aside to start REMEDY". */
+static void
+explain(char **cause, const char *what, const char *file, int corrupt,
+    const char *remedy)
+{
+	char	*why = *cause;
+
+	*cause = fmtstr("%s %s%s: %s; move it aside to start %s", what, file,
+	    corrupt ? " is corrupt" : "", why, remedy);
+	free(why);
+}
+
 /* Open the state, load it into the empty store S, and hold it locked. */
 int
 state_open(const struct conf *c, struct store *s, char **cause)
@@ -444,6 +457,7 @@ state_open(const struct conf *c, struct store *s, char **cause)
 	char		*buf, dir[PATH_MAX];
 	size_t		 len, good;
 	size_t		 limit = store_limit(s);
+	int		 r;
 
 	st.sync = c->state.sync;
 	st.compact_bytes = c->state.compact_bytes;
@@ -468,31 +482,26 @@ state_open(const struct conf *c, struct store *s, char **cause)
 	st.seq = 0;
 	*cause = NULL;
 	if ((buf = slurp(st.path, &len, cause)) != NULL) {
-		if (state_parse_snapshot(buf, len, s, &st.seq, cause) != 0) {
-			char *why = *cause;
-
-			*cause = fmtstr("state file %s is corrupt: %s; move it "
-			    "aside to start from empty totals", st.path, why);
-			free(why);
-			free(buf);
+		r = state_parse_snapshot(buf, len, s, &st.seq, cause);
+		free(buf);
+		if (r != 0) {
+			explain(cause, "state file", st.path, 1,
+			    "from empty totals");
 			goto fail;
 		}
-		free(buf);
 	} else if (*cause != NULL)
 		goto fail;
+	len = good = 0;
 	if ((buf = slurp(st.jpath, &len, cause)) == NULL && *cause != NULL)
 		goto fail;
-	if (buf != NULL && state_parse_journal(buf, len, s, &st.seq, &good,
-	    cause) != 0) {
-		char *why = *cause;
-
-		*cause = fmtstr("state journal %s: %s; move it aside to start "
-		    "from the snapshot alone", st.jpath, why);
-		free(why);
-		free(buf);
+	r = buf != NULL ? state_parse_journal(buf, len, s, &st.seq, &good,
+	    cause) : 0;
+	free(buf);
+	if (r != 0) {
+		explain(cause, "state journal", st.jpath, 0,
+		    "from the snapshot alone");
 		goto fail;
 	}
-	free(buf);
 	if (good < len) {
 		log_warnx("state journal %s: dropped %zu bytes of an entry cut "
 		    "short by a crash (never acknowledged)", st.jpath,

@@ -124,12 +124,30 @@ fifo_partial(evutil_socket_t fd, short events, void *arg)
 	linebuf_drop(&fifo.lb);
 }
 
+/* Give back what fifo_open took, also when it failed half-way. */
+static void
+fifo_release(void)
+{
+	if (fifo.ev != NULL)
+		event_free(fifo.ev);
+	if (fifo.partial != NULL)
+		event_free(fifo.partial);
+	fifo.ev = fifo.partial = NULL;
+	if (!fifo.passed && fifo.fd != -1)
+		close(fifo.fd);
+	fifo.fd = -1;
+	if (fifo.created)
+		unlink(fifo.path);
+	linebuf_free(&fifo.lb);
+}
+
 static int
 fifo_open(const struct conf *c, char **cause)
 {
 	struct stat	st;
 
 	fifo.created = 0;
+	strcpy(fifo.path, c->fifo.path);
 	fifo.fd = sysd_take_fifo("fifo", c->fifo.path, cause);
 	if (*cause != NULL)
 		return -1;
@@ -178,19 +196,9 @@ watch:
 		linebuf_free(&fifo.lb);
 		goto fail;
 	}
-	strcpy(fifo.path, c->fifo.path);
 	return 0;
 fail:
-	if (fifo.ev != NULL)
-		event_free(fifo.ev);
-	if (fifo.partial != NULL)
-		event_free(fifo.partial);
-	fifo.ev = fifo.partial = NULL;
-	if (!fifo.passed)
-		close(fifo.fd);
-	fifo.fd = -1;
-	if (fifo.created)
-		unlink(c->fifo.path);
+	fifo_release();
 	return -1;
 }
 
@@ -202,15 +210,7 @@ fifo_close(void)
 	if (linebuf_pending(&fifo.lb) > 0)
 		server_reject(TR_FIFO, "record without a newline at shutdown",
 		    NULL);
-	event_free(fifo.ev);
-	event_free(fifo.partial);
-	fifo.ev = fifo.partial = NULL;
-	if (!fifo.passed)
-		close(fifo.fd);
-	fifo.fd = -1;
-	if (fifo.created)
-		unlink(fifo.path);
-	linebuf_free(&fifo.lb);
+	fifo_release();
 }
 
 const struct transport tr_fifo = {

@@ -31,6 +31,8 @@ static struct {
 	int		 passed;	/* by systemd: not ours to close */
 } mq = { .mqd = (mqd_t)-1 };
 
+static void	mq_close_(void);
+
 static int
 mq_enabled(const struct conf *c)
 {
@@ -123,21 +125,16 @@ sized:
 	}
 	return 0;
 fail:
-	if (mq.ev != NULL)
-		event_free(mq.ev);
-	mq.ev = NULL;
-	free(mq.buf);
-	mq.buf = NULL;
-	if (!mq.passed)
-		mq_close(mq.mqd);
-	mq.mqd = (mqd_t)-1;
+	mq_close_();
 	return -1;
 }
 
+/* Also undoes a half-done mq_open_. */
 static void
 mq_close_(void)
 {
-	event_free(mq.ev);
+	if (mq.ev != NULL)
+		event_free(mq.ev);
 	mq.ev = NULL;
 	free(mq.buf);
 	mq.buf = NULL;

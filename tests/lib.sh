@@ -108,17 +108,24 @@ field() {
 	    sed -n "s/.*\"$2\":\\(\"[^\"]*\"\\|[^,}]*\\).*/\\1/p"
 }
 
-# wait_count KEY N: until the key has N submissions (fire-and-forget
-# transports give no reply to wait for), at most 10 s.
-wait_count() {
+# eventually EXPECTED COMMAND...: until the command prints EXPECTED, at
+# most 10 s (fire-and-forget transports give no reply to wait for).
+eventually() {
+	want=$1
+	shift
 	i=0
 	while [ $i -lt 200 ]; do
-		[ "$(field "$1" count)" = "$2" ] && return 0
+		[ "$("$@")" = "$want" ] && return 0
 		sleep 0.05
 		i=$((i + 1))
 	done
-	echo "# key $1 has $(field "$1" count) submissions, expected $2"
+	echo "# \"$*\" gives \"$("$@")\", expected \"$want\""
 	return 1
+}
+
+# wait_count KEY N: until the key has N submissions.
+wait_count() {
+	eventually "$2" field "$1" count
 }
 
 # stat_of NAME: one figure of "ipcctl stats".
@@ -134,16 +141,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# wait_stat NAME VALUE: until "ipcctl stats" shows NAME=VALUE, at most 10 s.
+# wait_stat NAME VALUE: until "ipcctl stats" shows NAME=VALUE.
 wait_stat() {
-	i=0
-	while [ $i -lt 200 ]; do
-		[ "$(stat_of "$1")" = "$2" ] && return 0
-		sleep 0.05
-		i=$((i + 1))
-	done
-	echo "# $1 is $(stat_of "$1"), expected $2"
-	return 1
+	eventually "$2" stat_of "$1"
 }
 
 # A bare "wait" would also wait for the ipcd the test started, forever:
