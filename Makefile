@@ -68,7 +68,11 @@ $(BUILD)/tests/test_%:
 $(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-TEST_BINS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
+$(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+TEST_BINS = $(BUILD)/tests/holdconns \
+	    $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
 	    $(BUILD)/tests/rawipc
 
 # The README's test command: install what is missing, build, run all.

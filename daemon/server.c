@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -314,6 +315,28 @@ commit(void)
 			transports[i]->committed();
 }
 
+/*
+ * max_clients is only a promise if that many descriptors can be had:
+ * raise the soft limit to the hard one, and say so if it still falls
+ * short (accept would then fail with EMFILE first, and pause).
+ */
+static void
+raise_fd_limit(long clients)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)clients + 64 > rl.rlim_cur)
+		log_warnx("limits.max_clients = %ld, but only %llu descriptors "
+		    "may be open", clients, (unsigned long long)rl.rlim_cur);
+}
+
 /* Returns ipcd's exit status. */
 int
 server_run(struct conf *conf)
@@ -326,6 +349,7 @@ server_run(struct conf *conf)
 
 	srv.conf = *conf;
 	srv.started = time(NULL);
+	raise_fd_limit(conf->limits.max_clients);
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(on_libevent_log);
 	if ((srv.base = event_base_new()) == NULL)

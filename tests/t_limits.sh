@@ -41,6 +41,27 @@ refused=$(cat "$T"/idle.* | grep -c "err limit too many clients")
 same "60 idle connections against max_clients = 40: 20 refused" "$refused" 20
 check "after they go, clients are served again" "$IPCCTL" ping
 
+# Thousands of idle connections against the default max_clients = 1024:
+# exactly 1024 are held (ipcd raised its descriptor limit for them), the
+# rest are refused with a reply, memory stays bounded, and once they go a
+# client is served at once.
+stop_ipcd
+write_conf
+start_ipcd || exit 1
+rss0=$(rss)
+out=$("$PWD/$BUILD/tests/holdconns" "$T/ipcd.sock" 2000 2)
+same "2000 idle connections: 1024 held, 976 refused" "$out" "held 1024 refused 976 failed 0"
+rss1=$(rss)
+check "  with bounded memory (RSS ${rss0} -> ${rss1} kB)" test "$rss1" -lt $((rss0 + 65536))
+check "  and then a client is served" "$IPCCTL" ping
+stop_ipcd
+write_conf "[limits]
+max_clients = 40
+max_keys = 500
+max_record_bytes = 64
+idle_timeout = 1"
+start_ipcd || exit 1
+
 # Overlong records on every transport, against max_record_bytes = 64.
 long=$(head -c 100 /dev/zero | tr '\0' 1)
 reply=$(printf 'submit k %s\n' "$long" | "$RAWIPC" unix "$T/ipcd.sock")
