@@ -433,11 +433,9 @@ client_process(struct client *c)
 {
 	const char	*line;
 	size_t		 len;
-	int		 r;
-
 	long		 idle = server_conf()->limits.idle_timeout;
 	struct timeval	 tv = { idle, 0 };
-	int		 any = 0;
+	int		 r, any = 0;
 
 	while (!c->waiting && evbuffer_get_length(c->out) < OUT_HIGH &&
 	    (r = linebuf_next(&c->lb, &line, &len)) != 0) {
