@@ -1,12 +1,16 @@
-/* The submitting side of the shared-memory protocol; see shm.h. */
+/* The submitting side of the shared-memory protocol, the doorbell and the
+ * SIGBUS guard both sides use; see shm.h. */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +18,117 @@
 
 #define WAIT_STEP_NS	50000		/* 50 us between looks at a full ring */
 #define WAIT_LIMIT_NS	10000000000LL	/* give up after 10 s without room */
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+
+static const char truncated[] =
+    "the shared-memory segment was truncated by another process";
+static const char left[] =
+    "ipcd has left this shared-memory segment (it stopped, reloaded, or "
+    "replaced a damaged segment)";
+
+/* --- the SIGBUS guard ------------------------------------------------ */
+
+_Thread_local sigjmp_buf	shm_fault_jmp;
+static _Thread_local const char	*volatile guard_base;
+static _Thread_local volatile size_t	guard_len;
+static _Thread_local volatile sig_atomic_t guarded;
+
+static void
+on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	const char	*a = si->si_addr;
+
+	/* si_code > 0: raised by the kernel for an access, not sent. */
+	if (guarded && si->si_code > 0 && a >= guard_base &&
+	    a < guard_base + guard_len) {
+		guarded = 0;
+		siglongjmp(shm_fault_jmp, 1);
+	}
+	/* Not a guarded access: die of it as if there were no handler. */
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
+int
+shm_guard_init(void)
+{
+	static atomic_int	installed;
+	struct sigaction	sa;
+
+	if (atomic_load(&installed))
+		return 0;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_sigbus;
+	/* SA_NODEFER: SIGBUS is not blocked in the handler, so leaving it
+	 * by siglongjmp needs no saved signal mask, and the sigsetjmp of a
+	 * guard costs no system call. */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, NULL) != 0)
+		return -1;
+	atomic_store(&installed, 1);
+	return 0;
+}
+
+void
+shm_guard(const void *base, size_t len)
+{
+	guard_base = base;
+	guard_len = len;
+	atomic_signal_fence(memory_order_seq_cst);
+	guarded = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+void
+shm_unguard(void)
+{
+	atomic_signal_fence(memory_order_seq_cst);
+	guarded = 0;
+	atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* --- the doorbell ---------------------------------------------------- */
+
+static long
+futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+	/* Shared, not FUTEX_PRIVATE_FLAG: the waiter is another process.
+	 * The kernel reads the word atomically itself. */
+	return syscall(SYS_futex, (void *)(uintptr_t)word, op, val, ts,
+	    NULL, 0);
+}
+
+void
+shm_ring(struct shm_hdr *hdr)
+{
+	/* Both sequentially consistent, against ipcd's store of sleeping
+	 * and load of doorbell: one of the two sides sees the other. */
+	atomic_fetch_add(&hdr->doorbell, 1);
+	if (atomic_load(&hdr->sleeping) != 0)
+		shm_doorbell_wake(hdr);
+}
+
+void
+shm_doorbell_wake(struct shm_hdr *hdr)
+{
+	/* Errors are ignored: EFAULT (a shrunk segment) is for the poll of
+	 * ipcd to notice. */
+	(void)futex(&hdr->doorbell, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* Sleep while the doorbell reads SEEN, at most MS milliseconds. */
+int
+shm_doorbell_wait(struct shm_hdr *hdr, uint32_t seen, long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	return futex(&hdr->doorbell, FUTEX_WAIT, seen, &ts) == 0 ? 0 : -1;
+}
+
+/* --- the submitter --------------------------------------------------- */
 
 static void
 nap(long ns)
@@ -32,14 +147,52 @@ daemon_alive(const struct shm_hdr *hdr)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* Check the header and claim a slot; under the caller's guard. */
+static int
+attach(struct shm_producer *p, struct shm_hdr *hdr, const char **cause)
+{
+	int	i, tries;
+
+	if (atomic_load_explicit(&hdr->magic, memory_order_acquire) !=
+	    SHM_MAGIC || hdr->version != SHM_VERSION ||
+	    hdr->nslots != SHM_SLOTS || hdr->ring != SHM_RING ||
+	    hdr->recsize != sizeof(struct shm_rec)) {
+		*cause = "shared-memory segment is not an ipcd version "
+		    STR(SHM_VERSION) " segment";
+		return -1;
+	}
+	/* Claim a free slot; ipcd frees those of dead submitters. */
+	for (tries = 0; tries < 5000; tries++) {
+		for (i = 0; i < SHM_SLOTS; i++) {
+			uint32_t free_ = 0;
+
+			if (atomic_compare_exchange_strong(&hdr->slot[i].owner,
+			    &free_, p->pid)) {
+				p->slot = &hdr->slot[i];
+				return 0;
+			}
+		}
+		if (!daemon_alive(hdr))
+			break;
+		nap(1000000);
+	}
+	*cause = tries == 5000 ? "every shared-memory slot stayed busy for 5 s" :
+	    "ipcd is not running";
+	return -1;
+}
+
 int
 shm_attach(struct shm_producer *p, const char *name, const char **cause)
 {
 	struct stat	 st;
 	struct shm_hdr	*hdr;
-	int		 fd, i, tries;
+	int		 fd;
 
 	memset(p, 0, sizeof *p);
+	if (shm_guard_init() != 0) {
+		*cause = "cannot install a SIGBUS handler";
+		return -1;
+	}
 	if ((fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)) == -1) {
 		*cause = errno == ENOENT ?
 		    "no shared-memory segment (is ipcd running?)" :
@@ -58,42 +211,29 @@ shm_attach(struct shm_producer *p, const char *name, const char **cause)
 		*cause = "cannot map the shared-memory segment";
 		return -1;
 	}
-	if (atomic_load_explicit(&hdr->magic, memory_order_acquire) !=
-	    SHM_MAGIC || hdr->version != SHM_VERSION ||
-	    hdr->nslots != SHM_SLOTS || hdr->ring != SHM_RING ||
-	    hdr->recsize != sizeof(struct shm_rec)) {
-		munmap(hdr, sizeof *hdr);
-		*cause = "shared-memory segment is not an ipcd version 1 segment";
-		return -1;
-	}
-	p->hdr = hdr;
 	p->pid = (uint32_t)getpid();
-
-	/* Claim a free slot; ipcd frees those of dead submitters. */
-	for (tries = 0; tries < 5000; tries++) {
-		for (i = 0; i < SHM_SLOTS; i++) {
-			uint32_t free_ = 0;
-
-			if (atomic_compare_exchange_strong(&hdr->slot[i].owner,
-			    &free_, p->pid)) {
-				p->slot = &hdr->slot[i];
-				return 0;
-			}
-		}
-		if (!daemon_alive(hdr))
-			break;
-		nap(1000000);
+	/* It may have shrunk since the fstat. */
+	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
+		*cause = truncated;
+		goto fail;
 	}
+	shm_guard(hdr, sizeof *hdr);
+	if (attach(p, hdr, cause) != 0) {
+		shm_unguard();
+		goto fail;
+	}
+	shm_unguard();
+	p->hdr = hdr;
+	return 0;
+fail:
 	munmap(hdr, sizeof *hdr);
-	p->hdr = NULL;
-	*cause = tries == 5000 ? "every shared-memory slot stayed busy for 5 s" :
-	    "ipcd is not running";
+	p->slot = NULL;
 	return -1;
 }
 
-/* Publish one record, waiting for room in the ring if it is full. */
-int
-shm_put(struct shm_producer *p, const struct record *r, const char **cause)
+/* shm_put under the caller's guard. */
+static int
+put(struct shm_producer *p, const struct record *r, const char **cause)
 {
 	struct shm_slot	*s = p->slot;
 	struct shm_rec	*rec;
@@ -101,9 +241,21 @@ shm_put(struct shm_producer *p, const struct record *r, const char **cause)
 	long long	 waited = 0;
 	size_t		 len = strlen(r->key);
 
-	while (head - atomic_load_explicit(&s->tail, memory_order_acquire) >=
-	    SHM_RING) {
-		shm_flush(p);
+	for (;;) {
+		/* ipcd clears the magic when it leaves a segment: records
+		 * put into it now would never be taken. */
+		if (atomic_load_explicit(&p->hdr->magic,
+		    memory_order_relaxed) != SHM_MAGIC) {
+			p->broken = *cause = left;
+			return -1;
+		}
+		if (head - atomic_load_explicit(&s->tail,
+		    memory_order_acquire) < SHM_RING)
+			break;
+		if (p->unposted > 0) {
+			shm_ring(p->hdr);
+			p->unposted = 0;
+		}
 		if (waited >= WAIT_LIMIT_NS || (waited % 100000000 == 0 &&
 		    waited > 0 && !daemon_alive(p->hdr))) {
 			*cause = "ipcd is not draining shared memory";
@@ -120,19 +272,47 @@ shm_put(struct shm_producer *p, const struct record *r, const char **cause)
 	rec->keylen = (uint8_t)len;
 	memcpy(rec->key, r->key, len);
 	atomic_store_explicit(&s->head, head + 1, memory_order_release);
-	if (++p->unposted >= SHM_RING / 2)
-		shm_flush(p);
+	if (++p->unposted >= SHM_RING / 2) {
+		shm_ring(p->hdr);
+		p->unposted = 0;
+	}
 	return 0;
+}
+
+/* Publish one record, waiting for room in the ring if it is full. */
+int
+shm_put(struct shm_producer *p, const struct record *r, const char **cause)
+{
+	int	rc;
+
+	if (p->broken != NULL) {
+		*cause = p->broken;
+		return -1;
+	}
+	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
+		p->broken = *cause = truncated;
+		return -1;
+	}
+	shm_guard(p->hdr, sizeof *p->hdr);
+	rc = put(p, r, cause);
+	shm_unguard();
+	return rc;
 }
 
 /* Ring the doorbell for what was published since the last ring. */
 void
 shm_flush(struct shm_producer *p)
 {
-	if (p->unposted > 0) {
-		sem_post(&p->hdr->doorbell);
-		p->unposted = 0;
+	if (p->broken != NULL || p->unposted == 0)
+		return;
+	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
+		p->broken = truncated;
+		return;
 	}
+	shm_guard(p->hdr, sizeof *p->hdr);
+	shm_ring(p->hdr);
+	p->unposted = 0;
+	shm_unguard();
 }
 
 void
@@ -141,7 +321,14 @@ shm_detach(struct shm_producer *p)
 	if (p->hdr == NULL)
 		return;
 	shm_flush(p);
+	if (p->broken != NULL)
+		goto unmap;
+	if (sigsetjmp(shm_fault_jmp, 0) != 0)
+		goto unmap;
+	shm_guard(p->hdr, sizeof *p->hdr);
 	atomic_store(&p->slot->owner, 0);
+	shm_unguard();
+unmap:
 	munmap(p->hdr, sizeof *p->hdr);
 	p->hdr = NULL;
 }

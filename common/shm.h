@@ -11,13 +11,14 @@
  *     visible to ipcd only once head covers it, and head moves in one
  *     atomic store, so a submitter killed at any instruction leaves either
  *     a whole record or none: no total is ever torn.
- *   - After a batch it posts the doorbell, a process-shared POSIX
- *     semaphore in the header.  sem_post makes no system call while nobody
- *     sleeps on it, so a busy submitter costs no system call per record.
- *   - In ipcd a helper thread sleeps in sem_wait on the doorbell and wakes
- *     the event loop; the loop copies each published record out of the
- *     ring, validates it like any other transport's, applies it to the key
- *     store, and release-stores tail.  A submitter waits for room by
+ *   - After a batch it rings the doorbell: it increments the doorbell
+ *     word in the header and, only if ipcd has said it is asleep on that
+ *     word, wakes it with FUTEX_WAKE.  A busy submitter makes no system
+ *     call per record.
+ *   - In ipcd a helper thread sleeps in FUTEX_WAIT on the doorbell and
+ *     wakes the event loop; the loop copies each published record out of
+ *     the ring, validates it like any other transport's, applies it to the
+ *     key store, and release-stores tail.  A submitter waits for room by
  *     watching tail.
  *
  * No lock is ever held by a submitter, so nothing can be left locked: a
@@ -28,20 +29,42 @@
  * copy of every tail and bounds head - tail, so a scribbled head or record
  * is refused and counted, never trusted.
  *
+ * Anyone who may submit may also write anywhere in the segment, or shrink
+ * it.  Hence:
+ *   - The doorbell is a plain word, not a POSIX semaphore: glibc's
+ *     sem_wait and sem_post abort() the process when a scribbled sem_t
+ *     makes the futex call fail, and no handler can turn that into an
+ *     error.  Any value of the word is harmless; at worst it wakes ipcd.
+ *   - Every access to a mapped segment, in ipcd and in submitters, runs
+ *     under shm_guard(): a segment shrunk underneath makes the access
+ *     fail (SIGBUS is caught) instead of killing the process.
+ *   - ipcd checks the segment (size, links, its part of the header)
+ *     once a second.  If it was damaged, ipcd leaves it and creates a
+ *     fresh one under the same name; what was published in the damaged
+ *     one and not yet taken is lost (fire-and-forget), and nothing is
+ *     ever applied without the validation above.  Damage confined to one
+ *     slot (a wild head, tail or owner) costs only that slot's records.
+ *   - Leaving a segment (when damaged, or stopping, or reloading), ipcd
+ *     clears its magic, and a submitter checks the magic before every
+ *     record: one still attached to a left segment gets an error at its
+ *     next record, never a hang or a crash; a record it was publishing
+ *     just then may be lost without an error.
+ *
  * Bump SHM_VERSION whenever this layout changes.
  */
 #ifndef IPCD_SHM_H
 #define IPCD_SHM_H
 
-#include <semaphore.h>
+#include <setjmp.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "proto.h"
 
 #define SHM_MAGIC	0x314d534443504949ULL	/* "IIPCDSM1" */
-#define SHM_VERSION	1
+#define SHM_VERSION	2	/* 2: a futex word as the doorbell, not a sem_t */
 #define SHM_SLOTS	32
 #define SHM_RING	512		/* records per slot, a power of two */
 
@@ -65,6 +88,8 @@ struct shm_slot {
 };
 
 struct shm_hdr {
+	/* Written by ipcd before it stores magic, and checked by it
+	 * once a second after: nobody else may change them. */
 	_Atomic uint64_t	magic;		/* stored last, when all is ready */
 	uint32_t		version;
 	uint32_t		nslots;
@@ -73,8 +98,10 @@ struct shm_hdr {
 	uint64_t		size;		/* of the whole segment */
 	_Atomic uint32_t	daemon_pid;
 	uint8_t			pad0[28];
-	sem_t			doorbell;
-	uint8_t			pad1[64 - sizeof(sem_t) % 64];
+	/* The doorbell, on a cache line of its own. */
+	_Atomic uint32_t	doorbell;	/* bumped by submitters */
+	_Atomic uint32_t	sleeping;	/* ipcd's: 1 while it waits */
+	uint8_t			pad1[56];
 	struct shm_slot		slot[SHM_SLOTS];
 };
 
@@ -84,6 +111,7 @@ struct shm_producer {
 	struct shm_slot	*slot;
 	uint32_t	 pid;
 	unsigned	 unposted;	/* records published since the last post */
+	const char	*broken;	/* why the segment must not be used */
 };
 
 int	shm_attach(struct shm_producer *, const char *, const char **);
@@ -91,5 +119,34 @@ int	shm_put(struct shm_producer *, const struct record *, const char **);
 void	shm_flush(struct shm_producer *);
 void	shm_detach(struct shm_producer *);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
+
+/* The doorbell, both sides.  shm_ring is unguarded: call it under a
+ * guard.  shm_doorbell_wait returns 0, or -1 with errno set. */
+void	shm_ring(struct shm_hdr *);
+int	shm_doorbell_wait(struct shm_hdr *, uint32_t, long);
+void	shm_doorbell_wake(struct shm_hdr *);
+
+/*
+ * The SIGBUS guard.  Accessing a mapped segment that somebody shrank
+ * raises SIGBUS; under a guard that access jumps back to the guard's
+ * sigsetjmp instead, which then returns nonzero:
+ *
+ *	if (sigsetjmp(shm_fault_jmp, 0) != 0)
+ *		...the segment faulted; the guard is already off...
+ *	shm_guard(base, len);
+ *	...accesses to [base, base + len)...
+ *	shm_unguard();
+ *
+ * One guard per thread at a time (they do not nest).  A SIGBUS outside a
+ * guard, or at another address, kills the process as if nothing were
+ * installed.  Locals changed between sigsetjmp and the fault must be
+ * volatile to be read after it.  shm_guard_init installs the handler once
+ * for the process; shm_attach calls it.
+ */
+extern _Thread_local sigjmp_buf shm_fault_jmp;
+
+int	shm_guard_init(void);
+void	shm_guard(const void *, size_t);
+void	shm_unguard(void);
 
 #endif

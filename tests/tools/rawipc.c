@@ -10,6 +10,17 @@
  *   rawipc shm-head NAME HEAD set the head of a free slot to HEAD
  *   rawipc shm-hold NAME      claim a slot, publish one record of key
  *                             "held", then sleep (to be SIGSTOPped/KILLed)
+ *   rawipc shm-truncate NAME SIZE
+ *                             ftruncate the segment to SIZE bytes ("full":
+ *                             its proper size)
+ *   rawipc shm-scribble NAME OFFSET HEX
+ *                             write the bytes HEX ("ffff0011") at OFFSET
+ *   rawipc shm-offset FIELD [SLOT]
+ *                             print the offset of a field of the layout:
+ *                             magic version size daemon_pid doorbell
+ *                             sleeping, owner head tail (of SLOT, 0 if not
+ *                             given), or end (the size of the segment)
+ *   rawipc shm-ring NAME      ring the doorbell
  *   rawipc unlink NAME        remove the mq and shm objects NAME
  */
 
@@ -17,6 +28,7 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +156,7 @@ raw_shm(char **argv)
 	r->part = (uint32_t)strtoul(argv[4], NULL, 10);
 	r->nparts = (uint32_t)strtoul(argv[5], NULL, 10);
 	atomic_store(&s->head, head + 1);
-	sem_post(&h->doorbell);
+	shm_ring(h);
 	atomic_store(&s->owner, 0);
 	return 0;
 }
@@ -156,7 +168,7 @@ raw_shm_head(const char *name, const char *head)
 	struct shm_slot	*s = claim(h);
 
 	atomic_store(&s->head, strtoull(head, NULL, 0));
-	sem_post(&h->doorbell);
+	shm_ring(h);
 	atomic_store(&s->owner, 0);
 	return 0;
 }
@@ -179,6 +191,77 @@ raw_shm_hold(const char *name)
 		pause();
 }
 
+static int
+raw_shm_truncate(const char *name, const char *size)
+{
+	int	fd = shm_open(name, O_RDWR, 0);
+	off_t	len = strcmp(size, "full") == 0 ? (off_t)sizeof(struct shm_hdr) :
+		    (off_t)strtoll(size, NULL, 0);
+
+	if (fd == -1 || ftruncate(fd, len) != 0) {
+		perror("rawipc: shm-truncate");
+		return 1;
+	}
+	return 0;
+}
+
+/* With pwrite, not through a mapping: works on a shrunk segment too. */
+static int
+raw_shm_scribble(const char *name, const char *offset, const char *hex)
+{
+	unsigned char	buf[256];
+	size_t		n = 0;
+	unsigned	byte;
+	int		fd = shm_open(name, O_RDWR, 0);
+
+	while (n < sizeof buf && hex[2 * n] != '\0' &&
+	    sscanf(hex + 2 * n, "%2x", &byte) == 1)
+		buf[n++] = (unsigned char)byte;
+	if (fd == -1 || pwrite(fd, buf, n, (off_t)strtoll(offset, NULL, 0)) !=
+	    (ssize_t)n) {
+		perror("rawipc: shm-scribble");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+raw_shm_offset(const char *field, int slot)
+{
+	static const struct {
+		const char	*name;
+		size_t		 off;
+	} f[] = {
+		{ "magic", offsetof(struct shm_hdr, magic) },
+		{ "version", offsetof(struct shm_hdr, version) },
+		{ "size", offsetof(struct shm_hdr, size) },
+		{ "daemon_pid", offsetof(struct shm_hdr, daemon_pid) },
+		{ "doorbell", offsetof(struct shm_hdr, doorbell) },
+		{ "sleeping", offsetof(struct shm_hdr, sleeping) },
+		{ "end", sizeof(struct shm_hdr) },
+	}, sf[] = {
+		{ "owner", offsetof(struct shm_slot, owner) },
+		{ "head", offsetof(struct shm_slot, head) },
+		{ "tail", offsetof(struct shm_slot, tail) },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof f / sizeof f[0]; i++)
+		if (strcmp(field, f[i].name) == 0) {
+			printf("%zu\n", f[i].off);
+			return 0;
+		}
+	for (i = 0; i < sizeof sf / sizeof sf[0]; i++)
+		if (strcmp(field, sf[i].name) == 0 && slot >= 0 &&
+		    slot < SHM_SLOTS) {
+			printf("%zu\n", offsetof(struct shm_hdr, slot) +
+			    (size_t)slot * sizeof(struct shm_slot) + sf[i].off);
+			return 0;
+		}
+	fprintf(stderr, "rawipc: no field %s\n", field);
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -192,6 +275,16 @@ main(int argc, char **argv)
 		return raw_shm_head(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "shm-hold") == 0)
 		return raw_shm_hold(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "shm-truncate") == 0)
+		return raw_shm_truncate(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "shm-scribble") == 0)
+		return raw_shm_scribble(argv[2], argv[3], argv[4]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "shm-offset") == 0)
+		return raw_shm_offset(argv[2], argc == 4 ? atoi(argv[3]) : 0);
+	if (argc == 3 && strcmp(argv[1], "shm-ring") == 0) {
+		shm_ring(map(argv[2]));
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "unlink") == 0) {
 		mq_unlink(argv[2]);
 		shm_unlink(argv[2]);
@@ -199,6 +292,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: rawipc unix PATH | mq NAME | shm NAME KEYLEN "
 	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
-	    "unlink NAME\n");
+	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
+	    "shm-offset FIELD [SLOT] | shm-ring NAME | unlink NAME\n");
 	return 2;
 }
