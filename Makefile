@@ -2,7 +2,8 @@
 
 VERSION	= 0.1.0
 PREFIX	?= /usr/local
-BUILD	?= build
+# SANITIZE=1 builds into a directory of its own: objects never mix.
+BUILD	?= $(if $(filter 1,$(SANITIZE)),build-san,build)
 
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -12,8 +13,15 @@ ifeq ($(WERROR),1)
 WARN	+= -Werror
 endif
 ifeq ($(SANITIZE),1)
-CFLAGS	+= -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS	+= -fsanitize=address,undefined
+# ASan + UBSan; undefined behaviour stops the program (no recovery), and so
+# does any error: the tests see a dead process, not a line in a log.
+SAN	= -fsanitize=address,undefined,float-cast-overflow \
+	  -fno-sanitize-recover=undefined,float-cast-overflow
+CFLAGS	+= $(SAN) -fno-omit-frame-pointer
+LDFLAGS	+= $(SAN)
+SAN_FATAL = abort_on_error=1:halt_on_error=1:print_summary=1
+export ASAN_OPTIONS ?= $(SAN_FATAL):detect_leaks=1:strict_string_checks=1
+export UBSAN_OPTIONS ?= $(SAN_FATAL):print_stacktrace=1
 endif
 
 # Deferred (=) so that `make check` can install the packages first.
@@ -37,11 +45,13 @@ obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
-	   mandoc procps psmisc strace
+	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
+	   gnuplot-nox systemd-container
 
-.PHONY: all check deps demo clean help test unit
+.PHONY: all check deps demo clean help test unit fuzz fuzz-build bench \
+	install uninstall units FORCE
 
-all: $(BUILD)/ipcd $(BUILD)/ipcctl
+all: $(BUILD)/ipcd $(BUILD)/ipcctl units
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,9 +81,63 @@ $(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto
 $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-TEST_BINS = $(BUILD)/tests/holdconns \
+# The side-by-side benchmark (tests/bench/README.md): ipcd against bare
+# consumers of the same load.  `make bench` takes a few minutes.
+$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c $(COMMON))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+bench:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench
+	@sh tests/bench/run.sh $(BUILD)
+
+TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
 	    $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
 	    $(BUILD)/tests/rawipc
+
+ifeq ($(SANITIZE),1)
+# LeakSanitizer checks ipcd, ipcctl and the unit tests at exit.  Not the
+# test tools, which exit without freeing by design (and 60 of them doing
+# a leak check at once outlast the timing of t_limits.sh), nor test_conf,
+# which does not free the error strings it checks: no check at their exit.
+NOLSAN	= $(BUILD)/tests/nolsan.o
+$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/test_conf: $(NOLSAN)
+$(NOLSAN):
+	@mkdir -p $(dir $@)
+	echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' | \
+	    $(CC) -x c -c -o $@ -
+endif
+
+# libFuzzer targets (tests/fuzz/), built with clang into $(FUZZ)/, apart
+# from the gcc objects.  `make fuzz` runs each for FUZZ_SECONDS on the seeds
+# of tests/fuzz/corpus/ (what it finds new is kept in $(FUZZ)/corpus/);
+# `make check` runs each for 10 s (tests/t_fuzz.sh).
+FUZZ_CC		= clang
+FUZZ_SECONDS	= 60
+FUZZ		= $(BUILD)/fuzz
+FUZZ_TARGETS	= fuzz_record fuzz_conf fuzz_state
+FUZZ_SAN	= -fsanitize=fuzzer,address,undefined,float-cast-overflow \
+		  -fno-sanitize-recover=undefined,float-cast-overflow
+FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -Icommon -Idaemon $(WARN) $(PKG_CFLAGS) \
+		  -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN)
+fobj	= $(patsubst %.c,$(FUZZ)/%.o,$(1))
+
+$(FUZZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
+$(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c)
+$(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state.c \
+	daemon/store.c common/accum.c common/proto.c common/crc32.c common/util.c)
+$(FUZZ)/fuzz_%:
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) -lm
+
+fuzz-build: $(addprefix $(FUZZ)/,$(FUZZ_TARGETS))
+
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_DIR=$(FUZZ) \
+	    sh tests/t_fuzz.sh
 
 # The README's test command: install what is missing, build, run all.
 check:
@@ -93,6 +157,68 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh $(BUILD)
 
+# Installation.  DESTDIR is prepended to every path; the units and the
+# man pages name the installed paths, without it.
+BINDIR		?= $(PREFIX)/bin
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+INSTALL		?= install
+SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket
+MANPAGES	= man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5
+
+# systemd/*.in with the installation paths filled in; remade when a path
+# changes (the stamp is rewritten only then).
+units: $(addprefix $(BUILD)/systemd/,$(SYSTEMD_UNITS))
+$(BUILD)/systemd/%: systemd/%.in $(BUILD)/systemd/paths.stamp
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@
+$(BUILD)/systemd/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BINDIR) $(SBINDIR) $(SYSCONFDIR)' | cmp -s - $@ || \
+	    echo '$(BINDIR) $(SBINDIR) $(SYSCONFDIR)' >$@
+FORCE:
+
+# An existing configuration file is never overwritten.
+install: all
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/ipcd
+	$(INSTALL) -m 755 $(BUILD)/ipcd $(DESTDIR)$(SBINDIR)/ipcd
+	$(INSTALL) -m 755 $(BUILD)/ipcctl $(DESTDIR)$(BINDIR)/ipcctl
+	$(INSTALL) -m 644 man/ipcd.8 $(DESTDIR)$(MANDIR)/man8/ipcd.8
+	$(INSTALL) -m 644 man/ipcctl.1 $(DESTDIR)$(MANDIR)/man1/ipcctl.1
+	$(INSTALL) -m 644 man/ipcd.conf.5 $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5
+	$(INSTALL) -m 644 $(addprefix $(BUILD)/systemd/,$(SYSTEMD_UNITS)) \
+	    $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 644 systemd/ipcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
+	    echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
+	else \
+	    echo "$(INSTALL) -m 644 conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
+	    $(INSTALL) -m 644 conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
+	fi
+	@[ -n "$(DESTDIR)" ] || echo "next: systemd-sysusers; systemctl daemon-reload;" \
+	    "systemctl enable --now ipcd.socket"
+
+# The configuration file goes only if it is still the example.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ipcd $(DESTDIR)$(BINDIR)/ipcctl \
+	    $(DESTDIR)$(MANDIR)/man8/ipcd.8 $(DESTDIR)$(MANDIR)/man1/ipcctl.1 \
+	    $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5 \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
+	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
+	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
+	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
+	    rmdir $(DESTDIR)$(SYSCONFDIR)/ipcd 2>/dev/null || :; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
+	    echo "keeping the changed $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
+	fi
+
 clean:
 	rm -rf $(BUILD)
 
@@ -102,6 +228,11 @@ help:
 	@echo "make demo     run ipcd on its defaults and the pi job over each transport"
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
-	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan)"
+	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
+	@echo "              SYSUSERSDIR); make uninstall reverses it"
+	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
+	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
+	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan,"
+	@echo "         into build-san/), FUZZ_SECONDS=60"
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -57,6 +57,7 @@ struct jhdr {
 };
 
 #define JPAYLOAD_MAX	(1 + IPCD_KEY_MAX + 8 + 4 + 4)
+#define COUNT_MAX	((uint64_t)1 << 62)	/* see state_parse_snapshot() */
 
 static struct {
 	int		 sync;
@@ -292,13 +293,24 @@ state_parse_snapshot(const char *buf, size_t len, struct store *s,
 		    get(&p, end, k->acc.limb, sizeof k->acc.limb) != 0)
 			goto bad;
 		k->acc.nonnegzero = nonnegzero != 0;
+		/*
+		 * No real key reaches 2^62 submissions (centuries at any
+		 * rate); a larger count is damage, and refusing it here means
+		 * the journal replayed after it can never wrap the count.
+		 */
 		if (!accum_valid(&k->acc) || k->nparts > IPCD_PARTS_MAX ||
 		    k->received > k->nparts || !isfinite(k->min) ||
-		    !isfinite(k->max) || k->acc.count == 0)
+		    !isfinite(k->max) || k->acc.count == 0 ||
+		    k->acc.count > COUNT_MAX || k->duplicates > COUNT_MAX)
 			goto bad;
 		if (k->nparts != 0) {
+			/* Every set bit is a part 1..N and their number is
+			 * "received": bits past N would complete the key with
+			 * parts missing. */
 			if ((k->seen = calloc((k->nparts + 7) / 8, 1)) == NULL ||
 			    get(&p, end, k->seen, (k->nparts + 7) / 8) != 0 ||
+			    (k->nparts % 8 != 0 &&
+			    (k->seen[k->nparts / 8] >> (k->nparts % 8)) != 0) ||
 			    key_count_parts(k) != k->received)
 				goto bad;
 		}
