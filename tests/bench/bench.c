@@ -1,0 +1,764 @@
+/*
+ * bench: ipcd against the cheapest correct consumer of the same load.
+ *
+ * For each transport (fifo, mq, unix pipelined, unix one request at a
+ * time, shm) and K concurrent client processes, the same client load
+ * (client/send.c, as ipcctl sends) runs against
+ *
+ *   RAW   a bare epoll sink in a forked process that reads the same
+ *         records, sums them with strtod and exits once it has them all
+ *         (the socket sink also answers "ok\n" per request); for shm, K
+ *         processes doing sem_wait; add to a shared double; sem_post;
+ *   IPCD  the real ipcd, started here on private paths and names; the
+ *         clock stops when "result KEY" on the socket shows the exact
+ *         count and total (a fresh key per run, every value 1).
+ *
+ * RAW and IPCD runs alternate (after one warm-up pair).  One line per
+ * cell on stdout:
+ *
+ *   bench transport=T k=K sync=S raw_median=... ipcd_median=... ratio=...
+ *
+ * usage: bench [-q] [-p PAIRS] [-s SCALE] [-k LIST] [-t LIST] [-y LIST]
+ *              IPCD_BINARY WORKDIR
+ *   -q  quick: tiny runs, one pair; checks exactness, judges no speed.
+ *
+ * Exit status 0 when every IPCD run came out exact, 1 otherwise.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <mqueue.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipcctl.h"
+
+/* What send.c and conn.c expect ipcctl.c to define. */
+struct conf	cfg;
+int		json;
+
+enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_N };
+static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm" };
+/* Records per run (all clients together) at scale 1. */
+static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000 };
+
+static const char	*ipcd_bin, *work;
+static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
+static char		 raw_mq[64], ipcd_name[64];
+static pid_t		 ipcd_pid = -1;
+static int		 quick, failures;
+static unsigned long	 runno;
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	if (ipcd_pid > 0)
+		kill(ipcd_pid, SIGKILL);
+	exit(2);
+}
+
+/* --- RAW sinks ------------------------------------------------------- */
+
+/* Sum the complete lines of buf[0..len): the value is the token after
+ * `skip` tokens.  Returns the bytes consumed. */
+static size_t
+sum_lines(char *buf, size_t len, int skip, double *sum, long *count)
+{
+	char	*p = buf, *end = buf + len, *nl;
+	int	 i;
+
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		*nl = '\0';
+		for (i = 0; i < skip; i++) {
+			p = strchr(p, ' ');
+			if (p == NULL)
+				die("sink: short line");
+			p++;
+		}
+		*sum += strtod(p, NULL);
+		(*count)++;
+		p = nl + 1;
+	}
+	return (size_t)(p - buf);
+}
+
+struct sconn {
+	int	fd;
+	size_t	len;
+	char	in[65536];
+	char	*out;
+	size_t	outlen, outcap;
+};
+
+/* The sink process: reads until `want` records, then writes the sum to
+ * `res` and exits.  `ready` is written once it accepts records. */
+static void
+sink(enum tr t, long want, int ready, int res)
+{
+	struct epoll_event	 ev, evs[64];
+	double			 sum = 0;
+	long			 count = 0;
+	int			 ep, lfd = -1, fd = -1, n, i;
+	mqd_t			 mq = (mqd_t)-1;
+	static char		 buf[65536];
+	static struct sconn	*conns[256];
+	int			 nconns = 0;
+	size_t			 len = 0;
+
+	ep = epoll_create1(0);
+	if (t == T_FIFO) {
+		if ((fd = open(raw_fifo, O_RDWR | O_NONBLOCK)) == -1)
+			die("sink: %s: %s", raw_fifo, strerror(errno));
+	} else if (t == T_MQ) {
+		struct mq_attr a = { .mq_maxmsg = cfg.mq.max_messages,
+		    .mq_msgsize = cfg.mq.message_size };
+
+		mq_unlink(raw_mq);
+		mq = mq_open(raw_mq, O_RDONLY | O_CREAT | O_NONBLOCK, 0600, &a);
+		if (mq == (mqd_t)-1)
+			die("sink: mq_open: %s", strerror(errno));
+		fd = (int)mq;
+	} else {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		unlink(raw_sock);
+		strcpy(sun.sun_path, raw_sock);
+		lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (bind(lfd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+		    listen(lfd, 128) == -1)
+			die("sink: %s: %s", raw_sock, strerror(errno));
+		fd = lfd;
+	}
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	if (write(ready, "r", 1) != 1)
+		die("sink: ready");
+
+	while (count < want) {
+		n = epoll_wait(ep, evs, 64, -1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		for (i = 0; i < n; i++) {
+			struct sconn *c = evs[i].data.ptr;
+			ssize_t r;
+
+			if (t == T_FIFO) {
+				while ((r = read(fd, buf + len,
+				    sizeof buf - len)) > 0) {
+					len += (size_t)r;
+					size_t u = sum_lines(buf, len, 1,
+					    &sum, &count);
+					memmove(buf, buf + u, len - u);
+					len -= u;
+				}
+			} else if (t == T_MQ) {
+				while ((r = mq_receive(mq, buf, sizeof buf,
+				    NULL)) > 0) {
+					if (buf[r - 1] != '\n')
+						buf[r++] = '\n';
+					sum_lines(buf, (size_t)r, 1, &sum,
+					    &count);
+				}
+			} else if (c == NULL) {
+				int cfd;
+
+				while ((cfd = accept4(lfd, NULL, NULL,
+				    SOCK_NONBLOCK)) != -1) {
+					c = calloc(1, sizeof *c);
+					c->fd = cfd;
+					if (nconns < 256)
+						conns[nconns++] = c;
+					ev.events = EPOLLIN;
+					ev.data.ptr = c;
+					epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+				}
+			} else {
+				if (evs[i].events & EPOLLIN) {
+					r = read(c->fd, c->in + c->len,
+					    sizeof c->in - c->len);
+					if (r <= 0) {
+						epoll_ctl(ep, EPOLL_CTL_DEL,
+						    c->fd, NULL);
+						c->outlen = 0;
+						continue;
+					}
+					c->len += (size_t)r;
+					long before = count;
+					size_t u = sum_lines(c->in, c->len, 2,
+					    &sum, &count);
+					memmove(c->in, c->in + u, c->len - u);
+					c->len -= u;
+					size_t need = c->outlen +
+					    3 * (size_t)(count - before);
+					if (need > c->outcap) {
+						c->outcap = need * 2;
+						c->out = realloc(c->out,
+						    c->outcap);
+					}
+					for (; before < count; before++) {
+						memcpy(c->out + c->outlen,
+						    "ok\n", 3);
+						c->outlen += 3;
+					}
+				}
+				if (c->outlen > 0) {
+					r = write(c->fd, c->out, c->outlen);
+					if (r > 0) {
+						memmove(c->out, c->out + r,
+						    c->outlen - (size_t)r);
+						c->outlen -= (size_t)r;
+					}
+					ev.events = EPOLLIN |
+					    (c->outlen > 0 ? EPOLLOUT : 0);
+					ev.data.ptr = c;
+					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd,
+					    &ev);
+				}
+			}
+		}
+	}
+	/* The socket clients wait for their last replies: finish them. */
+	for (i = 0; i < nconns; i++) {
+		struct sconn *c = conns[i];
+		ssize_t r;
+
+		fcntl(c->fd, F_SETFL, 0);
+		while (c->outlen > 0 && (r = write(c->fd, c->out,
+		    c->outlen)) > 0) {
+			memmove(c->out, c->out + r, c->outlen - (size_t)r);
+			c->outlen -= (size_t)r;
+		}
+	}
+	if (write(res, &sum, sizeof sum) != sizeof sum)
+		_exit(1);
+	if (t == T_MQ)
+		mq_unlink(raw_mq);
+	_exit(0);
+}
+
+/* --- the client load -------------------------------------------------- */
+
+static void
+client(enum tr t, const char *key, long n)
+{
+	struct record	 r = { .value = 1 };
+	struct tally	 tl = { 0 };
+	const struct sender *s;
+	const char	*cause = "";
+	void		*h;
+	long		 i;
+
+	snprintf(r.key, sizeof r.key, "%s", key);
+	if (t == T_UNIX1) {
+		struct conn	 c;
+		char		*reply;
+
+		if (conn_open(&c, cfg.unix_.path) != 0)
+			_exit(3);
+		for (i = 0; i < n; i++)
+			if (conn_request(&c, &reply, "submit %s 1", key) != 0)
+				_exit(4);
+		conn_close(&c);
+		_exit(0);
+	}
+	s = sender_find(t == T_UNIX ? "unix" : trname[t]);
+	if ((h = sender_open(s, &cause)) == NULL) {
+		fprintf(stderr, "bench: client: %s\n", cause);
+		_exit(3);
+	}
+	for (i = 0; i < n; i++)
+		if (sender_put(s, h, &r, &tl) != 0)
+			_exit(4);
+	if (sender_close(s, h, &tl) != 0 || tl.accepted != (unsigned long)n)
+		_exit(4);
+	_exit(0);
+}
+
+/* Fork K clients that send `total` records between them; 0 when all of
+ * them exit 0. */
+static int
+clients(enum tr t, const char *key, int k, long total)
+{
+	pid_t	pid[64];
+	int	i, st, bad = 0;
+
+	for (i = 0; i < k; i++) {
+		long n = total / k + (i < total % k);
+
+		if ((pid[i] = fork()) == 0)
+			client(t, key, n);
+		if (pid[i] == -1)
+			die("fork: %s", strerror(errno));
+	}
+	for (i = 0; i < k; i++) {
+		while (waitpid(pid[i], &st, 0) == -1 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+/* The raw shared-memory loop: K processes, sem_wait; add; sem_post. */
+struct semsum {
+	sem_t	sem;
+	double	sum;
+};
+
+static double
+raw_shm(int k, long total, double *sum)
+{
+	struct semsum	*s;
+	pid_t		 pid[64];
+	double		 t0, t1;
+	int		 i, st;
+
+	s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	sem_init(&s->sem, 1, 1);
+	s->sum = 0;
+	t0 = now();
+	for (i = 0; i < k; i++) {
+		long n = total / k + (i < total % k), j;
+
+		if ((pid[i] = fork()) == 0) {
+			for (j = 0; j < n; j++) {
+				while (sem_wait(&s->sem) == -1)
+					;
+				s->sum += 1.0;
+				sem_post(&s->sem);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < k; i++)
+		waitpid(pid[i], &st, 0);
+	t1 = now();
+	*sum = s->sum;
+	sem_destroy(&s->sem);
+	munmap(s, sizeof *s);
+	return t1 - t0;
+}
+
+/* One RAW run: seconds. */
+static double
+raw_run(enum tr t, int k, long total)
+{
+	struct conf	 saved = cfg;
+	int		 rp[2], sp[2], st;
+	double		 t0, t1, sum = 0;
+	pid_t		 spid;
+	char		 c;
+
+	if (t == T_SHM) {
+		double s = raw_shm(k, total, &sum);
+
+		if (sum != (double)total)
+			die("raw shm: sum %.17g, expected %ld", sum, total);
+		return s;
+	}
+	if (pipe(rp) == -1 || pipe(sp) == -1)
+		die("pipe");
+	if ((spid = fork()) == 0) {
+		close(rp[0]);
+		close(sp[0]);
+		sink(t, total, rp[1], sp[1]);
+	}
+	close(rp[1]);
+	close(sp[1]);
+	if (read(rp[0], &c, 1) != 1)
+		die("raw sink did not start");
+	snprintf(cfg.fifo.path, sizeof cfg.fifo.path, "%s", raw_fifo);
+	snprintf(cfg.unix_.path, sizeof cfg.unix_.path, "%s", raw_sock);
+	snprintf(cfg.mq.name, sizeof cfg.mq.name, "%s", raw_mq);
+	t0 = now();
+	if (clients(t, "raw", k, total) != 0)
+		die("raw %s: a client failed", trname[t]);
+	if (read(sp[0], &sum, sizeof sum) != sizeof sum)
+		die("raw %s: the sink died", trname[t]);
+	t1 = now();
+	cfg = saved;
+	waitpid(spid, &st, 0);
+	close(rp[0]);
+	close(sp[0]);
+	if (sum != (double)total)
+		die("raw %s: sum %.17g, expected %ld", trname[t], sum, total);
+	return t1 - t0;
+}
+
+/* --- IPCD ------------------------------------------------------------- */
+
+static long long
+ipcd_cpu_ticks(void)
+{
+	char		 path[64], buf[4096], *p;
+	unsigned long	 ut, stt;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)ipcd_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* after ")": state(3) ... utime(14) stime(15) */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &stt) != 2)
+		return 0;
+	return (long long)(ut + stt);
+}
+
+static long
+ipcd_rss_kb(void)
+{
+	char	 path[64], line[256];
+	long	 kb = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)ipcd_pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static void
+write_conf(const char *sync, long max_keys)
+{
+	FILE	*f;
+
+	if ((f = fopen(conf_path, "w")) == NULL)
+		die("%s: %s", conf_path, strerror(errno));
+	fprintf(f, "[unix]\npath = %s/ipcd.sock\n[fifo]\npath = %s/ipcd.fifo\n"
+	    "[mq]\nname = %s\n[shm]\nname = %s\n[state]\nfile = %s/state\n"
+	    "sync = %s\n[limits]\nmax_keys = %ld\n", work, work, ipcd_name,
+	    ipcd_name, work, sync, max_keys);
+	fclose(f);
+}
+
+static void
+ipcd_start(const char *sync, long max_keys)
+{
+	char	 log[4200], state[4200], *err = NULL;
+	struct conn c;
+	int	 i, fd;
+
+	write_conf(sync, max_keys);
+	snprintf(state, sizeof state, "%s/state", work);
+	unlink(state);
+	conf_defaults(&cfg);
+	if (conf_load(conf_path, &cfg, &err) != 0)
+		die("config: %s", err ? err : "?");
+	snprintf(log, sizeof log, "%s/ipcd.log", work);
+	if ((ipcd_pid = fork()) == 0) {
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(ipcd_bin, ipcd_bin, "-c", conf_path, (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		if (conn_open(&c, cfg.unix_.path) == 0) {
+			conn_close(&c);
+			return;
+		}
+		if (waitpid(ipcd_pid, NULL, WNOHANG) == ipcd_pid)
+			break;
+		usleep(25000);
+	}
+	ipcd_pid = -1;
+	die("ipcd did not start (see %s)", log);
+}
+
+static void
+ipcd_stop(void)
+{
+	if (ipcd_pid <= 0)
+		return;
+	kill(ipcd_pid, SIGTERM);
+	waitpid(ipcd_pid, NULL, 0);
+	ipcd_pid = -1;
+}
+
+/* Poll "result KEY" until it shows count and total; 0 when exact. */
+static int
+ipcd_wait(struct conn *c, const char *key, long total, double limit)
+{
+	char	*reply, v[64];
+	double	 until = now() + limit;
+	long	 count = 0;
+	double	 tot = 0;
+
+	for (;;) {
+		if (conn_request(c, &reply, "result %s", key) == 0 &&
+		    reply_field(reply, "count", v, sizeof v) == 0) {
+			count = strtol(v, NULL, 10);
+			if (reply_field(reply, "total", v, sizeof v) == 0)
+				tot = strtod(v, NULL);
+			if (count >= total)
+				break;
+		}
+		if (now() > until)
+			break;
+		usleep(200);
+	}
+	if (count == total && tot == (double)total)
+		return 0;
+	fprintf(stderr, "bench: key %s: count %ld total %.17g, expected %ld\n",
+	    key, count, tot, total);
+	return -1;
+}
+
+/* One IPCD run: seconds; the CPU ticks ipcd used are added to *ticks. */
+static double
+ipcd_run(enum tr t, int k, long total, long long *ticks, int *exact)
+{
+	struct conn	 c;
+	char		 key[64];
+	double		 t0, t1;
+	long long	 c0;
+
+	snprintf(key, sizeof key, "b%d.%lu", (int)getpid(), ++runno);
+	if (conn_open(&c, cfg.unix_.path) != 0)
+		die("cannot connect to ipcd");
+	c0 = ipcd_cpu_ticks();
+	t0 = now();
+	if (clients(t, key, k, total) != 0) {
+		fprintf(stderr, "bench: ipcd %s k=%d: a client failed\n",
+		    trname[t], k);
+		*exact = 0;
+	}
+	if (ipcd_wait(&c, key, total, quick ? 10 : 60) != 0)
+		*exact = 0;
+	t1 = now();
+	*ticks += ipcd_cpu_ticks() - c0;
+	conn_close(&c);
+	return t1 - t0;
+}
+
+/* --- the cells -------------------------------------------------------- */
+
+static int
+cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmpd);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void
+cell(enum tr t, int k, const char *sync, int pairs, double scale)
+{
+	double		 raw[64], ip[64], rm, im;
+	long		 total = (long)(trrecs[t] * scale);
+	long long	 ticks = 0, dummy = 0;
+	int		 i, exact = 1, warm = quick ? 0 : 1;
+
+	if (total < k)
+		total = k;
+	for (i = 0; i < warm; i++) {
+		raw_run(t, k, total);
+		ipcd_run(t, k, total, &dummy, &exact);
+	}
+	for (i = 0; i < pairs; i++) {
+		/* Alternate which goes first, so neither always follows the
+		 * other's leftovers. */
+		if (i % 2 == 0) {
+			raw[i] = total / raw_run(t, k, total);
+			ip[i] = total / ipcd_run(t, k, total, &ticks, &exact);
+		} else {
+			ip[i] = total / ipcd_run(t, k, total, &ticks, &exact);
+			raw[i] = total / raw_run(t, k, total);
+		}
+	}
+	rm = median(raw, pairs);
+	im = median(ip, pairs);
+	if (!exact)
+		failures++;
+	printf("bench transport=%s k=%d sync=%s records=%ld pairs=%d "
+	    "raw_median=%.0f ipcd_median=%.0f ratio=%.3f raw_min=%.0f "
+	    "raw_max=%.0f ipcd_min=%.0f ipcd_max=%.0f cpu_ns_per_rec=%.0f "
+	    "exact=%s\n", trname[t], k, sync, total, pairs, rm, im, im / rm,
+	    raw[0], raw[pairs - 1], ip[0], ip[pairs - 1],
+	    (double)ticks / sysconf(_SC_CLK_TCK) * 1e9 / ((double)total * pairs),
+	    exact ? "yes" : "no");
+	fflush(stdout);
+}
+
+/* RSS of a fresh ipcd, idle and after `nkeys` distinct keys. */
+static void
+rss(long nkeys)
+{
+	const struct sender *s = sender_find("unix");
+	struct record	 r = { .value = 1 };
+	struct tally	 tl = { 0 };
+	const char	*cause;
+	long		 idle, full, i;
+	void		*h;
+	struct conn	 c;
+	char		*reply, v[32] = "?";
+
+	ipcd_start("never", nkeys);
+	usleep(200000);
+	idle = ipcd_rss_kb();
+	if ((h = sender_open(s, &cause)) == NULL)
+		die("rss: %s", cause);
+	for (i = 0; i < nkeys; i++) {
+		snprintf(r.key, sizeof r.key, "key%ld", i);
+		sender_put(s, h, &r, &tl);
+	}
+	sender_close(s, h, &tl);
+	if (conn_open(&c, cfg.unix_.path) == 0) {
+		if (conn_request(&c, &reply, "stats") == 0)
+			reply_field(reply, "keys", v, sizeof v);
+		conn_close(&c);
+	}
+	full = ipcd_rss_kb();
+	printf("rss idle_kb=%ld keys=%ld accepted=%lu rejected=%lu "
+	    "stats_keys=%s full_kb=%ld\n", idle, nkeys, tl.accepted,
+	    tl.rejected, v, full);
+	if (tl.accepted != (unsigned long)nkeys)
+		failures++;
+	ipcd_stop();
+}
+
+static int
+parse_list(char *s, const char **out, int max)
+{
+	int	n = 0;
+	char	*tok;
+
+	for (tok = strtok(s, ","); tok != NULL && n < max; tok = strtok(NULL, ","))
+		out[n++] = tok;
+	return n;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*ks[8], *ts[8], *ys[4];
+	char		 klist[64] = "1,4,16", tlist[128] = "fifo,mq,unix,unix1,shm";
+	char		 ylist[32] = "batch,never";
+	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
+	double		 scale = 1;
+
+	while ((ch = getopt(argc, argv, "qp:s:k:t:y:r:")) != -1) {
+		switch (ch) {
+		case 'q':
+			quick = 1;
+			break;
+		case 'p':
+			pairs = atoi(optarg);
+			break;
+		case 's':
+			scale = atof(optarg);
+			break;
+		case 'k':
+			snprintf(klist, sizeof klist, "%s", optarg);
+			break;
+		case 't':
+			snprintf(tlist, sizeof tlist, "%s", optarg);
+			break;
+		case 'y':
+			snprintf(ylist, sizeof ylist, "%s", optarg);
+			break;
+		case 'r':
+			rsskeys = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
+			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm] "
+			    "[-y batch,never] [-r RSSKEYS] IPCD WORKDIR\n");
+			return 2;
+		}
+	}
+	if (argc - optind != 2)
+		die("usage: bench [options] IPCD WORKDIR");
+	ipcd_bin = argv[optind];
+	work = argv[optind + 1];
+	if (quick) {
+		pairs = 1;
+		scale = scale == 1 ? 0.01 : scale;
+		if (strcmp(klist, "1,4,16") == 0)
+			snprintf(klist, sizeof klist, "1,4");
+	}
+	if (pairs < 1 || pairs > 64)
+		die("pairs: 1 to 64");
+	nk = parse_list(klist, ks, 8);
+	nt = parse_list(tlist, ts, 8);
+	ny = parse_list(ylist, ys, 4);
+	snprintf(conf_path, sizeof conf_path, "%s/ipcd.conf", work);
+	snprintf(raw_fifo, sizeof raw_fifo, "%s/raw.fifo", work);
+	snprintf(raw_sock, sizeof raw_sock, "%s/raw.sock", work);
+	snprintf(raw_mq, sizeof raw_mq, "/ipcd-bench-raw-%d", (int)getpid());
+	snprintf(ipcd_name, sizeof ipcd_name, "/ipcd-bench-%d", (int)getpid());
+	unlink(raw_fifo);
+	if (mkfifo(raw_fifo, 0600) == -1)
+		die("%s: %s", raw_fifo, strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+
+	for (y = 0; y < ny; y++) {
+		ipcd_start(ys[y], 100000);
+		for (a = 0; a < nt; a++) {
+			for (e = 0; e < T_N && strcmp(trname[e], ts[a]) != 0; e++)
+				;
+			if (e == T_N)
+				die("unknown transport %s", ts[a]);
+			for (b = 0; b < nk; b++)
+				cell((enum tr)e, atoi(ks[b]), ys[y], pairs, scale);
+		}
+		ipcd_stop();
+	}
+	if (rsskeys > 0)
+		rss(rsskeys);
+	unlink(raw_fifo);
+	mq_unlink(ipcd_name);
+	shm_unlink(ipcd_name);
+	return failures ? 1 : 0;
+}
