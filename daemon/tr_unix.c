@@ -11,6 +11,7 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct client {
 	struct event		*wev;
 	struct event		*resume;
 	struct event		*timer;		/* of a wait */
+	struct event		*hup;		/* is a waiting client gone? */
 	struct event		*idle;		/* limits.idle_timeout */
 	struct linebuf		 lb;
 	struct evbuffer		*out;
@@ -97,6 +99,8 @@ client_free(struct client *c)
 	event_free(c->resume);
 	if (c->timer != NULL)
 		event_free(c->timer);
+	if (c->hup != NULL)
+		event_free(c->hup);
 	if (c->idle != NULL)
 		event_free(c->idle);
 	evbuffer_free(c->out);
@@ -280,6 +284,7 @@ wait_done(struct waiter *w)
 	 * reply here and continue this client from the loop. */
 	c->waiting = 0;
 	evtimer_del(c->timer);
+	evtimer_del(c->hup);
 	req_result(c, c->waiter.key);
 	event_active(c->resume, 0, 0);
 }
@@ -293,6 +298,7 @@ wait_timeout(evutil_socket_t fd, short events, void *arg)
 
 	store_unwait(server_store(), &c->waiter);
 	c->waiting = 0;
+	evtimer_del(c->hup);
 	if (k == NULL || k->nparts == 0)
 		reply(c, "err %s key %s: no parts received", ERR_TIMEOUT,
 		    c->waiter.key);
@@ -305,9 +311,31 @@ wait_timeout(evutil_socket_t fd, short events, void *arg)
 	event_active(c->resume, 0, 0);
 }
 
+/*
+ * A waiting client is not read from (its next requests wait their turn),
+ * so its end of file goes unseen.  Once a second, ask whether it hung up
+ * altogether: POLLHUP means both directions are shut, which a client that
+ * only shut down writing and still reads its reply never shows.  Without
+ * this, clients that wait without a timeout and leave would hold their
+ * descriptors and count against max_clients for ever.
+ */
+static void
+wait_hup(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c = arg;
+	struct pollfd	 pfd = { .fd = c->fd, .events = 0 };
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR))) {
+		log_debug("unix: waiting client pid %ld hung up",
+		    (long)c->peer.pid);
+		client_free(c);
+	}
+}
+
 static void
 req_wait(struct client *c, char *args)
 {
+	struct timeval	 second = { 1, 0 };
 	char		*ms = args != NULL ? strchr(args, ' ') : NULL, *end;
 	unsigned long	 timeout = 0;
 	struct timeval	 tv;
@@ -323,8 +351,10 @@ req_wait(struct client *c, char *args)
 	}
 	if (arg_key(c, args) != 0)
 		return;
-	if (c->timer == NULL &&
-	    (c->timer = evtimer_new(server_base(), wait_timeout, c)) == NULL) {
+	if ((c->timer == NULL &&
+	    (c->timer = evtimer_new(server_base(), wait_timeout, c)) == NULL) ||
+	    (c->hup == NULL && (c->hup = event_new(server_base(), -1,
+	    EV_PERSIST, wait_hup, c)) == NULL)) {
 		reply(c, "err %s out of memory", ERR_LIMIT);
 		return;
 	}
@@ -332,6 +362,8 @@ req_wait(struct client *c, char *args)
 	c->waiter.done = wait_done;
 	c->waiting = 1;
 	store_wait(server_store(), &c->waiter);	/* may be done already */
+	if (c->waiting)
+		evtimer_add(c->hup, &second);
 	if (c->waiting && timeout > 0) {
 		tv.tv_sec = (time_t)(timeout / 1000);
 		tv.tv_usec = (suseconds_t)(timeout % 1000) * 1000;
@@ -345,7 +377,7 @@ req_stats(struct client *c, char *args)
 	char	buf[1024];
 
 	server_stats(buf, sizeof buf);
-	reply(c, "ok %s", buf);
+	reply(c, "ok %s unix.clients=%ld", buf, ux.nclients);
 }
 
 static void
