@@ -47,7 +47,7 @@ usage(FILE *f)
 	fprintf(f, "\n  -c file   configuration file (default: $IPCD_CONFIG, "
 	    "else %s if it\n            exists, else built-in defaults)\n"
 	    "  --json    print results as JSON\n  -h, --help, -V, --version\n"
-	    "\nexit status: 0 ok, 1 failure, 2 usage, 3 cannot connect, "
+	    "\nexit status: 0 ok, 1 failure, 2 usage, 3 ipcd unreachable or gone, "
 	    "4 rejected, 5 timeout\n", CONF_DEFAULT_FILE);
 }
 

@@ -342,12 +342,18 @@ shm_put_tx(void *arg, const struct record *r, struct tally *t)
 	return 0;
 }
 
+/* Returns only once ipcd has committed every record put, or says how
+ * many it may not have. */
 static int
 shm_close_tx(void *arg, struct tally *t)
 {
-	shm_detach(arg);
+	char	err[256];
+	int	r;
+
+	if ((r = shm_detach(arg, err, sizeof err)) != 0)
+		fprintf(stderr, "ipcctl: shm: %s\n", err);
 	free(arg);
-	return 0;
+	return r;
 }
 
 /* --- the table ------------------------------------------------------- */

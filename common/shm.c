@@ -7,6 +7,7 @@
 #include <linux/futex.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 
 #define WAIT_STEP_NS	50000		/* 50 us between looks at a full ring */
 #define WAIT_LIMIT_NS	10000000000LL	/* give up after 10 s without room */
+#define DONE_LIMIT_NS	30000000000LL	/* or 30 s without a commit */
 
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
@@ -128,6 +130,29 @@ shm_doorbell_wait(struct shm_hdr *hdr, uint32_t seen, long ms)
 	return futex(&hdr->doorbell, FUTEX_WAIT, seen, &ts) == 0 ? 0 : -1;
 }
 
+/* --- the locks ------------------------------------------------------- */
+
+static int
+ofd_lock(int fd, int cmd, short type, int byte, struct flock *fl)
+{
+	memset(fl, 0, sizeof *fl);
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = byte;
+	fl->l_len = 1;
+	return fcntl(fd, cmd, fl);
+}
+
+int
+shm_lock_held(int fd, int byte)
+{
+	struct flock	fl;
+
+	if (ofd_lock(fd, F_OFD_GETLK, F_WRLCK, byte, &fl) != 0)
+		return -1;
+	return fl.l_type != F_UNLCK;
+}
+
 /* --- the submitter --------------------------------------------------- */
 
 static void
@@ -138,20 +163,20 @@ nap(long ns)
 	nanosleep(&ts, NULL);
 }
 
-/* Is ipcd still there to drain the rings? */
+/* Is ipcd still there to drain the rings?  (It holds its lock byte as
+ * long as it has the segment open: across pid namespaces too.) */
 static int
-daemon_alive(const struct shm_hdr *hdr)
+daemon_alive(const struct shm_producer *p)
 {
-	pid_t	pid = (pid_t)atomic_load(&hdr->daemon_pid);
-
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	return shm_lock_held(p->fd, SHM_LOCK_DAEMON) != 0;
 }
 
 /* Check the header and claim a slot; under the caller's guard. */
 static int
 attach(struct shm_producer *p, struct shm_hdr *hdr, const char **cause)
 {
-	int	i, tries;
+	struct flock	fl;
+	int		i, tries;
 
 	if (atomic_load_explicit(&hdr->magic, memory_order_acquire) !=
 	    SHM_MAGIC || hdr->version != SHM_VERSION ||
@@ -166,13 +191,18 @@ attach(struct shm_producer *p, struct shm_hdr *hdr, const char **cause)
 		for (i = 0; i < SHM_SLOTS; i++) {
 			uint32_t free_ = 0;
 
+			/* The lock first: ipcd never frees a locked slot. */
+			if (atomic_load(&hdr->slot[i].owner) != 0 ||
+			    ofd_lock(p->fd, F_OFD_SETLK, F_WRLCK, i, &fl) != 0)
+				continue;
 			if (atomic_compare_exchange_strong(&hdr->slot[i].owner,
 			    &free_, p->pid)) {
 				p->slot = &hdr->slot[i];
 				return 0;
 			}
+			(void)ofd_lock(p->fd, F_OFD_SETLK, F_UNLCK, i, &fl);
 		}
-		if (!daemon_alive(hdr))
+		if (!daemon_alive(p))
 			break;
 		nap(1000000);
 	}
@@ -189,6 +219,7 @@ shm_attach(struct shm_producer *p, const char *name, const char **cause)
 	int		 fd;
 
 	memset(p, 0, sizeof *p);
+	p->fd = -1;
 	if (shm_guard_init() != 0) {
 		*cause = "cannot install a SIGBUS handler";
 		return -1;
@@ -206,11 +237,12 @@ shm_attach(struct shm_producer *p, const char *name, const char **cause)
 		return -1;
 	}
 	hdr = mmap(NULL, sizeof *hdr, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
 	if (hdr == MAP_FAILED) {
+		close(fd);
 		*cause = "cannot map the shared-memory segment";
 		return -1;
 	}
+	p->fd = fd;	/* kept open: it holds the slot's lock */
 	p->pid = (uint32_t)getpid();
 	/* It may have shrunk since the fstat. */
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
@@ -227,6 +259,8 @@ shm_attach(struct shm_producer *p, const char *name, const char **cause)
 	return 0;
 fail:
 	munmap(hdr, sizeof *hdr);
+	close(p->fd);
+	p->fd = -1;
 	p->slot = NULL;
 	return -1;
 }
@@ -257,7 +291,7 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 			p->unposted = 0;
 		}
 		if (waited >= WAIT_LIMIT_NS || (waited % 100000000 == 0 &&
-		    waited > 0 && !daemon_alive(p->hdr))) {
+		    waited > 0 && !daemon_alive(p))) {
 			*cause = "ipcd is not draining shared memory";
 			return -1;
 		}
@@ -315,22 +349,79 @@ shm_flush(struct shm_producer *p)
 	shm_unguard();
 }
 
-void
-shm_detach(struct shm_producer *p)
+/* Wait until ipcd has committed all this slot holds; under a guard.
+ * Returns how many records it has not, 0 when all are safe. */
+static uint64_t
+await_done(struct shm_producer *p, const char **why)
 {
+	struct shm_slot	*s = p->slot;
+	uint64_t	 head = atomic_load_explicit(&s->head, memory_order_relaxed);
+	uint64_t	 done;
+	long long	 waited = 0;
+
+	for (;;) {
+		done = atomic_load_explicit(&s->done, memory_order_acquire);
+		if (head - done == 0 || head - done > SHM_RING)
+			/* All committed; or a scribbled done, which only
+			 * this slot's owner could rely on. */
+			return head - done > SHM_RING ? 0 : head - done;
+		if (atomic_load_explicit(&p->hdr->closed,
+		    memory_order_acquire)) {
+			*why = "ipcd left the segment before committing them";
+			return head - done;
+		}
+		if (waited % 10000000 == 0 && !daemon_alive(p)) {
+			*why = "ipcd stopped before committing them";
+			return head - done;
+		}
+		if (waited >= DONE_LIMIT_NS) {
+			*why = "ipcd did not commit them within 30 s";
+			return head - done;
+		}
+		nap(WAIT_STEP_NS);
+		waited += WAIT_STEP_NS;
+	}
+}
+
+int
+shm_detach(struct shm_producer *p, char *err, size_t errsize)
+{
+	const char *volatile	 why = NULL;
+	volatile uint64_t	 lost = 0;
+
 	if (p->hdr == NULL)
-		return;
+		return 0;
 	shm_flush(p);
-	if (p->broken != NULL)
+	if (p->broken != NULL) {
+		why = p->broken;
 		goto unmap;
-	if (sigsetjmp(shm_fault_jmp, 0) != 0)
+	}
+	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
+		why = truncated;
 		goto unmap;
+	}
 	shm_guard(p->hdr, sizeof *p->hdr);
+	{
+		const char	*w = NULL;
+
+		lost = await_done(p, &w);
+		why = w;
+	}
 	atomic_store(&p->slot->owner, 0);
 	shm_unguard();
 unmap:
 	munmap(p->hdr, sizeof *p->hdr);
+	close(p->fd);	/* and with it the slot's lock */
 	p->hdr = NULL;
+	p->fd = -1;
+	if (why == NULL)
+		return 0;
+	if (lost > 0)
+		snprintf(err, errsize, "%llu record%s may be lost: %s",
+		    (unsigned long long)lost, lost == 1 ? "" : "s", why);
+	else
+		snprintf(err, errsize, "records may be lost: %s", why);
+	return -1;
 }
 
 /* A record from a ring, validated as strictly as a line on the FIFO.  The

@@ -4,8 +4,14 @@
  * The segment holds a header and SHM_SLOTS slots.  A slot is a
  * single-producer, single-consumer ring of pre-parsed records:
  *
- *   - A submitter claims a free slot by compare-and-swap of its owner field
- *     from 0 to its pid, and is then the only writer of that slot's ring.
+ *   - A submitter claims a free slot by taking an open-file-description
+ *     lock (F_OFD_SETLK) on byte I of the segment's file and then a
+ *     compare-and-swap of slot I's owner from 0 to its pid; it is then the
+ *     only writer of that slot's ring.  The kernel drops the lock when the
+ *     submitter dies, however it dies, so ipcd frees a slot whose byte
+ *     nobody holds (F_OFD_GETLK).  A pid could not tell: it means nothing
+ *     in another pid namespace and may be reused.  ipcd holds byte
+ *     SHM_LOCK_DAEMON the same way, which is how submitters know it lives.
  *   - It writes a record into ring[head % SHM_RING] with plain stores and
  *     then publishes it by a release-store of head + 1.  A record is
  *     visible to ipcd only once head covers it, and head moves in one
@@ -20,6 +26,12 @@
  *     the ring, validates it like any other transport's, applies it to the
  *     key store, and release-stores tail.  A submitter waits for room by
  *     watching tail.
+ *   - Once the pass that took them is committed to the state file, ipcd
+ *     release-stores done = tail.  A submitter that detaches waits until
+ *     done covers its head: only then are its records safe, as a socket
+ *     reply would say.  If ipcd dies first, or leaves the segment with
+ *     closed set and done short of head, the submitter reports how many
+ *     records may be lost instead of succeeding quietly.
  *
  * No lock is ever held by a submitter, so nothing can be left locked: a
  * SIGKILLed or SIGSTOPped submitter blocks nobody but itself.  ipcd
@@ -41,14 +53,16 @@
  *   - ipcd checks the segment (size, links, its part of the header)
  *     once a second.  If it was damaged, ipcd leaves it and creates a
  *     fresh one under the same name; what was published in the damaged
- *     one and not yet taken is lost (fire-and-forget), and nothing is
- *     ever applied without the validation above.  Damage confined to one
- *     slot (a wild head, tail or owner) costs only that slot's records.
+ *     one and not yet taken is lost, and its submitters are told so (see
+ *     done and closed above); nothing is ever applied without the
+ *     validation above.  Damage confined to one slot (a wild head, tail
+ *     or owner) costs only that slot's records.
  *   - Leaving a segment (when damaged, or stopping, or reloading), ipcd
- *     clears its magic, and a submitter checks the magic before every
- *     record: one still attached to a left segment gets an error at its
- *     next record, never a hang or a crash; a record it was publishing
- *     just then may be lost without an error.
+ *     clears its magic, takes what was published unless the segment is
+ *     damaged, commits, publishes done and sets closed.  A submitter
+ *     checks the magic before every record and closed while it waits for
+ *     done: one still attached to a left segment gets an error, never a
+ *     hang or a crash, and never a success for records not committed.
  *
  * Bump SHM_VERSION whenever this layout changes.
  */
@@ -64,9 +78,10 @@
 #include "proto.h"
 
 #define SHM_MAGIC	0x314d534443504949ULL	/* "IIPCDSM1" */
-#define SHM_VERSION	2	/* 2: a futex word as the doorbell, not a sem_t */
+#define SHM_VERSION	3	/* 2: a futex doorbell; 3: done, closed, locks */
 #define SHM_SLOTS	32
 #define SHM_RING	512		/* records per slot, a power of two */
+#define SHM_LOCK_DAEMON	SHM_SLOTS	/* the byte ipcd locks; slot I's is I */
 
 struct shm_rec {
 	double		value;
@@ -84,6 +99,8 @@ struct shm_slot {
 	uint8_t			pad1[56];
 	_Atomic uint64_t	tail;		/* records consumed by ipcd */
 	uint8_t			pad2[56];
+	_Atomic uint64_t	done;		/* of those, committed */
+	uint8_t			pad3[56];
 	struct shm_rec		ring[SHM_RING];
 };
 
@@ -97,7 +114,8 @@ struct shm_hdr {
 	uint32_t		recsize;
 	uint64_t		size;		/* of the whole segment */
 	_Atomic uint32_t	daemon_pid;
-	uint8_t			pad0[28];
+	_Atomic uint32_t	closed;		/* ipcd left; done is final */
+	uint8_t			pad0[24];
 	/* The doorbell, on a cache line of its own. */
 	_Atomic uint32_t	doorbell;	/* bumped by submitters */
 	_Atomic uint32_t	sleeping;	/* ipcd's: 1 while it waits */
@@ -109,6 +127,7 @@ struct shm_hdr {
 struct shm_producer {
 	struct shm_hdr	*hdr;
 	struct shm_slot	*slot;
+	int		 fd;		/* holds the slot's lock */
 	uint32_t	 pid;
 	unsigned	 unposted;	/* records published since the last post */
 	const char	*broken;	/* why the segment must not be used */
@@ -117,7 +136,12 @@ struct shm_producer {
 int	shm_attach(struct shm_producer *, const char *, const char **);
 int	shm_put(struct shm_producer *, const struct record *, const char **);
 void	shm_flush(struct shm_producer *);
-void	shm_detach(struct shm_producer *);
+/* 0 once ipcd has committed everything put, else -1 with why in the
+ * buffer (how many records may be lost); the slot is released either way. */
+int	shm_detach(struct shm_producer *, char *, size_t);
+/* Is byte I of the segment locked by another open file description?
+ * 1 yes, 0 no, -1 cannot tell. */
+int	shm_lock_held(int, int);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
 
 /* The doorbell, both sides.  shm_ring is unguarded: call it under a

@@ -112,6 +112,9 @@ enum apply		 server_submit(enum tr_id, const struct record *,
 void			 server_reject(enum tr_id, const char *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
+/* Make what was applied durable now, not at the end of the pass, and
+ * call every open transport's committed hook. */
+void			 server_commit(void);
 size_t			 server_reset(const char *, const struct peer *);
 int			 server_run(struct conf *);
 

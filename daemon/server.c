@@ -213,6 +213,9 @@ static void
 close_transport(int i)
 {
 	if (srv.open[i]) {
+		/* Release what waits on a commit (socket replies) while the
+		 * transport can still deliver it. */
+		server_commit();
 		transports[i]->close();
 		srv.open[i] = 0;
 	}
@@ -304,8 +307,8 @@ on_libevent_log(int severity, const char *msg)
  * more is read before this, so fire-and-forget input is on disk before
  * more is taken.
  */
-static void
-commit(void)
+void
+server_commit(void)
 {
 	int	i;
 
@@ -396,7 +399,7 @@ server_run(struct conf *conf)
 	while (!srv.stop) {
 		if (event_base_loop(srv.base, EVLOOP_ONCE) == -1)
 			fatalx("event loop failed");
-		commit();
+		server_commit();
 	}
 
 	(void)sysd_notify("STOPPING=1");

@@ -15,8 +15,8 @@
  * noticed by the accesses themselves (a fault in the loop or in the
  * thread, which then reports through the eventfd and exits) and by a check
  * of the file and the header once a second, so also while nobody submits.
- * What was published in a damaged segment and not yet taken is lost, as
- * fire-and-forget input may be; what is taken is validated record by
+ * What was published in a damaged segment and not yet taken is lost (its
+ * submitters learn it from done and closed); what is taken is validated record by
  * record, so nothing but valid records is ever applied.  Damage that stays
  * within one slot (a wild head, tail or owner) costs only that slot's
  * unread records, not the segment.
@@ -46,9 +46,6 @@
 /* The doorbell thread looks at its stop flag at least this often, so
  * leaving a segment never waits longer, whatever was done to the segment. */
 #define DOORBELL_WAIT_MS	1000
-/* No pid is this large on Linux (PID_MAX_LIMIT): an owner that is, was
- * written by somebody else. */
-#define PID_LIMIT		(1u << 22)
 
 #define TRUNCATED	"was truncated by another process"
 
@@ -58,6 +55,7 @@ static struct {
 	char		 name[CONF_NAME_MAX + 1];
 	mode_t		 mode;
 	uint64_t	 tail[SHM_SLOTS];	/* ours: the shared copy is advisory */
+	uint64_t	 done[SHM_SLOTS];	/* last stored in slot[i].done */
 	int		 efd;
 	pthread_t	 thread;
 	int		 thread_running;
@@ -139,9 +137,9 @@ drain(void)
 	return 0;
 }
 
-/* Free the slots of submitters that died (drain took what they
- * published), and those whose owner another process overwrote.  Under a
- * guard. */
+/* Free the slots whose lock nobody holds: their submitter died (what it
+ * published stays in the ring and is still taken), or another process
+ * wrote the owner field.  Under a guard. */
 static void
 tend_slots(void)
 {
@@ -152,20 +150,41 @@ tend_slots(void)
 	for (i = 0; i < SHM_SLOTS; i++) {
 		s = &shm.hdr->slot[i];
 		owner = atomic_load(&s->owner);
-		if (owner == 0)
+		if (owner == 0 || shm_lock_held(shm.fd, i) != 0)
 			continue;
-		if (owner >= PID_LIMIT) {
-			/* kill() would read it as a process group, or all. */
-			if (atomic_compare_exchange_strong(&s->owner, &owner, 0))
-				server_reject(TR_SHM, "slot owner is not a "
-				    "process id; slot freed", NULL);
-			continue;
-		}
-		if (kill((pid_t)owner, 0) == 0 || errno != ESRCH)
-			continue;
+		/* A submitter claims the lock before the owner field, so
+		 * none can be between the two here. */
 		if (atomic_compare_exchange_strong(&s->owner, &owner, 0))
-			log_debug("shm: freed slot %d of dead pid %u", i, owner);
+			log_debug("shm: freed slot %d of pid %u, which holds "
+			    "it no more", i, owner);
 	}
+}
+
+/* What the last commit made durable: tell the submitters (shm.h).
+ * Under a guard. */
+static void
+publish_done(void)
+{
+	int	i;
+
+	for (i = 0; i < SHM_SLOTS; i++)
+		if (shm.done[i] != shm.tail[i]) {
+			shm.done[i] = shm.tail[i];
+			atomic_store_explicit(&shm.hdr->slot[i].done,
+			    shm.done[i], memory_order_release);
+		}
+}
+
+static void
+shm_committed(void)
+{
+	if (shm.hdr == NULL)
+		return;
+	if (sigsetjmp(shm_fault_jmp, 0) != 0)
+		return;		/* the poll will find the damage */
+	shm_guard(shm.hdr, sizeof *shm.hdr);
+	publish_done();
+	shm_unguard();
 }
 
 /* What another process did to the file, or NULL. */
@@ -196,7 +215,8 @@ header_damage(const struct shm_hdr *h)
 	    h->version != SHM_VERSION || h->nslots != SHM_SLOTS ||
 	    h->ring != SHM_RING || h->recsize != sizeof(struct shm_rec) ||
 	    h->size != sizeof *h ||
-	    atomic_load(&h->daemon_pid) != (uint32_t)getpid())
+	    atomic_load(&h->daemon_pid) != (uint32_t)getpid() ||
+	    atomic_load(&h->closed) != 0)
 		return "had its header overwritten by another process";
 	/* Only ipcd stores it, 0 or 1; the doorbell itself may hold any
 	 * value. */
@@ -335,11 +355,36 @@ segment_down(int take_rest)
 	}
 	if (take_rest)
 		(void)drain();
+	/* Commit what was taken, publish it, and only then say that done
+	 * is final: a submitter waiting on it learns the truth either way. */
+	server_commit();
+	if (sigsetjmp(shm_fault_jmp, 0) == 0) {
+		shm_guard(h, sizeof *h);
+		publish_done();
+		atomic_store_explicit(&h->closed, 1, memory_order_release);
+		shm_unguard();
+	}
 	munmap(h, sizeof *h);
 	shm.hdr = NULL;
 	unlink_if_ours();
 	close(shm.fd);
 	shm.fd = -1;
+}
+
+/* Hold byte SHM_LOCK_DAEMON for as long as the segment is open: it tells
+ * submitters that ipcd lives (shm.h). */
+static int
+shm_daemon_lock(char **cause)
+{
+	struct flock	fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = SHM_LOCK_DAEMON, .l_len = 1 };
+
+	if (fcntl(shm.fd, F_OFD_SETLK, &fl) != 0) {
+		*cause = fmtstr("segment %s: cannot lock it: %s", shm.name,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Create a segment, start its doorbell thread, let submitters in. */
@@ -352,6 +397,7 @@ segment_up(char **cause)
 		return -1;
 	h = shm.hdr;
 	memset(shm.tail, 0, sizeof shm.tail);
+	memset(shm.done, 0, sizeof shm.done);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
@@ -367,6 +413,11 @@ segment_up(char **cause)
 	h->recsize = sizeof(struct shm_rec);
 	h->size = sizeof *h;
 	atomic_store(&h->daemon_pid, (uint32_t)getpid());
+	if (shm_daemon_lock(cause) != 0) {
+		shm_unguard();
+		segment_down(0);
+		return -1;
+	}
 	if ((errno = pthread_create(&shm.thread, NULL, doorbell_thread,
 	    h)) != 0) {
 		shm_unguard();
@@ -529,4 +580,5 @@ const struct transport tr_shm = {
 	.changed = shm_changed,
 	.open = shm_open_,
 	.close = shm_close_,
+	.committed = shm_committed,
 };
