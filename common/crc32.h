@@ -6,5 +6,7 @@
 #include <stdint.h>
 
 uint32_t	crc32c(uint32_t, const void *, size_t);
+/* The same without the CPU's CRC32 instruction. */
+uint32_t	crc32c_soft(uint32_t, const void *, size_t);
 
 #endif
