@@ -39,7 +39,7 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/linebuf.c \
 	  daemon/tr_shm.c daemon/state.c
 CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
-	  tests/unit/test_conf.c tests/unit/test_store.c
+	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c
 
 obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -71,6 +71,7 @@ $(BUILD)/tests/accum_n7.o: common/accum.c
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c common/shm.c)
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c common/accum.c common/proto.c)
+$(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
 $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
