@@ -1,6 +1,8 @@
 /* Exact summation of doubles; see accum.h. */
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "accum.h"
@@ -13,95 +15,182 @@
 #define ACCUM_NORMALIZE_EVERY	(1U << 30)
 #endif
 
+#define ACCUM_NOWHERE	0xff
+/* A window takes a value whose lowest digit is at most WIN_TOP above its
+ * first limb: two limbs stay above the value's three digits, room for the
+ * carries of 2^64 additions, so the window's last limb never overflows. */
+#define WIN_TOP		(ACCUM_WINDOW - 5)
+#define WIN_LO_MAX	(ACCUM_LIMBS - ACCUM_WINDOW)
+
 void
 accum_init(struct accum *a)
 {
 	memset(a, 0, sizeof *a);
+	a->lo = ACCUM_NOWHERE;
+}
+
+void
+accum_free(struct accum *a)
+{
+	free(a->full);
+	a->full = NULL;
 }
 
 /*
  * Propagate carries so that every limb but the last is a digit in
  * [0, 2^32); the last keeps the sign.  Relies on >> of a negative int64
- * being arithmetic, as it is with every compiler ipcd builds with.
+ * being arithmetic, as it is with every compiler ipcd builds with.  The
+ * value is unchanged, so this works on a window as on the whole.
  */
 static void
-normalize(int64_t *limb)
+normalize(int64_t *limb, int n)
 {
 	int64_t	carry = 0, v;
 	int	i;
 
-	for (i = 0; i < ACCUM_LIMBS - 1; i++) {
+	for (i = 0; i < n - 1; i++) {
 		v = limb[i] + carry;
 		limb[i] = v & DIGIT_MASK;
 		carry = v >> DIGIT_BITS;
 	}
-	limb[ACCUM_LIMBS - 1] += carry;
+	limb[n - 1] += carry;
 }
 
-/* Carries propagated in place: the form the state file stores. */
 void
-accum_normalize(struct accum *a)
+accum_export(const struct accum *a, int64_t limb[ACCUM_LIMBS])
 {
-	normalize(a->limb);
-	a->unnormalized = 0;
+	if (a->full != NULL)
+		memcpy(limb, a->full, ACCUM_LIMBS * sizeof *limb);
+	else {
+		memset(limb, 0, ACCUM_LIMBS * sizeof *limb);
+		if (a->lo != ACCUM_NOWHERE)
+			memcpy(limb + a->lo, a->win, sizeof a->win);
+	}
+	normalize(limb, ACCUM_LIMBS);
 }
 
-/* Is A in normalized form, with room for 2^64 more additions?  What a
- * loaded state file must satisfy before its digits are trusted. */
-int
-accum_valid(const struct accum *a)
+/* Are these limbs in normalized form, with room for 2^64 more additions?
+ * What a loaded state file must satisfy before its digits are trusted. */
+static int
+limbs_valid(const int64_t *limb)
 {
 	int	i;
 
-	if (a->unnormalized != 0)
-		return 0;
 	for (i = 0; i < ACCUM_LIMBS - 1; i++)
-		if (a->limb[i] < 0 || a->limb[i] > DIGIT_MASK)
+		if (limb[i] < 0 || limb[i] > DIGIT_MASK)
 			return 0;
-	return a->limb[ACCUM_LIMBS - 1] > -(1LL << 31) &&
-	    a->limb[ACCUM_LIMBS - 1] < (1LL << 31);
+	return limb[ACCUM_LIMBS - 1] > -(1LL << 31) &&
+	    limb[ACCUM_LIMBS - 1] < (1LL << 31);
 }
 
-void
+int
+accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
+    int nonnegzero)
+{
+	int64_t	limb[ACCUM_LIMBS];
+	int	first, last;
+
+	if (!limbs_valid(in)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(limb, in, sizeof limb);
+	/* A negative N is all ones up to the sign limb: fold each
+	 * (-1, 2^32 - 1) pair at the top into (0, -1), same value. */
+	for (last = ACCUM_LIMBS - 1; last > 0 && limb[last] == -1 &&
+	    limb[last - 1] == DIGIT_MASK; last--) {
+		limb[last] = 0;
+		limb[last - 1] = -1;
+	}
+	for (first = 0; first < ACCUM_LIMBS && limb[first] == 0; first++)
+		;
+	for (last = ACCUM_LIMBS - 1; last >= 0 && limb[last] == 0; last--)
+		;
+	accum_free(a);
+	accum_init(a);
+	a->count = count;
+	a->nonnegzero = nonnegzero != 0;
+	if (first > last)
+		return 0;	/* N = 0 */
+	/* In a window only if two limbs stay free above, as for an add. */
+	a->lo = (uint8_t)(first < WIN_LO_MAX ? first : WIN_LO_MAX);
+	if (last + 2 < a->lo + ACCUM_WINDOW) {
+		memcpy(a->win, limb + a->lo, sizeof a->win);
+		return 0;
+	}
+	a->lo = ACCUM_NOWHERE;
+	if ((a->full = malloc(sizeof limb)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(a->full, limb, sizeof limb);
+	return 0;
+}
+
+/* The limbs that digit I (and I + 1, I + 2) of an addend go to, moving
+ * from the window to the whole array if I falls outside it; NULL if that
+ * needs memory there is none of. */
+static int64_t *
+limbs_for(struct accum *a, unsigned i)
+{
+	if (a->full != NULL)
+		return a->full + i;
+	if (a->lo == ACCUM_NOWHERE)
+		a->lo = (uint8_t)(i == 0 ? 0 : i - 1 < WIN_LO_MAX ? i - 1 :
+		    WIN_LO_MAX);
+	if (i >= a->lo && i <= a->lo + (unsigned)WIN_TOP)
+		return a->win + (i - a->lo);
+	if ((a->full = calloc(ACCUM_LIMBS, sizeof *a->full)) == NULL)
+		return NULL;
+	memcpy(a->full + a->lo, a->win, sizeof a->win);
+	a->lo = ACCUM_NOWHERE;
+	return a->full + i;
+}
+
+int
 accum_add(struct accum *a, double d)
 {
 	union { double d; uint64_t u; } x = { .d = d };
 	uint64_t	 mant = x.u & ((1ULL << 52) - 1);
 	unsigned	 biased = (unsigned)(x.u >> 52) & 0x7ff, shift, i;
 	unsigned __int128 w;
-	int64_t		 d0, d1, d2;
+	int64_t		 d0, d1, d2, *limb;
 
-	a->count++;
-	if (!(d == 0 && signbit(d)))
-		a->nonnegzero = 1;
 	if (biased == 0)			/* zero or subnormal: mant * 2^-1074 */
 		shift = 0;
 	else {					/* (2^52 + mant) * 2^(biased - 1075) */
 		mant |= 1ULL << 52;
 		shift = biased - 1;
 	}
-	if (mant == 0)
-		return;
-
-	/* mant << shift spans at most three digits. */
-	i = shift / DIGIT_BITS;
-	w = (unsigned __int128)mant << (shift % DIGIT_BITS);
-	d0 = (int64_t)(w & DIGIT_MASK);
-	d1 = (int64_t)((w >> 32) & DIGIT_MASK);
-	d2 = (int64_t)(w >> 64);
-	if (signbit(d)) {
-		d0 = -d0;
-		d1 = -d1;
-		d2 = -d2;
+	if (mant != 0) {
+		/* mant << shift spans at most three digits. */
+		i = shift / DIGIT_BITS;
+		if ((limb = limbs_for(a, i)) == NULL)
+			return -1;
+		w = (unsigned __int128)mant << (shift % DIGIT_BITS);
+		d0 = (int64_t)(w & DIGIT_MASK);
+		d1 = (int64_t)((w >> 32) & DIGIT_MASK);
+		d2 = (int64_t)(w >> 64);
+		if (signbit(d)) {
+			d0 = -d0;
+			d1 = -d1;
+			d2 = -d2;
+		}
+		limb[0] += d0;
+		limb[1] += d1;
+		limb[2] += d2;
 	}
-	a->limb[i] += d0;
-	a->limb[i + 1] += d1;
-	a->limb[i + 2] += d2;
-
+	a->count++;
+	if (!(d == 0 && signbit(d)))
+		a->nonnegzero = 1;
 	if (++a->unnormalized == ACCUM_NORMALIZE_EVERY) {
-		normalize(a->limb);
+		if (a->full != NULL)
+			normalize(a->full, ACCUM_LIMBS);
+		else if (a->lo != ACCUM_NOWHERE)
+			normalize(a->win, ACCUM_WINDOW);
 		a->unnormalized = 0;
 	}
+	return 0;
 }
 
 /* The 64 bits of the magnitude starting at bit lo (lo >= 0). */
@@ -145,13 +234,12 @@ accum_value(const struct accum *a, int *overflow)
 	double		r;
 
 	*overflow = 0;
-	memcpy(limb, a->limb, sizeof limb);
-	normalize(limb);
+	accum_export(a, limb);
 	neg = limb[ACCUM_LIMBS - 1] < 0;
 	if (neg) {
 		for (i = 0; i < ACCUM_LIMBS; i++)
 			limb[i] = -limb[i];
-		normalize(limb);
+		normalize(limb, ACCUM_LIMBS);
 	}
 	for (i = ACCUM_LIMBS - 1; i >= 0 && limb[i] == 0; i--)
 		;

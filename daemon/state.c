@@ -251,7 +251,8 @@ state_parse_snapshot(const char *buf, size_t len, struct store *s,
 {
 	const char	*p = buf, *end;
 	struct key	*k;
-	uint64_t	 nkeys = 0, i = 0;
+	uint64_t	 nkeys = 0, i = 0, count;
+	int64_t		 limb[ACCUM_LIMBS];
 	uint32_t	 version, crc, reserved, nonnegzero;
 	uint8_t		 klen;
 	char		 magic[8], name[IPCD_KEY_MAX + 1];
@@ -283,22 +284,27 @@ state_parse_snapshot(const char *buf, size_t len, struct store *s,
 		name[klen] = '\0';
 		if ((k = store_insert(s, name)) == NULL)
 			goto bad;
-		if (get(&p, end, &k->acc.count, 8) != 0 ||
+		if (get(&p, end, &count, 8) != 0 ||
 		    get(&p, end, &k->duplicates, 8) != 0 ||
 		    get(&p, end, &k->min, 8) != 0 ||
 		    get(&p, end, &k->max, 8) != 0 ||
 		    get(&p, end, &k->nparts, 4) != 0 ||
 		    get(&p, end, &k->received, 4) != 0 ||
 		    get(&p, end, &nonnegzero, 4) != 0 ||
-		    get(&p, end, k->acc.limb, sizeof k->acc.limb) != 0)
+		    get(&p, end, limb, sizeof limb) != 0)
 			goto bad;
-		k->acc.nonnegzero = nonnegzero != 0;
+		if (accum_import(&k->acc, limb, count, nonnegzero != 0) != 0) {
+			if (errno == ENOMEM)
+				fatalx("state: out of memory loading key %s",
+				    k->name);
+			goto bad;
+		}
 		/*
 		 * No real key reaches 2^62 submissions (centuries at any
 		 * rate); a larger count is damage, and refusing it here means
 		 * the journal replayed after it can never wrap the count.
 		 */
-		if (!accum_valid(&k->acc) || k->nparts > IPCD_PARTS_MAX ||
+		if (k->nparts > IPCD_PARTS_MAX ||
 		    k->received > k->nparts || !isfinite(k->min) ||
 		    !isfinite(k->max) || k->acc.count == 0 ||
 		    k->acc.count > COUNT_MAX || k->duplicates > COUNT_MAX)
@@ -390,7 +396,7 @@ snapshot_write(struct store *s)
 {
 	char		 tmp[PATH_MAX + 8], *buf, *p;
 	struct key	*k;
-	struct accum	 a;
+	int64_t		 limb[ACCUM_LIMBS];
 	uint64_t	 nkeys = store_count(s);
 	uint32_t	 version = SNAP_VERSION, reserved = 0, crc, nz;
 	uint8_t		 klen;
@@ -399,7 +405,7 @@ snapshot_write(struct store *s)
 	int		 fd;
 
 	for (k = store_next(s, NULL); k != NULL; k = store_next(s, k))
-		size += 1 + strlen(k->name) + 8 * 4 + 4 * 3 + sizeof a.limb +
+		size += 1 + strlen(k->name) + 8 * 4 + 4 * 3 + sizeof limb +
 		    (k->nparts + 7) / 8;
 	if ((buf = malloc(size)) == NULL)
 		fatalx("state: out of memory for a snapshot of %zu bytes", size);
@@ -411,19 +417,18 @@ snapshot_write(struct store *s)
 	put(&p, &nkeys, 8);
 	for (k = store_next(s, NULL); k != NULL; k = store_next(s, k)) {
 		klen = (uint8_t)strlen(k->name);
-		a = k->acc;
-		accum_normalize(&a);
-		nz = (uint32_t)a.nonnegzero;
+		accum_export(&k->acc, limb);
+		nz = (uint32_t)k->acc.nonnegzero;
 		put(&p, &klen, 1);
 		put(&p, k->name, klen);
-		put(&p, &a.count, 8);
+		put(&p, &k->acc.count, 8);
 		put(&p, &k->duplicates, 8);
 		put(&p, &k->min, 8);
 		put(&p, &k->max, 8);
 		put(&p, &k->nparts, 4);
 		put(&p, &k->received, 4);
 		put(&p, &nz, 4);
-		put(&p, a.limb, sizeof a.limb);
+		put(&p, limb, sizeof limb);
 		if (k->nparts != 0)
 			put(&p, k->seen, (k->nparts + 7) / 8);
 	}

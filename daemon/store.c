@@ -51,6 +51,7 @@ store_new(size_t limit)
 static void
 key_free(struct key *k)
 {
+	accum_free(&k->acc);
 	free(k->seen);
 	free(k);
 }
@@ -161,7 +162,7 @@ enum apply
 store_apply(struct store *st, const struct record *r, int *completed)
 {
 	struct key	*k;
-	int		 created = 0;
+	int		 created = 0, first;
 
 	*completed = 0;
 	if ((k = store_find(st, r->key)) == NULL) {
@@ -186,16 +187,24 @@ store_apply(struct store *st, const struct record *r, int *completed)
 			k->duplicates++;
 			return APPLY_DUPLICATE;
 		}
-		k->seen[(r->part - 1) / 8] |= (uint8_t)(1 << ((r->part - 1) % 8));
-		k->received++;
 	} else if (k->nparts != 0)
 		return APPLY_CONFLICT;
 
-	if (k->acc.count == 0 || r->value < k->min)
+	/* The accumulator first: it is all that can fail from here. */
+	first = k->acc.count == 0;
+	if (accum_add(&k->acc, r->value) != 0) {
+		if (created)
+			store_remove(st, k);
+		return APPLY_NOMEM;
+	}
+	if (first || r->value < k->min)
 		k->min = r->value;
-	if (k->acc.count == 0 || r->value > k->max)
+	if (first || r->value > k->max)
 		k->max = r->value;
-	accum_add(&k->acc, r->value);
+	if (r->nparts != 0) {
+		k->seen[(r->part - 1) / 8] |= (uint8_t)(1 << ((r->part - 1) % 8));
+		k->received++;
+	}
 	if (k->nparts != 0 && k->received == k->nparts) {
 		*completed = 1;
 		wake(st, k);

@@ -1,6 +1,7 @@
 /* Unit tests of the exact accumulator, against cases where naive
  * summation is wrong and against an independent exact oracle. */
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,23 +10,52 @@
 #include "accum.h"
 #include "t.h"
 
+static int
+same(double a, double b)	/* bit for bit, so -0 != 0 */
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
 static double
 sum(const double *v, int n, int *overflow)
 {
 	struct accum	a;
 	int		i;
 
+	double		r;
+
 	accum_init(&a);
 	for (i = 0; i < n; i++)
 		accum_add(&a, v[i]);
-	return accum_value(&a, overflow);
+	r = accum_value(&a, overflow);
+	accum_free(&a);
+	return r;
 }
 
+/* The value of A, and of A exported and imported again, then both with
+ * the same N more values added: all must agree bit for bit. */
 static int
-same(double a, double b)	/* bit for bit, so -0 != 0 */
+round_trip(struct accum *a, const double *more, int n)
 {
-	return memcmp(&a, &b, sizeof a) == 0;
+	struct accum	b;
+	int64_t		limb[ACCUM_LIMBS];
+	int		of, i, ok;
+
+	accum_export(a, limb);
+	accum_init(&b);
+	if (accum_import(&b, limb, a->count, a->nonnegzero) != 0)
+		return 0;
+	ok = same(accum_value(a, &of), accum_value(&b, &of));
+	for (i = 0; i < n; i++) {
+		accum_add(a, more[i]);
+		accum_add(&b, more[i]);
+	}
+	ok = ok && same(accum_value(a, &of), accum_value(&b, &of)) &&
+	    a->count == b.count;
+	accum_free(&b);
+	return ok;
 }
+
 
 /*
  * The oracle: the sum as a non-overlapping expansion of doubles grown by
@@ -207,5 +237,79 @@ main(void)
 	}
 	CHECK(bad == 0, "50 sets of 1000 wide-ranged values match the oracle "
 	    "(%d mismatches)", bad);
+
+	/* Values within a few orders of magnitude stay in the small window
+	 * (normalized in place every 7 additions here), and are as exact. */
+	{
+		struct accum	a;
+		int		spilled = 0, tripped = 0;
+
+		for (k = 0, bad = 0; k < 500; k++) {
+			accum_init(&a);
+			for (i = 0; i < 1000; i++) {
+				v[i] = ldexp(1 + random() / (double)RAND_MAX,
+				    (int)(random() % 40) - 20);
+				if (random() % 3 == 0)
+					v[i] = -v[i];
+				accum_add(&a, v[i]);
+			}
+			if (!same(accum_value(&a, &of), expansion_sum(v, 1000)))
+				bad++;
+			if (a.full != NULL)
+				spilled++;
+			if (!round_trip(&a, v, 100))
+				tripped++;
+			accum_free(&a);
+		}
+		CHECK(bad == 0, "500 sets of 1000 values in 2^-20..2^20 match "
+		    "the oracle (%d mismatches)", bad);
+		CHECK(spilled == 0, "  and never leave the %d-limb window "
+		    "(%d did)", ACCUM_WINDOW, spilled);
+		CHECK(tripped == 0, "  export, import and further additions "
+		    "agree (%d did not)", tripped);
+
+		/* One value far away moves the key to the whole array. */
+		accum_init(&a);
+		accum_add(&a, 1.0);
+		accum_add(&a, -3.0);
+		CHECK(a.full == NULL, "1 - 3 stays in the window");
+		accum_add(&a, 1e300);
+		accum_add(&a, -1e300);
+		CHECK(a.full != NULL && same(accum_value(&a, &of), -2.0),
+		    "+-1e300 moves it to the whole array, still exactly -2");
+		v[0] = 1e-300;
+		v[1] = 5.0;
+		CHECK(round_trip(&a, v, 2), "  and round-trips through "
+		    "export and import");
+		accum_free(&a);
+
+		/* Negative sums import back into a window. */
+		accum_init(&a);
+		accum_add(&a, -1.0);
+		accum_add(&a, -0.25);
+		v[0] = 0.5;
+		{
+			int64_t	limb[ACCUM_LIMBS];
+			struct accum	b;
+
+			accum_export(&a, limb);
+			accum_init(&b);
+			CHECK(accum_import(&b, limb, 2, 1) == 0 &&
+			    b.full == NULL && same(accum_value(&b, &of), -1.25),
+			    "-1.25 exported and imported lands in a window");
+			accum_free(&b);
+			limb[3] = -5;
+			accum_init(&b);
+			CHECK(accum_import(&b, limb, 2, 1) == -1 &&
+			    errno == EINVAL, "limbs that are not normalized "
+			    "are refused");
+			accum_free(&b);
+		}
+		CHECK(round_trip(&a, v, 1), "  and the round trip agrees");
+		accum_free(&a);
+		CHECK(sizeof a <= 96, "an accumulator takes %zu bytes "
+		    "(the whole array would be %zu)", sizeof a,
+		    ACCUM_LIMBS * sizeof(int64_t));
+	}
 	return t_failed;
 }
