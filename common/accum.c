@@ -83,6 +83,29 @@ limbs_valid(const int64_t *limb)
 	    limb[ACCUM_LIMBS - 1] < (1LL << 31);
 }
 
+/*
+ * Fold normalized limbs in place so that only the digits N needs are
+ * nonzero: a negative N is all ones up to the sign limb, and each
+ * (-1, 2^32 - 1) pair at the top is the same value as (0, -1).  Sets the
+ * first and last nonzero limb (first > last: N = 0).  normalize() undoes
+ * it.
+ */
+static void
+fold(int64_t *limb, int *first, int *last)
+{
+	int	j;
+
+	for (j = ACCUM_LIMBS - 1; j > 0 && limb[j] == -1 &&
+	    limb[j - 1] == DIGIT_MASK; j--) {
+		limb[j] = 0;
+		limb[j - 1] = -1;
+	}
+	for (*first = 0; *first < ACCUM_LIMBS && limb[*first] == 0; (*first)++)
+		;
+	for (*last = ACCUM_LIMBS - 1; *last >= 0 && limb[*last] == 0; (*last)--)
+		;
+}
+
 int
 accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
     int nonnegzero)
@@ -95,17 +118,7 @@ accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
 		return -1;
 	}
 	memcpy(limb, in, sizeof limb);
-	/* A negative N is all ones up to the sign limb: fold each
-	 * (-1, 2^32 - 1) pair at the top into (0, -1), same value. */
-	for (last = ACCUM_LIMBS - 1; last > 0 && limb[last] == -1 &&
-	    limb[last - 1] == DIGIT_MASK; last--) {
-		limb[last] = 0;
-		limb[last - 1] = -1;
-	}
-	for (first = 0; first < ACCUM_LIMBS && limb[first] == 0; first++)
-		;
-	for (last = ACCUM_LIMBS - 1; last >= 0 && limb[last] == 0; last--)
-		;
+	fold(limb, &first, &last);
 	accum_free(a);
 	accum_init(a);
 	a->count = count;
@@ -125,6 +138,47 @@ accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
 	}
 	memcpy(a->full, limb, sizeof limb);
 	return 0;
+}
+
+size_t
+accum_encode(const struct accum *a, unsigned char *buf)
+{
+	int64_t	limb[ACCUM_LIMBS];
+	int	first, last;
+
+	accum_export(a, limb);
+	fold(limb, &first, &last);
+	if (first > last)
+		first = last = 0;	/* N = 0: one zero limb */
+	buf[0] = (unsigned char)first;
+	buf[1] = (unsigned char)(last - first + 1);
+	memcpy(buf + 2, limb + first, (size_t)(last - first + 1) * 8);
+	return 2 + (size_t)(last - first + 1) * 8;
+}
+
+int
+accum_decode(struct accum *a, const unsigned char *buf, size_t len,
+    uint64_t count, int nonnegzero)
+{
+	int64_t	limb[ACCUM_LIMBS];
+	size_t	first, n;
+
+	if (len < 2 || (first = buf[0]) >= ACCUM_LIMBS ||
+	    (n = buf[1]) == 0 || n > ACCUM_LIMBS - first || len != 2 + 8 * n) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(limb, 0, sizeof limb);
+	memcpy(limb + first, buf + 2, 8 * n);
+	/* Folded digits are within +-2^32, which normalize() takes without
+	 * overflow; whether N then fits is import's check. */
+	for (n += first; first < n; first++)
+		if (limb[first] <= -DIGIT_MASK - 1 || limb[first] > DIGIT_MASK) {
+			errno = EINVAL;
+			return -1;
+		}
+	normalize(limb, ACCUM_LIMBS);
+	return accum_import(a, limb, count, nonnegzero);
 }
 
 /* The limbs that digit I (and I + 1, I + 2) of an addend go to, moving

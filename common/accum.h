@@ -16,6 +16,7 @@
 #ifndef IPCD_ACCUM_H
 #define IPCD_ACCUM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 2098 bits reach DBL_MAX; 64 more absorb 2^64 additions: 68 digits. */
@@ -42,5 +43,11 @@ void	accum_export(const struct accum *, int64_t[ACCUM_LIMBS]);
 /* Set A (initialized, empty) from normalized limbs as accum_export gives;
  * -1 with errno EINVAL if they are not, or ENOMEM. */
 int	accum_import(struct accum *, const int64_t[ACCUM_LIMBS], uint64_t, int);
+/* N in as few bytes as its digits need (at most ACCUM_ENCODED_MAX), and
+ * back: decode is import of what encode wrote, -1 on anything else. */
+#define ACCUM_ENCODED_MAX	(2 + 8 * ACCUM_LIMBS)
+size_t	accum_encode(const struct accum *, unsigned char *);
+int	accum_decode(struct accum *, const unsigned char *, size_t, uint64_t,
+	    int);
 
 #endif

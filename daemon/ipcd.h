@@ -63,6 +63,8 @@ struct key {
 	uint32_t	 received;	/* distinct parts received */
 	uint8_t		*seen;		/* bitmap of parts received */
 	struct key	*next;		/* hash chain */
+	TAILQ_ENTRY(key) dentry;	/* on the store's changed list */
+	int		 changed;
 };
 
 struct waiter {
@@ -78,7 +80,12 @@ void		 store_free(struct store *);
 void		 store_set_limit(struct store *, size_t);
 size_t		 store_limit(const struct store *);
 struct key	*store_insert(struct store *, const char *);
-enum apply	 store_apply(struct store *, const struct record *, int *);
+enum apply	 store_apply(struct store *, const struct record *, int *,
+		    struct key **);
+/* Keys whose totals changed since they were last taken off the list, for
+ * the journal: mark one, take one (NULL when none is left). */
+void		 store_mark(struct store *, struct key *);
+struct key	*store_take_changed(struct store *);
 struct key	*store_find(struct store *, const char *);
 void		 store_remove(struct store *, struct key *);
 size_t		 store_remove_all(struct store *);
@@ -93,9 +100,8 @@ void		 key_missing(const struct key *, char *, size_t);
 
 /* state.c: durable totals */
 int	state_open(const struct conf *, struct store *, char **);
-void	state_submit(const struct record *);
+void	state_submit(struct store *, struct key *, const struct record *);
 void	state_reset(const char *);
-int	state_pending(void);
 void	state_commit(struct store *);
 void	state_close(struct store *);
 int	state_parse_snapshot(const char *, size_t, struct store *, uint64_t *,

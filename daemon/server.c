@@ -77,11 +77,11 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	char			 total[32];
 	int			 completed, overflow;
 
-	a = store_apply(srv.store, r, &completed);
+	a = store_apply(srv.store, r, &completed, &k);
 	switch (a) {
 	case APPLY_OK:
 		c->accepted++;
-		state_submit(r);
+		state_submit(srv.store, k, r);
 		break;
 	case APPLY_DUPLICATE:
 		c->duplicates++;

@@ -45,7 +45,16 @@
 #define SNAP_VERSION	1
 #define JOUR_MAGIC	0x4a444349U	/* "ICDJ" */
 
-enum { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3 };
+/*
+ * J_SUBMIT: one applied parted submission (key, value, I, N);
+ * J_SET: the whole state of an unparted key (count, min, max, the exact
+ * sum), written once per commit for each key that changed in the pass, so
+ * a million submissions to one key cost one entry, not a million;
+ * J_RESET, J_RESET_ALL: a reset.  Parted keys keep one entry per part:
+ * their parts are few, and a part's bit must be journaled anyway.  A key
+ * is parted or not from its first submission on, so the two never mix.
+ */
+enum { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4 };
 
 /* A journal entry: this header, LEN bytes of payload, a CRC-32C of both. */
 struct jhdr {
@@ -56,7 +65,7 @@ struct jhdr {
 	uint64_t	seq;
 };
 
-#define JPAYLOAD_MAX	(1 + IPCD_KEY_MAX + 8 + 4 + 4)
+#define JPAYLOAD_MAX	(1 + IPCD_KEY_MAX + 8 * 3 + 1 + ACCUM_ENCODED_MAX)
 #define COUNT_MAX	((uint64_t)1 << 62)	/* see state_parse_snapshot() */
 
 static struct {
@@ -90,9 +99,10 @@ get(const char **p, const char *end, void *v, size_t n)
 	return 0;
 }
 
-/* Queue one entry for the next commit. */
+/* Queue one entry for the next commit: TYPE, KEY (unless a reset of
+ * all), then LEN bytes of BODY. */
 static void
-journal_add(uint8_t type, const char *key, const struct record *r)
+journal_add(uint8_t type, const char *key, const void *body, size_t len)
 {
 	char		 entry[sizeof(struct jhdr) + JPAYLOAD_MAX + 4], *p;
 	struct jhdr	 h = { .magic = JOUR_MAGIC, .type = type };
@@ -105,11 +115,7 @@ journal_add(uint8_t type, const char *key, const struct record *r)
 		put(&p, &klen, 1);
 		put(&p, key, klen);
 	}
-	if (type == J_SUBMIT) {
-		put(&p, &r->value, 8);
-		put(&p, &r->part, 4);
-		put(&p, &r->nparts, 4);
-	}
+	put(&p, body, len);
 	h.len = (uint16_t)(p - entry - sizeof h);
 	h.seq = ++st.seq;
 	memcpy(entry, &h, sizeof h);
@@ -129,21 +135,78 @@ journal_add(uint8_t type, const char *key, const struct record *r)
 	st.len += n;
 }
 
+/* A parted submission is journaled now; an unparted key is marked, and
+ * journaled whole at the commit (J_SET). */
 void
-state_submit(const struct record *r)
+state_submit(struct store *s, struct key *k, const struct record *r)
 {
-	if (st.jfd != -1)
-		journal_add(J_SUBMIT, r->key, r);
+	char	body[16], *p = body;
+
+	if (st.jfd == -1)
+		return;
+	if (r->nparts == 0) {
+		store_mark(s, k);
+		return;
+	}
+	put(&p, &r->value, 8);
+	put(&p, &r->part, 4);
+	put(&p, &r->nparts, 4);
+	journal_add(J_SUBMIT, k->name, body, sizeof body);
+}
+
+static void
+journal_set(const struct key *k)
+{
+	unsigned char	 body[8 * 3 + 1 + ACCUM_ENCODED_MAX];
+	char		*p = (char *)body;
+	uint8_t		 nz = k->acc.nonnegzero;
+
+	put(&p, &k->acc.count, 8);
+	put(&p, &k->min, 8);
+	put(&p, &k->max, 8);
+	put(&p, &nz, 1);
+	p += accum_encode(&k->acc, (unsigned char *)p);
+	journal_add(J_SET, k->name, body, (size_t)(p - (char *)body));
 }
 
 void
 state_reset(const char *key)
 {
 	if (st.jfd != -1)
-		journal_add(key ? J_RESET : J_RESET_ALL, key, NULL);
+		journal_add(key ? J_RESET : J_RESET_ALL, key, NULL, 0);
 }
 
 /* --- loading (pure: buffers in, store out; the fuzzers call these) ---- */
+
+/* A J_SET entry's body for KEY: the key takes exactly that state. */
+static int
+replay_set(struct store *s, const char *key, const char *q, size_t len)
+{
+	struct key	*k;
+	uint64_t	 count;
+	double		 min, max;
+	uint8_t		 nz;
+	const char	*end = q + len;
+
+	if (get(&q, end, &count, 8) != 0 || get(&q, end, &min, 8) != 0 ||
+	    get(&q, end, &max, 8) != 0 || get(&q, end, &nz, 1) != 0 ||
+	    count == 0 || count > COUNT_MAX || nz > 1 || !isfinite(min) ||
+	    !isfinite(max) || min > max)
+		return -1;
+	if ((k = store_find(s, key)) == NULL && (k = store_insert(s, key)) == NULL)
+		return -1;
+	if (k->nparts != 0)
+		return -1;	/* a parted key is never set whole */
+	if (accum_decode(&k->acc, (const unsigned char *)q, (size_t)(end - q),
+	    count, nz) != 0) {
+		if (errno == ENOMEM)
+			fatalx("state: out of memory replaying key %s", key);
+		return -1;
+	}
+	k->min = min;
+	k->max = max;
+	return 0;
+}
 
 /* Replay journal entries over ST.  *seq is the last sequence applied
  * (the snapshot's on entry); *good is the length of the valid prefix.  A
@@ -200,7 +263,11 @@ state_parse_journal(const char *buf, size_t len, struct store *s,
 			    !isfinite(r.value) || r.nparts > IPCD_PARTS_MAX ||
 			    r.part > r.nparts || (r.nparts != 0) != (r.part != 0))
 				goto invalid;
-			if (store_apply(s, &r, &c) != APPLY_OK)
+			if (store_apply(s, &r, &c, NULL) != APPLY_OK)
+				goto invalid;
+			break;
+		case J_SET:
+			if (replay_set(s, key, q, (size_t)(p - 4 - q)) != 0)
 				goto invalid;
 			break;
 		case J_RESET:
@@ -541,12 +608,6 @@ fail:
 	return -1;
 }
 
-int
-state_pending(void)
-{
-	return st.len > 0;
-}
-
 static void
 journal_write(const char *p, size_t len)
 {
@@ -575,11 +636,18 @@ journal_write(const char *p, size_t len)
 void
 state_commit(struct store *s)
 {
-	const char	*p = st.buf, *end = st.buf + st.len;
+	const char	*p, *end;
 	struct jhdr	 h;
+	struct key	*k;
 
-	if (st.len == 0 || st.jfd == -1)
+	if (st.jfd == -1)
 		return;
+	while ((k = store_take_changed(s)) != NULL)
+		journal_set(k);
+	if (st.len == 0)
+		return;
+	p = st.buf;
+	end = st.buf + st.len;
 	if (st.sync == SYNC_ALWAYS) {
 		for (; p < end; p += sizeof h + h.len + 4) {
 			memcpy(&h, p, sizeof h);

@@ -18,6 +18,7 @@ struct store {
 	size_t			  count;
 	size_t			  limit;
 	TAILQ_HEAD(, waiter)	  waiters;
+	TAILQ_HEAD(, key)	  changed;
 };
 
 /* FNV-1a: short keys, no adversary who gains from collisions but time. */
@@ -45,6 +46,7 @@ store_new(size_t limit)
 	}
 	st->limit = limit;
 	TAILQ_INIT(&st->waiters);
+	TAILQ_INIT(&st->changed);
 	return st;
 }
 
@@ -159,7 +161,8 @@ wake(struct store *st, const struct key *k)
  * brought in the key's last missing part.
  */
 enum apply
-store_apply(struct store *st, const struct record *r, int *completed)
+store_apply(struct store *st, const struct record *r, int *completed,
+    struct key **applied)
 {
 	struct key	*k;
 	int		 created = 0, first;
@@ -205,6 +208,8 @@ store_apply(struct store *st, const struct record *r, int *completed)
 		k->seen[(r->part - 1) / 8] |= (uint8_t)(1 << ((r->part - 1) % 8));
 		k->received++;
 	}
+	if (applied != NULL)
+		*applied = k;
 	if (k->nparts != 0 && k->received == k->nparts) {
 		*completed = 1;
 		wake(st, k);
@@ -222,6 +227,8 @@ store_remove(struct store *st, struct key *k)
 		;
 	*kp = k->next;
 	st->count--;
+	if (k->changed)
+		TAILQ_REMOVE(&st->changed, k, dentry);
 	key_free(k);
 }
 
@@ -238,8 +245,30 @@ store_remove_all(struct store *st)
 		}
 		st->bucket[i] = NULL;
 	}
+	TAILQ_INIT(&st->changed);
 	st->count = 0;
 	return n;
+}
+
+void
+store_mark(struct store *st, struct key *k)
+{
+	if (!k->changed) {
+		TAILQ_INSERT_TAIL(&st->changed, k, dentry);
+		k->changed = 1;
+	}
+}
+
+struct key *
+store_take_changed(struct store *st)
+{
+	struct key	*k;
+
+	if ((k = TAILQ_FIRST(&st->changed)) != NULL) {
+		TAILQ_REMOVE(&st->changed, k, dentry);
+		k->changed = 0;
+	}
+	return k;
 }
 
 size_t

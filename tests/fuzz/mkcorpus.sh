@@ -11,7 +11,8 @@ export BUILD
 . tests/lib.sh
 
 C=tests/fuzz/corpus
-rm -rf "$C"
+# The regression seeds (inputs of fixed bugs) stay.
+find "$C" -type f ! -name 'regress-*' -delete 2>/dev/null
 mkdir -p "$C/fuzz_record" "$C/fuzz_conf" "$C/fuzz_state"
 
 # --- records: one line each, and one shm_rec slot ----------------------
