@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "shm.h"
 
 #define WAIT_STEP_NS	50000		/* 50 us between looks at a full ring */
+#define WAIT_SPINS	100		/* after as many looks without sleeping */
 #define WAIT_LIMIT_NS	10000000000LL	/* give up after 10 s without room */
 #define DONE_LIMIT_NS	30000000000LL	/* or 30 s without a commit */
 
@@ -274,6 +276,7 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 	uint64_t	 head = atomic_load_explicit(&s->head, memory_order_relaxed);
 	long long	 waited = 0;
 	size_t		 len = strlen(r->key);
+	unsigned	 spins = 0;
 
 	for (;;) {
 		/* ipcd clears the magic when it leaves a segment: records
@@ -294,6 +297,13 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 		    waited > 0 && !daemon_alive(p))) {
 			*cause = "ipcd is not draining shared memory";
 			return -1;
+		}
+		/* ipcd looks again each pass while records come, so room
+		 * is usually a moment away: yield a few times before
+		 * sleeping, which costs a timer's slack on top. */
+		if (spins++ < WAIT_SPINS) {
+			sched_yield();
+			continue;
 		}
 		nap(WAIT_STEP_NS);
 		waited += WAIT_STEP_NS;

@@ -80,7 +80,7 @@
 #define SHM_MAGIC	0x314d534443504949ULL	/* "IIPCDSM1" */
 #define SHM_VERSION	3	/* 2: a futex doorbell; 3: done, closed, locks */
 #define SHM_SLOTS	32
-#define SHM_RING	512		/* records per slot, a power of two */
+#define SHM_RING	2048		/* records per slot, a power of two */
 #define SHM_LOCK_DAEMON	SHM_SLOTS	/* the byte ipcd locks; slot I's is I */
 
 struct shm_rec {

@@ -70,8 +70,7 @@ enum apply
 server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 {
 	struct tr_counters	*c = &srv.count[tr];
-	struct log_fields	 f = { .transport = transports[tr]->name,
-	    .key = r->key, .event = "complete" };
+	struct log_fields	 f;
 	struct key		*k;
 	enum apply		 a;
 	char			 total[32];
@@ -96,8 +95,10 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 		server_reject(tr, "out of memory", p);
 		break;
 	}
-	if (completed && (k = store_find(srv.store, r->key)) != NULL) {
+	if (completed) {
 		double_format(total, sizeof total, key_total(k, &overflow));
+		f = (struct log_fields){ .transport = transports[tr]->name,
+		    .key = r->key, .event = "complete" };
 		if (p != NULL) {
 			f.pid = p->pid;
 			f.uid = p->uid;

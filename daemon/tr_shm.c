@@ -63,6 +63,7 @@ static struct {
 	atomic_int	 faulted;	/* from the thread: the segment faulted */
 	struct event	*ev;
 	struct event	*poll;
+	struct event	*again;		/* look again next pass */
 	time_t		 last_warn;
 	int		 failing;	/* recreation failed (and was logged) */
 } shm = { .fd = -1, .efd = -1 };
@@ -81,15 +82,16 @@ shm_changed(const struct conf *a, const struct conf *b)
 	    a->shm.mode != b->shm.mode;
 }
 
-/* Apply everything published in one slot; under a guard. */
-static void
+/* Apply everything published in one slot; under a guard.  Returns how
+ * many records it took. */
+static uint64_t
 drain_slot(int i)
 {
 	struct shm_slot	*s = &shm.hdr->slot[i];
 	struct shm_rec	 rec;
 	struct record	 r;
 	const char	*cause;
-	uint64_t	 head, t = shm.tail[i];
+	uint64_t	 head, t = shm.tail[i], t0 = t;
 
 	/* Only we store tail, always with shm.tail; stored again below. */
 	if (atomic_load_explicit(&s->tail, memory_order_relaxed) != t)
@@ -102,7 +104,7 @@ drain_slot(int i)
 		    NULL);
 		shm.tail[i] = head;
 		atomic_store_explicit(&s->tail, head, memory_order_release);
-		return;
+		return 0;
 	}
 	for (; t != head; t++) {
 		/* Copy first: the submitter may scribble while we look. */
@@ -114,27 +116,29 @@ drain_slot(int i)
 	}
 	shm.tail[i] = t;
 	atomic_store_explicit(&s->tail, t, memory_order_release);
+	return t - t0;
 }
 
 /*
- * Take what was published; 0, or -1 if the segment faulted.  A fault
+ * Take what was published; how many records, or -1 if the segment faulted.  A fault
  * can only come from our own reads of the ring, never from inside
  * server_submit, which sees a private copy; a record half-applied by a
  * jump out of here is therefore impossible.  The slot being read keeps
  * its old tail, but the segment is left for a fresh one anyway.
  */
-static int
+static long
 drain(void)
 {
-	int	i;
+	volatile long	n = 0;
+	int		i;
 
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return -1;
 	shm_guard(shm.hdr, sizeof *shm.hdr);
 	for (i = 0; i < SHM_SLOTS; i++)
-		drain_slot(i);
+		n += (long)drain_slot(i);
 	shm_unguard();
-	return 0;
+	return n;
 }
 
 /* Free the slots whose lock nobody holds: their submitter died (what it
@@ -469,16 +473,28 @@ damaged(const char *what)
 	recreate();
 }
 
+/*
+ * The doorbell rang, or the last pass found records: take what is there.
+ * While records keep coming, look again in the next pass (a zero timeout
+ * fires after this pass's commit) rather than wait for the doorbell: the
+ * round trip through the futex, the thread and the eventfd costs more
+ * than a look, and a submitter with a full ring waits on it.
+ */
 static void
 shm_wakeup(evutil_socket_t fd, short events, void *arg)
 {
-	uint64_t	n;
+	static const struct timeval	now = { 0, 0 };
+	uint64_t			n;
+	long				got;
 
-	(void)read(fd, &n, sizeof n);
+	if (fd != -1)
+		(void)read(fd, &n, sizeof n);
 	if (shm.hdr == NULL)
 		return;
-	if (atomic_load(&shm.faulted) || drain() != 0)
+	if (atomic_load(&shm.faulted) || (got = drain()) == -1)
 		damaged(TRUNCATED);
+	else if (got > 0)
+		evtimer_add(shm.again, &now);
 }
 
 /* Once a second: check the segment, catch a doorbell a killed submitter
@@ -507,7 +523,7 @@ shm_poll(evutil_socket_t fd, short events, void *arg)
 		damaged(why);
 		return;
 	}
-	if (drain() != 0) {
+	if (drain() == -1) {
 		damaged(TRUNCATED);
 		return;
 	}
@@ -530,7 +546,9 @@ release(void)
 		event_free(shm.ev);
 	if (shm.poll != NULL)
 		event_free(shm.poll);
-	shm.ev = shm.poll = NULL;
+	if (shm.again != NULL)
+		event_free(shm.again);
+	shm.ev = shm.poll = shm.again = NULL;
 	if (shm.efd != -1)
 		close(shm.efd);
 	shm.efd = -1;
@@ -555,7 +573,9 @@ shm_open_(const struct conf *c, char **cause)
 	shm.ev = event_new(server_base(), shm.efd, EV_READ | EV_PERSIST,
 	    shm_wakeup, NULL);
 	shm.poll = event_new(server_base(), -1, EV_PERSIST, shm_poll, NULL);
-	if (shm.ev == NULL || shm.poll == NULL || event_add(shm.ev, NULL) != 0 ||
+	shm.again = evtimer_new(server_base(), shm_wakeup, NULL);
+	if (shm.ev == NULL || shm.poll == NULL || shm.again == NULL ||
+	    event_add(shm.ev, NULL) != 0 ||
 	    event_add(shm.poll, &sec) != 0) {
 		*cause = fmtstr("cannot watch shared memory");
 		release();
