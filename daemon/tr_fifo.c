@@ -31,7 +31,8 @@
 #include "systemd.h"
 #include "util.h"
 
-#define FIFO_BUF	(64 * 1024)	/* the pipe's own capacity */
+#define FIFO_BUF	(64 * 1024)	/* bytes per read */
+#define FIFO_PIPE_SIZE	(1024 * 1024)	/* asked of the pipe; Linux's default most */
 #define FIFO_READS	16		/* reads per wake-up before yielding */
 #define PARTIAL_WAIT	1		/* seconds a partial record may wait */
 
@@ -180,6 +181,10 @@ fifo_open(const struct conf *c, char **cause)
 	    cause) != 0)
 		goto fail;
 watch:
+	/* A bigger pipe lets writers go on while a commit syncs, and makes
+	 * each commit cover more records.  Best effort: the system's
+	 * pipe-max-size may refuse it, and the pipe then keeps its size. */
+	(void)fcntl(fifo.fd, F_SETPIPE_SZ, FIFO_PIPE_SIZE);
 	if (linebuf_init(&fifo.lb, FIFO_BUF,
 	    (size_t)c->limits.max_record_bytes) != 0) {
 		*cause = fmtstr("out of memory");

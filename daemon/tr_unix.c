@@ -233,7 +233,8 @@ req_submit(struct client *c, char *args)
 	}
 	switch (server_submit(TR_UNIX, &r, &c->peer)) {
 	case APPLY_OK:
-		reply(c, "ok");
+		/* The reply to nearly every request: no formatting. */
+		evbuffer_add(c->out, "ok\n", 3);
 		break;
 	case APPLY_DUPLICATE:
 		reply(c, "duplicate part=%u nparts=%u", r.part, r.nparts);
