@@ -115,7 +115,8 @@ journal_add(uint8_t type, const char *key, const void *body, size_t len)
 		put(&p, &klen, 1);
 		put(&p, key, klen);
 	}
-	put(&p, body, len);
+	if (len > 0)		/* a reset has no body (and memcpy no NULL) */
+		put(&p, body, len);
 	h.len = (uint16_t)(p - entry - sizeof h);
 	h.seq = ++st.seq;
 	memcpy(entry, &h, sizeof h);
