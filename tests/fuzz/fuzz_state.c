@@ -33,16 +33,7 @@
 #include "crc32.h"
 #include "ipcd.h"
 #include "log.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 /* The journal framing, as in state.c (where it is private). */
 #define JOUR_MAGIC	0x4a444349U
