@@ -39,7 +39,8 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/linebuf.c \
 	  daemon/tr_shm.c daemon/state.c
 CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
-	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c
+	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
+	  tests/unit/test_shm.c
 
 obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -72,9 +73,10 @@ $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c com
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c common/accum.c common/proto.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
+$(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c common/shm.c common/proto.c)
 $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto.c)
 	$(CC) $(LDFLAGS) -o $@ $^

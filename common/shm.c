@@ -200,6 +200,7 @@ attach(struct shm_producer *p, struct shm_hdr *hdr, const char **cause)
 			if (atomic_compare_exchange_strong(&hdr->slot[i].owner,
 			    &free_, p->pid)) {
 				p->slot = &hdr->slot[i];
+				p->head = atomic_load(&p->slot->head);
 				return 0;
 			}
 			(void)ofd_lock(p->fd, F_OFD_SETLK, F_UNLCK, i, &fl);
@@ -273,7 +274,7 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 {
 	struct shm_slot	*s = p->slot;
 	struct shm_rec	*rec;
-	uint64_t	 head = atomic_load_explicit(&s->head, memory_order_relaxed);
+	uint64_t	 head = p->head;	/* not the shared copy: anyone may write that */
 	long long	 waited = 0;
 	size_t		 len = strlen(r->key);
 	unsigned	 spins = 0;
@@ -316,6 +317,7 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 	rec->keylen = (uint8_t)len;
 	memcpy(rec->key, r->key, len);
 	atomic_store_explicit(&s->head, head + 1, memory_order_release);
+	p->head = head + 1;
 	if (++p->unposted >= SHM_RING / 2) {
 		shm_ring(p->hdr);
 		p->unposted = 0;
@@ -365,16 +367,16 @@ static uint64_t
 await_done(struct shm_producer *p, const char **why)
 {
 	struct shm_slot	*s = p->slot;
-	uint64_t	 head = atomic_load_explicit(&s->head, memory_order_relaxed);
-	uint64_t	 done;
+	uint64_t	 head = p->head, done;
 	long long	 waited = 0;
 
 	for (;;) {
+		/* done lags head by up to a ring per drain while ipcd syncs,
+		 * often more; only done >= head means all is committed (done
+		 * past head is a scribble, which only fools this slot). */
 		done = atomic_load_explicit(&s->done, memory_order_acquire);
-		if (head - done == 0 || head - done > SHM_RING)
-			/* All committed; or a scribbled done, which only
-			 * this slot's owner could rely on. */
-			return head - done > SHM_RING ? 0 : head - done;
+		if ((int64_t)(head - done) <= 0)
+			return 0;
 		if (atomic_load_explicit(&p->hdr->closed,
 		    memory_order_acquire)) {
 			*why = "ipcd left the segment before committing them";

@@ -128,6 +128,7 @@ struct shm_producer {
 	struct shm_hdr	*hdr;
 	struct shm_slot	*slot;
 	int		 fd;		/* holds the slot's lock */
+	uint64_t	 head;		/* ours: what we published */
 	uint32_t	 pid;
 	unsigned	 unposted;	/* records published since the last post */
 	const char	*broken;	/* why the segment must not be used */

@@ -113,6 +113,9 @@ drain_slot(int i)
 			server_reject(TR_SHM, cause, NULL);
 		else
 			(void)server_submit(TR_SHM, &r, NULL);
+		/* Now, not after the loop: if the next copy faults, done
+		 * must still cover what was applied. */
+		shm.tail[i] = t + 1;
 	}
 	shm.tail[i] = t;
 	atomic_store_explicit(&s->tail, t, memory_order_release);
