@@ -86,7 +86,8 @@ limbs_valid(const int64_t *limb)
 /*
  * Fold normalized limbs in place so that only the digits N needs are
  * nonzero: a negative N is all ones up to the sign limb, and each
- * (-1, 2^32 - 1) pair at the top is the same value as (0, -1).  Sets the
+ * (-1, 2^32 - 1) pair at the top is the same value as (0, -1); the last
+ * limb may end up a negative digit.  Sets the
  * first and last nonzero limb (first > last: N = 0).  normalize() undoes
  * it.
  */
@@ -99,6 +100,12 @@ fold(int64_t *limb, int *first, int *last)
 	    limb[j - 1] == DIGIT_MASK; j--) {
 		limb[j] = 0;
 		limb[j - 1] = -1;
+	}
+	/* And the -1 left on top into the digit below it, as d - 2^32
+	 * (not for d = 0, which would need -2^32). */
+	if (j > 0 && limb[j] == -1 && limb[j - 1] != 0) {
+		limb[j] = 0;
+		limb[j - 1] -= DIGIT_MASK + 1;
 	}
 	for (*first = 0; *first < ACCUM_LIMBS && limb[*first] == 0; (*first)++)
 		;

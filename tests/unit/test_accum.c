@@ -307,6 +307,23 @@ main(void)
 		}
 		CHECK(round_trip(&a, v, 1), "  and the round trip agrees");
 		accum_free(&a);
+
+		/* The negative sum at the very top, too. */
+		accum_init(&a);
+		accum_add(&a, -DBL_MAX);
+		{
+			int64_t	limb[ACCUM_LIMBS];
+			struct accum	b;
+
+			accum_export(&a, limb);
+			accum_init(&b);
+			CHECK(accum_import(&b, limb, 1, 1) == 0 &&
+			    b.full == NULL &&
+			    same(accum_value(&b, &of), -DBL_MAX),
+			    "-DBL_MAX exported and imported lands in a window");
+			accum_free(&b);
+		}
+		accum_free(&a);
 		CHECK(sizeof a <= 96, "an accumulator takes %zu bytes "
 		    "(the whole array would be %zu)", sizeof a,
 		    ACCUM_LIMBS * sizeof(int64_t));
