@@ -1,11 +1,14 @@
 /* ipcctl: the client of ipcd, driven by a table of commands. */
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ipcctl.h"
 
@@ -108,6 +111,75 @@ submit_one(const struct sender *s, void *h, const char *key, const char *text,
 	return sender_put(s, h, &r, t) == 0 ? 0 : -1;
 }
 
+/* One line of standard input (without its newline): a value, or nothing
+ * if blank; -1 when the transport failed. */
+static int
+submit_line(const struct sender *s, void *h, const char *key, char *line,
+    size_t n, int lineno, struct tally *t)
+{
+	int	r;
+
+	while (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	if (n == 0)
+		return 0;
+	if ((r = submit_one(s, h, key, line, 0, 0, t)) > 0)
+		fprintf(stderr, "ipcctl: (line %d of standard input)\n", lineno);
+	return r == -1 ? -1 : 0;
+}
+
+/*
+ * submit -: one value a line.  Read with read(2), not stdio, to know when
+ * the input has gone quiet: then what the sender buffered (up to 32 KiB
+ * of socket requests, a pipe-sized FIFO write, a ring not yet rung) goes
+ * out at once, so "tail -f log | ipcctl submit -" counts each line as it
+ * comes rather than when a buffer fills.  -1 when the transport failed.
+ */
+static int
+submit_stdin(const struct sender *s, void *h, const char *key,
+    struct tally *t)
+{
+	static char	 buf[64 * 1024];
+	struct pollfd	 pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	size_t		 len = 0, start;
+	char		*nl;
+	ssize_t		 n;
+	int		 lineno = 0, skip = 0;
+
+	for (;;) {
+		for (start = 0; (nl = memchr(buf + start, '\n',
+		    len - start)) != NULL; start = (size_t)(nl - buf) + 1) {
+			lineno++;
+			if (skip)
+				skip = 0;	/* the rest of an overlong line */
+			else if (submit_line(s, h, key, buf + start,
+			    (size_t)(nl - buf) - start, lineno, t) != 0)
+				return -1;
+		}
+		memmove(buf, buf + start, len - start);
+		len -= start;
+		if (len == sizeof buf) {
+			fprintf(stderr, "ipcctl: line %d of standard input is "
+			    "longer than %zu bytes\n", lineno + 1, sizeof buf);
+			t->rejected++;
+			skip = 1;
+			len = 0;
+		}
+		if (poll(&pfd, 1, 0) == 0 && sender_flush(s, h, t) != 0)
+			return -1;
+		if ((n = read(STDIN_FILENO, buf + len, sizeof buf - len)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > 0 && !skip)		/* a last line without a newline */
+		return submit_line(s, h, key, buf, len, lineno + 1, t);
+	return 0;
+}
+
 static int
 cmd_submit(int argc, char **argv)
 {
@@ -121,11 +193,8 @@ cmd_submit(int argc, char **argv)
 	const char		*key = IPCD_DEFAULT_KEY, *cause;
 	struct tally		 t = { 0 };
 	uint32_t		 part = 0, nparts = 0;
-	char			*line = NULL;
-	size_t			 cap = 0;
-	ssize_t			 n;
 	void			*h;
-	int			 ch, i, r, status = 0, fromstdin;
+	int			 ch, i, status = 0, fromstdin;
 
 	s = sender_find("unix");
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -162,20 +231,9 @@ cmd_submit(int argc, char **argv)
 		fprintf(stderr, "ipcctl: %s\n", cause);
 		return EXIT_CONNECT;
 	}
-	if (fromstdin) {
-		for (i = 1; (n = getline(&line, &cap, stdin)) != -1; i++) {
-			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-				line[--n] = '\0';
-			if (n == 0)
-				continue;
-			if ((r = submit_one(s, h, key, line, 0, 0, &t)) == -1)
-				break;
-			if (r != 0)
-				fprintf(stderr, "ipcctl: (line %d of standard "
-				    "input)\n", i);
-		}
-		free(line);
-	} else
+	if (fromstdin)
+		(void)submit_stdin(s, h, key, &t);	/* failures show in t */
+	else
 		for (i = 0; i < argc; i++)
 			if (submit_one(s, h, key, argv[i], part, nparts, &t) == -1)
 				break;

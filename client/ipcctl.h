@@ -46,6 +46,8 @@ const struct sender	*sender_find(const char *);
 void			*sender_open(const struct sender *, const char **);
 int			 sender_put(const struct sender *, void *,
 			    const struct record *, struct tally *);
+int			 sender_flush(const struct sender *, void *,
+			    struct tally *);
 int			 sender_close(const struct sender *, void *,
 			    struct tally *);
 int			 via_parse(const char *, const struct sender **);

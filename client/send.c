@@ -31,6 +31,8 @@ struct sender {
 	const char	*name;
 	void		*(*open)(const char **);
 	int		(*put)(void *, const struct record *, struct tally *);
+	/* Send what put buffered, now: the input has gone quiet. */
+	int		(*flush)(void *, struct tally *);
 	int		(*close)(void *, struct tally *);
 };
 
@@ -161,6 +163,12 @@ unix_put(void *arg, const struct record *r, struct tally *t)
 }
 
 static int
+unix_flush(void *arg, struct tally *t)
+{
+	return unix_pump(arg, t, 1);
+}
+
+static int
 unix_close(void *arg, struct tally *t)
 {
 	struct unix_tx	*u = arg;
@@ -243,6 +251,12 @@ fifo_put(void *arg, const struct record *r, struct tally *t)
 }
 
 static int
+fifo_flush_tx(void *arg, struct tally *t)
+{
+	return fifo_flush(arg);
+}
+
+static int
 fifo_close(void *arg, struct tally *t)
 {
 	struct fifo_tx	*f = arg;
@@ -302,6 +316,12 @@ mq_put(void *arg, const struct record *r, struct tally *t)
 }
 
 static int
+mq_flush_tx(void *arg, struct tally *t)
+{
+	return 0;	/* every record went out as its own message */
+}
+
+static int
 mq_close_tx(void *arg, struct tally *t)
 {
 	mqd_t	*m = arg;
@@ -342,6 +362,14 @@ shm_put_tx(void *arg, const struct record *r, struct tally *t)
 	return 0;
 }
 
+/* Ring the doorbell for what is in the ring. */
+static int
+shm_flush_tx(void *arg, struct tally *t)
+{
+	shm_flush(arg);
+	return 0;
+}
+
 /* Returns only once ipcd has committed every record put, or says how
  * many it may not have. */
 static int
@@ -359,10 +387,10 @@ shm_close_tx(void *arg, struct tally *t)
 /* --- the table ------------------------------------------------------- */
 
 static const struct sender senders[] = {
-	{ "unix", unix_open, unix_put, unix_close },
-	{ "fifo", fifo_open, fifo_put, fifo_close },
-	{ "mq", mq_open_tx, mq_put, mq_close_tx },
-	{ "shm", shm_open_tx, shm_put_tx, shm_close_tx },
+	{ "unix", unix_open, unix_put, unix_flush, unix_close },
+	{ "fifo", fifo_open, fifo_put, fifo_flush_tx, fifo_close },
+	{ "mq", mq_open_tx, mq_put, mq_flush_tx, mq_close_tx },
+	{ "shm", shm_open_tx, shm_put_tx, shm_flush_tx, shm_close_tx },
 };
 
 const struct sender *
@@ -406,6 +434,12 @@ sender_put(const struct sender *s, void *h, const struct record *r,
 {
 	t->sent++;
 	return s->put(h, r, t);
+}
+
+int
+sender_flush(const struct sender *s, void *h, struct tally *t)
+{
+	return s->flush(h, t);
 }
 
 int

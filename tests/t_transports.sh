@@ -63,6 +63,26 @@ for via in fifo mq shm; do
 	    "$("$IPCCTL" result --key=stream.$via)" 200010000
 done
 
+# A slow stream (a value, then nothing for a while, as from tail -f): the
+# value is counted while the input is quiet, not when a buffer fills or
+# the input ends.
+for via in unix fifo mq shm; do
+	(echo 7; sleep 3; echo 1) |
+	    "$IPCCTL" submit --via=$via --key=slow.$via - >/dev/null 2>&1 &
+	slow=$!
+	check "a slow stream over $via: the first value is counted" \
+	    eventually 7 sh -c "\"$IPCCTL\" result --key=slow.$via 2>/dev/null"
+	check "  while the input is still open" kill -0 $slow
+	command wait $slow
+	check "  and the second after it" eventually 8 sh -c "\"$IPCCTL\" result --key=slow.$via 2>/dev/null"
+done
+# A line longer than the reader's 64 KiB buffer is named and skipped.
+out=$( (echo 1; head -c 70000 /dev/zero | tr '\0' 2; echo; echo 3) |
+    "$IPCCTL" submit --key=longline - 2>&1)
+contains "an overlong line on stdin is named" "$out" \
+    "line 2 of standard input is longer than 65536 bytes"
+same "  and the lines around it are submitted" "$("$IPCCTL" result --key=longline)" 4
+
 # A record split across writes to the FIFO is put back together.
 ( printf 'spl'; sleep 0.2; printf 'it 4'; sleep 0.2; printf '2\n' ) >"$T/ipcd.fifo"
 wait_count split 1
