@@ -45,6 +45,7 @@ static struct {
 	time_t			 started;
 	struct event		*sig[4];
 	struct event		*tick;		/* watchdog and STATUS */
+	struct key		*last;		/* of the last submission, for STATUS */
 	int			 stop;
 } srv;
 
@@ -81,6 +82,7 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	case APPLY_OK:
 		c->accepted++;
 		state_submit(srv.store, k, r);
+		srv.last = k;
 		break;
 	case APPLY_DUPLICATE:
 		c->duplicates++;
@@ -151,6 +153,8 @@ server_reset(const char *key, const struct peer *p)
 		n = 1;
 	}
 	if (n > 0)
+		srv.last = NULL;	/* it may be gone */
+	if (n > 0)
 		state_reset(key);
 	log_fields(LOG_INFO, &(struct log_fields){ .transport = "unix",
 	    .key = key, .pid = p->pid, .uid = p->uid, .event = "reset" },
@@ -183,14 +187,20 @@ server_stats(char *buf, size_t size)
 static void
 notify_status(const char *state)
 {
-	char	msg[256];
+	char	msg[256], total[32];
 	uint64_t accepted = 0;
-	int	i;
+	int	i, overflow;
 
 	for (i = 0; i < TR_COUNT; i++)
 		accepted += srv.count[i].accepted;
-	snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions",
-	    state, store_count(srv.store), (unsigned long long)accepted);
+	if (srv.last != NULL) {
+		double_format(total, sizeof total, key_total(srv.last, &overflow));
+		snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions; "
+		    "last: %s = %s", state, store_count(srv.store),
+		    (unsigned long long)accepted, srv.last->name, total);
+	} else
+		snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions",
+		    state, store_count(srv.store), (unsigned long long)accepted);
 	(void)sysd_notify(msg);
 }
 

@@ -270,6 +270,11 @@ check "the part set is complete" eventually 3 total --key=parts
 check "journalctl -u ipcd IPCD_TRANSPORT=fifo shows the rejected record" \
     eventually 1 nan
 contains "  and the completed part set" "$(jf)" "key parts: 2/2 parts, total 3"
+last_status() {
+	prop ipcd.service StatusText | grep -c 'submissions; last: parts = 3$'
+}
+check "STATUS= names the last key submitted to and its total" eventually 1 last_status
+echo "# systemctl status: $(prop ipcd.service StatusText)"
 show "journalctl -u ipcd IPCD_TRANSPORT=fifo" \
     inc journalctl -q --no-pager -u ipcd IPCD_TRANSPORT=fifo
 same "two IPCD_EVENT=reload entries (the bad file never reached ipcd), four start" \
