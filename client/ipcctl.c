@@ -111,6 +111,8 @@ submit_one(const struct sender *s, void *h, const char *key, const char *text,
 	return sender_put(s, h, &r, t) == 0 ? 0 : -1;
 }
 
+#define STDIN_LINE_MAX	65536	/* bytes of one line of submit - */
+
 /* One line of standard input (without its newline): a value, or nothing
  * if blank; -1 when the transport failed. */
 static int
@@ -134,18 +136,23 @@ submit_line(const struct sender *s, void *h, const char *key, char *line,
  * the input has gone quiet: then what the sender buffered (up to 32 KiB
  * of socket requests, a pipe-sized FIFO write, a ring not yet rung) goes
  * out at once, so "tail -f log | ipcctl submit -" counts each line as it
- * comes rather than when a buffer fills.  -1 when the transport failed.
+ * comes rather than when a buffer fills.  While the input stays quiet the
+ * sender is flushed again every half idle_timeout, which keeps a socket
+ * connection from being dropped as idle.  0; -1 when the transport
+ * failed (it shows in T); -2 when standard input could not be read.
  */
 static int
 submit_stdin(const struct sender *s, void *h, const char *key,
     struct tally *t)
 {
-	static char	 buf[64 * 1024];
+	static char	 buf[STDIN_LINE_MAX + 1];	/* and its newline */
 	struct pollfd	 pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+	long		 idle = cfg.limits.idle_timeout;
+	int		 keep = idle > 0 && idle < 86400 ? (int)idle * 500 : -1;
 	size_t		 len = 0, start;
 	char		*nl;
 	ssize_t		 n;
-	int		 lineno = 0, skip = 0;
+	int		 lineno = 0, skip = 0, r;
 
 	for (;;) {
 		for (start = 0; (nl = memchr(buf + start, '\n',
@@ -160,24 +167,43 @@ submit_stdin(const struct sender *s, void *h, const char *key,
 		memmove(buf, buf + start, len - start);
 		len -= start;
 		if (len == sizeof buf) {
-			fprintf(stderr, "ipcctl: line %d of standard input is "
-			    "longer than %zu bytes\n", lineno + 1, sizeof buf);
-			t->rejected++;
+			/* STDIN_LINE_MAX + 1 bytes and no newline yet. */
+			if (!skip) {
+				fprintf(stderr, "ipcctl: line %d of standard "
+				    "input is longer than %d bytes\n",
+				    lineno + 1, STDIN_LINE_MAX);
+				t->rejected++;
+			}
 			skip = 1;
 			len = 0;
 		}
-		if (poll(&pfd, 1, 0) == 0 && sender_flush(s, h, t) != 0)
-			return -1;
-		if ((n = read(STDIN_FILENO, buf + len, sizeof buf - len)) == -1 &&
-		    errno == EINTR)
+		if (poll(&pfd, 1, 0) == 0) {
+			if (sender_flush(s, h, t) != 0)
+				return -1;
+			while ((r = poll(&pfd, 1, keep)) == 0)
+				if (sender_flush(s, h, t) != 0)
+					return -1;
+			if (r == -1 && errno != EINTR)
+				goto fail;
+		}
+		n = read(STDIN_FILENO, buf + len, sizeof buf - len);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN)) {
+			if (errno == EAGAIN)	/* non-blocking: wait for it */
+				(void)poll(&pfd, 1, -1);
 			continue;
-		if (n <= 0)
+		}
+		if (n == -1)
+			goto fail;
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
 	if (len > 0 && !skip)		/* a last line without a newline */
 		return submit_line(s, h, key, buf, len, lineno + 1, t);
 	return 0;
+fail:
+	fprintf(stderr, "ipcctl: standard input: %s\n", strerror(errno));
+	return -2;
 }
 
 static int
@@ -231,9 +257,10 @@ cmd_submit(int argc, char **argv)
 		fprintf(stderr, "ipcctl: %s\n", cause);
 		return EXIT_CONNECT;
 	}
-	if (fromstdin)
-		(void)submit_stdin(s, h, key, &t);	/* failures show in t */
-	else
+	if (fromstdin) {
+		if (submit_stdin(s, h, key, &t) == -2)
+			status = EXIT_FAIL;	/* transport failures show in t */
+	} else
 		for (i = 0; i < argc; i++)
 			if (submit_one(s, h, key, argv[i], part, nparts, &t) == -1)
 				break;
@@ -242,7 +269,7 @@ cmd_submit(int argc, char **argv)
 		fprintf(stderr, "ipcctl: %s: submitting failed after %lu of "
 		    "%lu values\n", "submit", t.accepted, t.sent);
 		status = EXIT_CONNECT;
-	} else if (t.rejected > 0)
+	} else if (t.rejected > 0 && status == 0)
 		status = EXIT_REJECTED;
 	if (json)
 		printf("{\"via\":\"%s\",\"sent\":%lu,\"accepted\":%lu,"

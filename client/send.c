@@ -44,6 +44,7 @@ struct unix_tx {
 	size_t		outlen;
 	struct record	inflight[WINDOW];	/* to name a rejected value */
 	unsigned	first, count;
+	int		quiet;		/* nothing put since the last flush */
 };
 
 static void *
@@ -159,13 +160,25 @@ unix_put(void *arg, const struct record *r, struct tally *t)
 	u->outlen += 7 + (size_t)n;
 	u->inflight[(u->first + u->count) % WINDOW] = *r;
 	u->count++;
+	u->quiet = 0;
 	return 0;
 }
 
+/* Send every request and read every reply.  Called again with nothing
+ * put since, the input is still quiet: a ping then keeps ipcd from
+ * dropping the connection as idle ([limits] idle_timeout). */
 static int
 unix_flush(void *arg, struct tally *t)
 {
-	return unix_pump(arg, t, 1);
+	struct unix_tx	*u = arg;
+	char		*reply;
+
+	if (unix_pump(u, t, 1) != 0)
+		return -1;
+	if (u->quiet && conn_request(&u->conn, &reply, "ping") != 0)
+		return -1;
+	u->quiet = 1;
+	return 0;
 }
 
 static int

@@ -146,14 +146,15 @@ server_reset(const char *key, const struct peer *p)
 	struct key	*k;
 	size_t		 n = 0;
 
-	if (key == NULL)
+	if (key == NULL) {
 		n = store_remove_all(srv.store);
-	else if ((k = store_find(srv.store, key)) != NULL) {
+		srv.last = NULL;
+	} else if ((k = store_find(srv.store, key)) != NULL) {
+		if (srv.last == k)
+			srv.last = NULL;
 		store_remove(srv.store, k);
 		n = 1;
 	}
-	if (n > 0)
-		srv.last = NULL;	/* it may be gone */
 	if (n > 0)
 		state_reset(key);
 	log_fields(LOG_INFO, &(struct log_fields){ .transport = "unix",

@@ -26,6 +26,10 @@ sleep 2
 "$IPCCTL" submit --key=w --part=2/2 1
 sleep 0.5
 same "a client in a wait is not idle" "$(cat "$T/w.out") $(cat "$T/w.rc")" "2 0"
+(echo 1; sleep 3; echo 2) | "$IPCCTL" submit --key=keep - >"$T/keep.out" 2>&1
+same "submit - with input quiet for 3 idle timeouts keeps its connection" \
+    "$? $("$IPCCTL" result --key=keep)" "0 3"
+"$IPCCTL" reset --key=keep >/dev/null	# max_keys is counted below
 
 # More clients than max_clients: the extra ones are refused, the rest and
 # later ones are served.  Without an idle timeout here, so that nothing

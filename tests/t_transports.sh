@@ -82,6 +82,13 @@ out=$( (echo 1; head -c 70000 /dev/zero | tr '\0' 2; echo; echo 3) |
 contains "an overlong line on stdin is named" "$out" \
     "line 2 of standard input is longer than 65536 bytes"
 same "  and the lines around it are submitted" "$("$IPCCTL" result --key=longline)" 4
+out=$( (printf '%0200000d\n' 5; echo 1) | "$IPCCTL" submit --key=longer - 2>&1)
+same "  a 200,000-byte line is named once" "$(echo "$out" | grep -c 'longer than')" 1
+status "a line of exactly 65536 bytes is taken" 0 \
+    sh -c "printf '%065536d\n' 1 | \"$IPCCTL\" submit --key=edge -"
+same "  as the value it spells" "$("$IPCCTL" result --key=edge)" 1
+status "standard input that cannot be read: exit 1" 1 "$IPCCTL" submit --key=dir - </
+contains "  saying why" "$(cat "$T/status.out")" "standard input: Is a directory"
 
 # A record split across writes to the FIFO is put back together.
 ( printf 'spl'; sleep 0.2; printf 'it 4'; sleep 0.2; printf '2\n' ) >"$T/ipcd.fifo"
