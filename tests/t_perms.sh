@@ -65,4 +65,16 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "skip - shm squatting: needs root to make a file of another user"
 fi
+# (The queue outlives ipcd by design: remove it first.)
+"$RAWIPC" unlink "$NAME"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$RAWIPC" mq-create "$NAME" 2>"$T/mq.err"; then
+	status "an mq name owned by another user is refused" 1 "$IPCD"
+	contains "  clearly" "$(cat "$T/status.out")" \
+	    "message queue $NAME belongs to uid 65534; refusing to use it"
+	"$RAWIPC" unlink "$NAME"
+else
+	echo "skip - mq squatting: needs root, setpriv and a queue made as nobody ($(cat "$T/mq.err" 2>/dev/null))"
+fi
 check "with the paths clean, ipcd starts" start_ipcd

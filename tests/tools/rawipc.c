@@ -21,6 +21,7 @@
  *                             sleeping, owner head tail (of SLOT, 0 if not
  *                             given), or end (the size of the segment)
  *   rawipc shm-ring NAME      ring the doorbell
+ *   rawipc mq-create NAME     create the queue NAME (as the caller)
  *   rawipc unlink NAME        remove the mq and shm objects NAME
  */
 
@@ -285,6 +286,17 @@ main(int argc, char **argv)
 		shm_ring(map(argv[2]));
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "mq-create") == 0) {
+		/* A queue of whoever runs this, for the squatting tests. */
+		mqd_t	q = mq_open(argv[2], O_RDWR | O_CREAT | O_EXCL, 0666, NULL);
+
+		if (q == (mqd_t)-1) {
+			perror("rawipc: mq_open");
+			return 1;
+		}
+		mq_close(q);
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "unlink") == 0) {
 		mq_unlink(argv[2]);
 		shm_unlink(argv[2]);
@@ -293,6 +305,7 @@ main(int argc, char **argv)
 	fprintf(stderr, "usage: rawipc unix PATH | mq NAME | shm NAME KEYLEN "
 	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
-	    "shm-offset FIELD [SLOT] | shm-ring NAME | unlink NAME\n");
+	    "shm-offset FIELD [SLOT] | shm-ring NAME | mq-create NAME | "
+	    "unlink NAME\n");
 	return 2;
 }
