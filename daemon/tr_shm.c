@@ -117,7 +117,6 @@ drain_slot(int i)
 		 * must still cover what was applied. */
 		shm.tail[i] = t + 1;
 	}
-	shm.tail[i] = t;
 	atomic_store_explicit(&s->tail, t, memory_order_release);
 	return t - t0;
 }
@@ -500,8 +499,8 @@ shm_wakeup(evutil_socket_t fd, short events, void *arg)
 		evtimer_add(shm.again, &now);
 }
 
-/* Once a second: check the segment, catch a doorbell a killed submitter
- * never rang, tend the slots. */
+/* Once a second: check the segment, tend the slots, and take what is
+ * there (a doorbell a killed submitter never rang). */
 static void
 shm_poll(evutil_socket_t fd, short events, void *arg)
 {
@@ -520,23 +519,14 @@ shm_poll(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	shm_guard(shm.hdr, sizeof *shm.hdr);
-	why = header_damage(shm.hdr);
+	if ((why = header_damage(shm.hdr)) == NULL)
+		tend_slots();
 	shm_unguard();
 	if (why != NULL) {
 		damaged(why);
 		return;
 	}
-	if (drain() == -1) {
-		damaged(TRUNCATED);
-		return;
-	}
-	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
-		damaged(TRUNCATED);
-		return;
-	}
-	shm_guard(shm.hdr, sizeof *shm.hdr);
-	tend_slots();
-	shm_unguard();
+	shm_wakeup(-1, 0, NULL);
 }
 
 static void
