@@ -66,7 +66,7 @@ struct jhdr {
 };
 
 #define JPAYLOAD_MAX	(1 + IPCD_KEY_MAX + 8 * 3 + 1 + ACCUM_ENCODED_MAX)
-#define COUNT_MAX	((uint64_t)1 << 62)	/* see state_parse_snapshot() */
+#define COUNT_MAX	((uint64_t)1 << 62)	/* see figures_valid() */
 
 static struct {
 	int		 sync;
@@ -179,6 +179,19 @@ state_reset(const char *key)
 
 /* --- loading (pure: buffers in, store out; the fuzzers call these) ---- */
 
+/*
+ * The figures of a key read back from the journal or the snapshot: at
+ * least one submission, and fewer than 2^62.  No real key reaches that
+ * (centuries at any rate); a larger count is damage, and refusing it means
+ * the journal replayed after it can never wrap the count.
+ */
+static int
+figures_valid(uint64_t count, double min, double max)
+{
+	return count != 0 && count <= COUNT_MAX && isfinite(min) &&
+	    isfinite(max);
+}
+
 /* A J_SET entry's body for KEY: the key takes exactly that state. */
 static int
 replay_set(struct store *s, const char *key, const char *q, size_t len)
@@ -191,8 +204,7 @@ replay_set(struct store *s, const char *key, const char *q, size_t len)
 
 	if (get(&q, end, &count, 8) != 0 || get(&q, end, &min, 8) != 0 ||
 	    get(&q, end, &max, 8) != 0 || get(&q, end, &nz, 1) != 0 ||
-	    count == 0 || count > COUNT_MAX || nz > 1 || !isfinite(min) ||
-	    !isfinite(max) || min > max)
+	    !figures_valid(count, min, max) || nz > 1 || min > max)
 		return -1;
 	if ((k = store_find(s, key)) == NULL && (k = store_insert(s, key)) == NULL)
 		return -1;
@@ -367,15 +379,9 @@ state_parse_snapshot(const char *buf, size_t len, struct store *s,
 				    k->name);
 			goto bad;
 		}
-		/*
-		 * No real key reaches 2^62 submissions (centuries at any
-		 * rate); a larger count is damage, and refusing it here means
-		 * the journal replayed after it can never wrap the count.
-		 */
-		if (k->nparts > IPCD_PARTS_MAX ||
-		    k->received > k->nparts || !isfinite(k->min) ||
-		    !isfinite(k->max) || k->acc.count == 0 ||
-		    k->acc.count > COUNT_MAX || k->duplicates > COUNT_MAX)
+		if (k->nparts > IPCD_PARTS_MAX || k->received > k->nparts ||
+		    !figures_valid(k->acc.count, k->min, k->max) ||
+		    k->duplicates > COUNT_MAX)
 			goto bad;
 		if (k->nparts != 0) {
 			/* Every set bit is a part 1..N and their number is
