@@ -190,18 +190,17 @@ notify_status(const char *state)
 {
 	char	msg[256], total[32];
 	uint64_t accepted = 0;
-	int	i, overflow;
+	int	i, len, overflow;
 
 	for (i = 0; i < TR_COUNT; i++)
 		accepted += srv.count[i].accepted;
-	if (srv.last != NULL) {
+	len = snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions",
+	    state, store_count(srv.store), (unsigned long long)accepted);
+	if (srv.last != NULL && len > 0 && (size_t)len < sizeof msg) {
 		double_format(total, sizeof total, key_total(srv.last, &overflow));
-		snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions; "
-		    "last: %s = %s", state, store_count(srv.store),
-		    (unsigned long long)accepted, srv.last->name, total);
-	} else
-		snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions",
-		    state, store_count(srv.store), (unsigned long long)accepted);
+		snprintf(msg + len, sizeof msg - (size_t)len, "; last: %s = %s",
+		    srv.last->name, total);
+	}
 	(void)sysd_notify(msg);
 }
 
