@@ -81,6 +81,16 @@ uint_parse(const char *s, const char *end, uint32_t *out)
 	return 0;
 }
 
+/* Part I of N, or no part at all (both 0): the one check of a part,
+ * wherever one is read (text, shared memory, the journal). */
+int
+part_valid(uint32_t i, uint32_t n)
+{
+	if (n == 0)
+		return i == 0;
+	return n <= IPCD_PARTS_MAX && i >= 1 && i <= n;
+}
+
 int
 part_parse(const char *s, uint32_t *i, uint32_t *n, const char **cause)
 {
@@ -88,12 +98,9 @@ part_parse(const char *s, uint32_t *i, uint32_t *n, const char **cause)
 
 	if ((slash = strchr(s, '/')) == NULL ||
 	    uint_parse(s, slash, i) != 0 ||
-	    uint_parse(slash + 1, slash + strlen(slash), n) != 0) {
-		*cause = "part is not I/N with 1 <= I <= N <= 1000000";
-		return -1;
-	}
-	if (*n == 0 || *i == 0 || *i > *n) {
-		*cause = "part is not I/N with 1 <= I <= N <= 1000000";
+	    uint_parse(slash + 1, slash + strlen(slash), n) != 0 ||
+	    *n == 0 || !part_valid(*i, *n)) {
+		*cause = PART_CAUSE;
 		return -1;
 	}
 	return 0;

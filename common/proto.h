@@ -44,6 +44,9 @@
  * record written to the FIFO in one write(2) can never interleave. */
 #define IPCD_LINE_MAX		4096
 #define IPCD_PARTS_MAX		1000000	/* largest N in part I/N */
+#define IPCD_PARTS_MAX_STR	"1000000"	/* the same, for messages */
+/* Why a part is refused, wherever it is checked. */
+#define PART_CAUSE	"part is not I/N with 1 <= I <= N <= " IPCD_PARTS_MAX_STR
 
 /* Socket requests. */
 #define REQ_SUBMIT	"submit"	/* submit RECORD */
@@ -72,6 +75,7 @@ struct record {
 
 int	key_valid(const char *, size_t);
 int	value_parse(const char *, double *, const char **);
+int	part_valid(uint32_t, uint32_t);
 int	part_parse(const char *, uint32_t *, uint32_t *, const char **);
 int	record_parse(const char *, size_t, struct record *, const char **);
 int	record_format(char *, size_t, const struct record *);

@@ -451,10 +451,8 @@ shm_rec_decode(const struct shm_rec *rec, struct record *r, const char **cause)
 		*cause = isnan(rec->value) ? "value is NaN" : "value is infinite";
 		return -1;
 	}
-	if (rec->nparts > IPCD_PARTS_MAX || rec->part > rec->nparts ||
-	    (rec->nparts != 0 && rec->part == 0) ||
-	    (rec->nparts == 0 && rec->part != 0)) {
-		*cause = "part is not I/N with 1 <= I <= N <= 1000000";
+	if (!part_valid(rec->part, rec->nparts)) {
+		*cause = PART_CAUSE;
 		return -1;
 	}
 	memcpy(r->key, rec->key, rec->keylen);

@@ -51,6 +51,7 @@ enum apply {
 	APPLY_CONFLICT,		/* N differs from the key's */
 	APPLY_LIMIT,		/* too many keys */
 	APPLY_NOMEM,
+	APPLY_INVALID,		/* the record did not parse, or is too long */
 };
 
 /* store.c */
@@ -115,6 +116,16 @@ struct store		*server_store(void);
 const struct conf	*server_conf(void);
 enum apply		 server_submit(enum tr_id, const struct record *,
 			    const struct peer *);
+/* The one way in for a text record (a FIFO line, a message, a socket
+ * "submit"): check its length against limits.max_record_bytes, parse,
+ * then reject (counted, logged) or submit.  *r gets what was parsed, and
+ * *cause the reason when the result is APPLY_INVALID. */
+enum apply		 server_take_line(enum tr_id, const char *, size_t,
+			    const struct peer *, struct record *,
+			    const char **);
+/* The reason given for a line longer than the limit, for transports whose
+ * line splitter dropped one. */
+const char		*server_too_long(void);
 void			 server_reject(enum tr_id, const char *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);

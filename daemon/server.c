@@ -96,6 +96,8 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	case APPLY_NOMEM:
 		server_reject(tr, "out of memory", p);
 		break;
+	case APPLY_INVALID:
+		break;
 	}
 	if (completed) {
 		double_format(total, sizeof total, key_total(k, &overflow));
@@ -109,6 +111,28 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 		    k->name, k->received, k->nparts, total);
 	}
 	return a;
+}
+
+const char *
+server_too_long(void)
+{
+	static char	msg[64];
+
+	snprintf(msg, sizeof msg, "record longer than %ld bytes "
+	    "(limits.max_record_bytes)", srv.conf.limits.max_record_bytes);
+	return msg;
+}
+
+enum apply
+server_take_line(enum tr_id tr, const char *line, size_t len,
+    const struct peer *p, struct record *r, const char **cause)
+{
+	if (len > (size_t)srv.conf.limits.max_record_bytes)
+		*cause = server_too_long();
+	else if (record_parse(line, len, r, cause) == 0)
+		return server_submit(tr, r, p);
+	server_reject(tr, *cause, p);
+	return APPLY_INVALID;
 }
 
 /* Count a rejected input; log it, at most once a second per transport. */

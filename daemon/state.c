@@ -273,8 +273,7 @@ state_parse_journal(const char *buf, size_t len, struct store *s,
 			if (get(&q, p - 4, &r.value, 8) != 0 ||
 			    get(&q, p - 4, &r.part, 4) != 0 ||
 			    get(&q, p - 4, &r.nparts, 4) != 0 || q != p - 4 ||
-			    !isfinite(r.value) || r.nparts > IPCD_PARTS_MAX ||
-			    r.part > r.nparts || (r.nparts != 0) != (r.part != 0))
+			    !isfinite(r.value) || !part_valid(r.part, r.nparts))
 				goto invalid;
 			if (store_apply(s, &r, &c, NULL) != APPLY_OK)
 				goto invalid;

@@ -45,7 +45,6 @@ static struct {
 	struct event	*partial;	/* drops a partial record */
 	uint64_t	 nread;		/* bytes ever read */
 	uint64_t	 partial_at;	/* nread when the timer was set */
-	char		 toolong[64];
 	struct linebuf	 lb;
 } fifo = { .fd = -1 };
 
@@ -61,26 +60,14 @@ fifo_changed(const struct conf *a, const struct conf *b)
 	return a->fifo.enabled != b->fifo.enabled ||
 	    strcmp(a->fifo.path, b->fifo.path) != 0 ||
 	    a->fifo.mode != b->fifo.mode ||
-	    strcmp(a->fifo.group, b->fifo.group) != 0 ||
-	    a->limits.max_record_bytes != b->limits.max_record_bytes;
-}
-
-static void
-fifo_record(const char *line, size_t len)
-{
-	struct record	 r;
-	const char	*cause;
-
-	if (record_parse(line, len, &r, &cause) != 0)
-		server_reject(TR_FIFO, cause, NULL);
-	else
-		(void)server_submit(TR_FIFO, &r, NULL);
+	    strcmp(a->fifo.group, b->fifo.group) != 0;
 }
 
 static void
 fifo_read(evutil_socket_t fd, short events, void *arg)
 {
-	const char	*line;
+	struct record	 rec;
+	const char	*line, *cause;
 	size_t		 len;
 	ssize_t		 n;
 	int		 i, r;
@@ -96,9 +83,10 @@ fifo_read(evutil_socket_t fd, short events, void *arg)
 		fifo.nread += (uint64_t)n;
 		while ((r = linebuf_next(&fifo.lb, &line, &len)) != 0) {
 			if (r == -1)
-				server_reject(TR_FIFO, fifo.toolong, NULL);
+				server_reject(TR_FIFO, server_too_long(), NULL);
 			else
-				fifo_record(line, len);
+				(void)server_take_line(TR_FIFO, line, len,
+				    NULL, &rec, &cause);
 		}
 	}
 	if (linebuf_pending(&fifo.lb) > 0 && !evtimer_pending(fifo.partial, NULL)) {
@@ -185,13 +173,7 @@ watch:
 	 * each commit cover more records.  Best effort: the system's
 	 * pipe-max-size may refuse it, and the pipe then keeps its size. */
 	(void)fcntl(fifo.fd, F_SETPIPE_SZ, FIFO_PIPE_SIZE);
-	if (linebuf_init(&fifo.lb, FIFO_BUF,
-	    (size_t)c->limits.max_record_bytes) != 0) {
-		*cause = fmtstr("out of memory");
-		goto fail;
-	}
-	snprintf(fifo.toolong, sizeof fifo.toolong,
-	    "record longer than %ld bytes", c->limits.max_record_bytes);
+	linebuf_init(&fifo.lb, FIFO_BUF, IPCD_LINE_MAX);
 	fifo.ev = event_new(server_base(), fifo.fd, EV_READ | EV_PERSIST,
 	    fifo_read, NULL);
 	fifo.partial = evtimer_new(server_base(), fifo_partial, NULL);

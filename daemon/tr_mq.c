@@ -63,13 +63,8 @@ mq_read(evutil_socket_t fd, short events, void *arg)
 				log_warn("mq: receive");
 			return;
 		}
-		if (n > server_conf()->limits.max_record_bytes)
-			server_reject(TR_MQ, "message longer than "
-			    "limits.max_record_bytes", NULL);
-		else if (record_parse(mq.buf, (size_t)n, &r, &cause) != 0)
-			server_reject(TR_MQ, cause, NULL);
-		else
-			(void)server_submit(TR_MQ, &r, NULL);
+		(void)server_take_line(TR_MQ, mq.buf, (size_t)n, NULL, &r,
+		    &cause);
 	}
 }
 

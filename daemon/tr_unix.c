@@ -30,6 +30,7 @@
 #include "node.h"
 #include "systemd.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define CLIENT_BUF	(16 * 1024)
 #define OUT_HIGH	(256 * 1024)	/* stop reading a client above this */
@@ -226,12 +227,11 @@ req_submit(struct client *c, char *args)
 
 	if (args == NULL)
 		args = "";
-	if (record_parse(args, strlen(args), &r, &cause) != 0) {
-		server_reject(TR_UNIX, cause, &c->peer);
+	switch (server_take_line(TR_UNIX, args, strlen(args), &c->peer, &r,
+	    &cause)) {
+	case APPLY_INVALID:
 		reply(c, "err %s %s", ERR_INVALID, cause);
-		return;
-	}
-	switch (server_submit(TR_UNIX, &r, &c->peer)) {
+		break;
 	case APPLY_OK:
 		/* The reply to nearly every request: no formatting. */
 		evbuffer_add(c->out, "ok\n", 3);
@@ -475,8 +475,8 @@ client_process(struct client *c)
 		any = 1;
 		if (r == -1) {
 			server_reject(TR_UNIX, "request too long", &c->peer);
-			reply(c, "err %s request longer than %zu bytes",
-			    ERR_USAGE, c->lb.max);
+			reply(c, "err %s request longer than %d bytes",
+			    ERR_USAGE, IPCD_LINE_MAX);
 		} else
 			dispatch(c, line, len);
 	}
@@ -559,13 +559,8 @@ client_new(int fd)
 	struct event_base *base = server_base();
 	struct timeval	 idle = { server_conf()->limits.idle_timeout, 0 };
 
-	if ((c = calloc(1, sizeof *c)) == NULL ||
-	    linebuf_init(&c->lb, CLIENT_BUF,
-	    (size_t)server_conf()->limits.max_record_bytes) != 0) {
-		free(c);
-		close(fd);
-		return;
-	}
+	c = xcalloc(1, sizeof *c);
+	linebuf_init(&c->lb, CLIENT_BUF, IPCD_LINE_MAX);
 	c->fd = fd;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
 		c->peer.pid = cred.pid;
@@ -577,14 +572,11 @@ client_new(int fd)
 	c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, client_write, c);
 	c->resume = event_new(base, -1, 0, client_resume, c);
 	c->idle = evtimer_new(base, client_idle, c);
+	if (c->out == NULL || c->rev == NULL || c->wev == NULL ||
+	    c->resume == NULL || c->idle == NULL)
+		fatalx("unix: out of memory for a client");
 	TAILQ_INSERT_TAIL(&ux.clients, c, entry);
 	ux.nclients++;
-	if (c->out == NULL || c->rev == NULL || c->wev == NULL ||
-	    c->resume == NULL || c->idle == NULL) {
-		log_warnx("unix: out of memory for a client");
-		client_free(c);
-		return;
-	}
 	set_reading(c, 1);
 	if (idle.tv_sec > 0)
 		evtimer_add(c->idle, &idle);

@@ -83,7 +83,7 @@ start_ipcd || exit 1
 # Overlong records on every transport, against max_record_bytes = 64.
 long=$(head -c 100 /dev/zero | tr '\0' 1)
 reply=$(printf 'submit k %s\n' "$long" | "$RAWIPC" unix "$T/ipcd.sock")
-same "unix: a 110-byte request" "$reply" "err usage request longer than 64 bytes"
+same "unix: a 102-byte record in a request" "$reply" "err invalid record longer than 64 bytes (limits.max_record_bytes)"
 printf 'k %s\n' "$long" >"$T/ipcd.fifo"
 printf 'k %s' "$long" | "$RAWIPC" mq "$NAME"
 check "fifo: refused" wait_stat fifo.rejected 1

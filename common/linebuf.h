@@ -1,6 +1,6 @@
 /* A read buffer that yields newline-terminated lines of at most a given
  * length (<= IPCD_LINE_MAX), whatever way the bytes arrive, and drops
- * longer ones whole.  Used by the byte-stream transports (socket and FIFO). */
+ * longer ones whole.  The one line splitter of both programs. */
 #ifndef IPCD_LINEBUF_H
 #define IPCD_LINEBUF_H
 
@@ -15,7 +15,7 @@ struct linebuf {
 	int	 skipping;	/* inside an overlong line */
 };
 
-int	linebuf_init(struct linebuf *, size_t, size_t);
+void	linebuf_init(struct linebuf *, size_t, size_t);
 void	linebuf_free(struct linebuf *);
 ssize_t	linebuf_read(struct linebuf *, int);
 int	linebuf_next(struct linebuf *, const char **, size_t *);

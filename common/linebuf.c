@@ -6,18 +6,17 @@
 
 #include "linebuf.h"
 #include "proto.h"
+#include "xmalloc.h"
 
-int
+void
 linebuf_init(struct linebuf *lb, size_t size, size_t max)
 {
 	memset(lb, 0, sizeof *lb);
 	lb->max = max < IPCD_LINE_MAX ? max : IPCD_LINE_MAX;
 	if (size < IPCD_LINE_MAX)
 		size = IPCD_LINE_MAX;
-	if ((lb->buf = malloc(size)) == NULL)
-		return -1;
+	lb->buf = xmalloc(size);
 	lb->size = size;
-	return 0;
 }
 
 void
