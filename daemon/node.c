@@ -9,7 +9,10 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,4 +80,54 @@ node_perms(int fd, const char *path, mode_t mode, const char *group,
 		return -1;
 	}
 	return 0;
+}
+
+/* The pid /proc/locks gives as the holder of a flock on ST's file, or 0. */
+static long
+flock_holder(const struct stat *st)
+{
+	char	 line[256];
+	FILE	*f;
+	long	 pid = 0, p;
+	unsigned maj, min;
+	unsigned long long ino;
+
+	if ((f = fopen("/proc/locks", "re")) == NULL)
+		return 0;
+	while (pid == 0 && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%llu", &p, &maj,
+		    &min, &ino) == 4 && ino == st->st_ino &&
+		    makedev(maj, min) == st->st_dev)
+			pid = p;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * Hold FD's object (a message queue, a shared-memory segment) for this
+ * ipcd: a second ipcd configured with the same name would split its
+ * records or replace it under us.  The lock is on the open file
+ * description, so a descriptor systemd passes back after a restart keeps
+ * it; WHAT names the object in the message.
+ */
+int
+node_claim(int fd, const char *what, char **cause)
+{
+	struct stat	st;
+	long		pid;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		*cause = fmtstr("%s: cannot lock it: %s", what, strerror(errno));
+		return -1;
+	}
+	pid = fstat(fd, &st) == 0 ? flock_holder(&st) : 0;
+	if (pid > 0)
+		*cause = fmtstr("%s is in use by another ipcd (pid %ld); give "
+		    "this one another name", what, pid);
+	else
+		*cause = fmtstr("%s is in use by another ipcd; give this one "
+		    "another name", what);
+	return -1;
 }
