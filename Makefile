@@ -35,8 +35,8 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
 	  common/shm.c common/systemd.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c
-DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c \
-	  daemon/node.c daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c \
+DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
+	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c \
 	  daemon/tr_shm.c daemon/state.c
 CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
@@ -66,13 +66,15 @@ $(BUILD)/ipcctl: $(call obj,$(CLIENT) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 # Unit tests link the pure parts they test.
-$(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c) $(BUILD)/tests/accum_n7.o
+$(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c common/xmalloc.c) $(BUILD)/tests/accum_n7.o
 $(BUILD)/tests/accum_n7.o: common/accum.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DACCUM_NORMALIZE_EVERY=7 -c -o $@ $<
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c common/shm.c)
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c common/xmalloc.c)
-$(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c common/accum.c common/proto.c)
+$(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
+	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
+	common/log.c common/systemd.c common/util.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
 $(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c common/shm.c common/proto.c)
 $(BUILD)/tests/test_%:
@@ -133,7 +135,8 @@ $(FUZZ)/%.o: %.c
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state.c \
-	daemon/store.c common/accum.c common/proto.c common/crc32.c common/util.c common/xmalloc.c)
+	daemon/store.c daemon/siphash.c common/accum.c common/proto.c \
+	common/crc32.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_%:
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) -lm
 

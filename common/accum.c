@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "accum.h"
+#include "xmalloc.h"
 
 #define DIGIT_BITS	32
 #define DIGIT_MASK	0xffffffffLL
@@ -139,10 +140,7 @@ accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
 		return 0;
 	}
 	a->lo = ACCUM_NOWHERE;
-	if ((a->full = malloc(sizeof limb)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
+	a->full = xmalloc(sizeof limb);
 	memcpy(a->full, limb, sizeof limb);
 	return 0;
 }
@@ -189,8 +187,7 @@ accum_decode(struct accum *a, const unsigned char *buf, size_t len,
 }
 
 /* The limbs that digit I (and I + 1, I + 2) of an addend go to, moving
- * from the window to the whole array if I falls outside it; NULL if that
- * needs memory there is none of. */
+ * from the window to the whole array if I falls outside it. */
 static int64_t *
 limbs_for(struct accum *a, unsigned i)
 {
@@ -201,14 +198,13 @@ limbs_for(struct accum *a, unsigned i)
 		    WIN_LO_MAX);
 	if (i >= a->lo && i <= a->lo + (unsigned)WIN_TOP)
 		return a->win + (i - a->lo);
-	if ((a->full = calloc(ACCUM_LIMBS, sizeof *a->full)) == NULL)
-		return NULL;
+	a->full = xcalloc(ACCUM_LIMBS, sizeof *a->full);
 	memcpy(a->full + a->lo, a->win, sizeof a->win);
 	a->lo = ACCUM_NOWHERE;
 	return a->full + i;
 }
 
-int
+void
 accum_add(struct accum *a, double d)
 {
 	union { double d; uint64_t u; } x = { .d = d };
@@ -226,8 +222,7 @@ accum_add(struct accum *a, double d)
 	if (mant != 0) {
 		/* mant << shift spans at most three digits. */
 		i = shift / DIGIT_BITS;
-		if ((limb = limbs_for(a, i)) == NULL)
-			return -1;
+		limb = limbs_for(a, i);
 		w = (unsigned __int128)mant << (shift % DIGIT_BITS);
 		d0 = (int64_t)(w & DIGIT_MASK);
 		d1 = (int64_t)((w >> 32) & DIGIT_MASK);
@@ -251,7 +246,6 @@ accum_add(struct accum *a, double d)
 			normalize(a->win, ACCUM_WINDOW);
 		a->unnormalized = 0;
 	}
-	return 0;
 }
 
 /* The 64 bits of the magnitude starting at bit lo (lo >= 0). */

@@ -35,7 +35,7 @@ struct accum {
 void	accum_init(struct accum *);
 void	accum_free(struct accum *);
 /* 0, or -1 (out of memory) with A unchanged. */
-int	accum_add(struct accum *, double);
+void	accum_add(struct accum *, double);
 double	accum_value(const struct accum *, int *);
 /* The whole of N, normalized: every limb but the last in [0, 2^32), the
  * last keeping the sign.  What the state file stores. */

@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "proto.h"
 #include "util.h"
 
 enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC,
@@ -63,6 +64,10 @@ static const struct conf_key conf_keys[] = {
 	KL("limits", "max_keys", limits.max_keys, 1, 100000000),
 	KL("limits", "max_record_bytes", limits.max_record_bytes, 16, 4096),
 	KL("limits", "idle_timeout", limits.idle_timeout, 0, 86400),
+	KL("limits", "max_clients_per_uid", limits.max_clients_per_uid, 0,
+	    1000000),
+	KL("limits", "max_parts", limits.max_parts, 1, IPCD_PARTS_MAX),
+	KL("limits", "parts_memory", limits.parts_memory, 4096, 1L << 40),
 };
 
 /* -c FILE, else $IPCD_CONFIG, else the system file if it exists. */
@@ -133,6 +138,9 @@ conf_defaults(struct conf *c)
 	c->limits.max_keys = 100000;
 	c->limits.max_record_bytes = 4096;
 	c->limits.idle_timeout = 600;
+	c->limits.max_clients_per_uid = 0;	/* a quarter of max_clients */
+	c->limits.max_parts = 100000;
+	c->limits.parts_memory = 64L << 20;
 }
 
 static int

@@ -55,6 +55,9 @@ struct conf {
 		long	max_keys;
 		long	max_record_bytes;
 		long	idle_timeout;	/* seconds; 0: none */
+		long	max_clients_per_uid;	/* 0: max_clients / 4 */
+		long	max_parts;	/* largest N of part I/N */
+		long	parts_memory;	/* bytes of part bitmaps, all keys */
 	} limits;
 };
 

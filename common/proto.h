@@ -17,16 +17,21 @@
  *	echo 2.5 > ipcd.fifo
  *	echo "pi 0.785 3/10" > ipcd.fifo
  *
- * The socket carries request lines "COMMAND ARGS" and answers each, in
- * order, with exactly one reply line (the "keys" reply is followed by the
- * number of lines it announces):
+ * The socket carries request lines "COMMAND ARGS" (separated by spaces or
+ * tabs) and answers each, in order, with exactly one reply line (the
+ * "keys" reply is followed by the number of lines it announces):
  *
  *	ok [NAME=VALUE ...]
  *	duplicate [NAME=VALUE ...]
  *	err CODE MESSAGE
  *
  * String values are written in double quotes (they never contain quotes or
- * spaces), numbers bare, so a reply converts to JSON without guessing.
+ * spaces), numbers bare, true and false and null as in JSON, so a reply
+ * converts to JSON without guessing.  A total beyond the range of a double
+ * is "total=null ... overflow=true".  A client says "hello VERSION" first;
+ * ipcd answers like "ping", or "err version" when VERSION is not its own.
+ * "keys" answers one page, "ok count=N cursor=C" and N lines of key
+ * fields; the client asks again with cursor=C until C is 0.
  *
  * Bump IPCD_PROTO_VERSION whenever any of this changes incompatibly.
  */
@@ -36,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IPCD_PROTO_VERSION	1
+#define IPCD_PROTO_VERSION	2
 
 #define IPCD_KEY_MAX		64	/* characters in a key */
 #define IPCD_DEFAULT_KEY	"default"
@@ -53,9 +58,10 @@
 #define REQ_RESULT	"result"	/* result KEY */
 #define REQ_WAIT	"wait"		/* wait KEY TIMEOUT_MS (0: forever) */
 #define REQ_STATS	"stats"
-#define REQ_KEYS	"keys"
+#define REQ_KEYS	"keys"		/* keys [cursor=C] [limit=L] [match=GLOB] */
 #define REQ_RESET	"reset"		/* reset KEY | reset * */
 #define REQ_PING	"ping"
+#define REQ_HELLO	"hello"		/* hello PROTO: the client's version */
 
 /* The CODE of an "err" reply. */
 #define ERR_USAGE	"usage"		/* malformed request */
@@ -65,6 +71,7 @@
 #define ERR_TIMEOUT	"timeout"	/* wait ran out; the message names the missing parts */
 #define ERR_LIMIT	"limit"		/* a configured limit was reached */
 #define ERR_DENIED	"denied"	/* the peer may not do that */
+#define ERR_VERSION	"version"	/* the client speaks another protocol */
 
 struct record {
 	char		key[IPCD_KEY_MAX + 1];

@@ -22,12 +22,19 @@ enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_COUNT };
 struct transport {
 	const char	*name;
 	int		(*enabled)(const struct conf *);
-	/* Does the transport need reopening when the config becomes this? */
+	/* Does the transport need reopening when the config becomes this
+	 * (both enabled)? */
 	int		(*changed)(const struct conf *, const struct conf *);
 	int		(*open)(const struct conf *, char **);
 	void		(*close)(void);
 	/* Optional: what this pass applied is now durable. */
 	void		(*committed)(void);
+	/* Optional: before a close, stop input and take what is already
+	 * there; the loop commits it, then calls close. */
+	void		(*drain)(void);
+	/* Optional: take settings that need no reopening (mode, group). */
+	int		(*update)(const struct conf *, const struct conf *,
+			    char **);
 };
 
 extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;
@@ -50,7 +57,8 @@ enum apply {
 	APPLY_DUPLICATE,	/* that part was already received */
 	APPLY_CONFLICT,		/* N differs from the key's */
 	APPLY_LIMIT,		/* too many keys */
-	APPLY_NOMEM,
+	APPLY_PARTS,		/* N above limits.max_parts */
+	APPLY_PARTS_MEMORY,	/* part bitmaps at limits.parts_memory */
 	APPLY_INVALID,		/* the record did not parse, or is too long */
 };
 
@@ -68,17 +76,13 @@ struct key {
 	int		 changed;
 };
 
-struct waiter {
-	TAILQ_ENTRY(waiter)	 entry;
-	char			 key[IPCD_KEY_MAX + 1];
-	void			(*done)(struct waiter *);
-};
-
 struct store;
 
 struct store	*store_new(size_t);
 void		 store_free(struct store *);
 void		 store_set_limit(struct store *, size_t);
+void		 store_set_part_limits(struct store *, uint32_t, size_t);
+size_t		 store_parts_bytes(const struct store *);
 size_t		 store_limit(const struct store *);
 struct key	*store_insert(struct store *, const char *);
 enum apply	 store_apply(struct store *, const struct record *, int *,
@@ -92,8 +96,10 @@ void		 store_remove(struct store *, struct key *);
 size_t		 store_remove_all(struct store *);
 size_t		 store_count(const struct store *);
 struct key	*store_next(struct store *, struct key *);
-void		 store_wait(struct store *, struct waiter *);
-void		 store_unwait(struct store *, struct waiter *);
+uint64_t	 store_scan(struct store *, uint64_t,
+		    void (*)(struct key *, void *), void *);
+size_t		 store_longest_chain(const struct store *);
+void		 key_set_parts(struct store *, struct key *, uint32_t);
 double		 key_total(const struct key *, int *);
 int		 key_complete(const struct key *);
 uint32_t	 key_count_parts(const struct key *);
@@ -129,9 +135,7 @@ const char		*server_too_long(void);
 void			 server_reject(enum tr_id, const char *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
-/* Make what was applied durable now, not at the end of the pass, and
- * call every open transport's committed hook. */
-void			 server_commit(void);
+const char		*server_transport_name(enum tr_id);
 size_t			 server_reset(const char *, const struct peer *);
 int			 server_run(struct conf *);
 

@@ -15,11 +15,18 @@
 
 #include <event2/event.h>
 
+#include "ctl.h"
 #include "ipcd.h"
 #include "log.h"
+#include "stream.h"
 #include "systemd.h"
 
 #define REJECT_LOG_INTERVAL	1	/* seconds between reject log lines per transport */
+#define STATUS_TICK		5	/* seconds between STATUS= updates */
+#define FD_RESERVE		64	/* descriptors besides clients: transports, state, log */
+#define NSIGNALS		(sizeof signals / sizeof signals[0])
+
+static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 
 static const struct transport *const transports[TR_COUNT] = {
 	[TR_UNIX] = &tr_unix,
@@ -43,7 +50,7 @@ static struct {
 	int			 open[TR_COUNT];
 	struct tr_counters	 count[TR_COUNT];
 	time_t			 started;
-	struct event		*sig[4];
+	struct event		*sig[NSIGNALS];
 	struct event		*tick;		/* watchdog and STATUS */
 	struct key		*last;		/* of the last submission, for STATUS */
 	int			 stop;
@@ -67,15 +74,53 @@ server_conf(void)
 	return &srv.conf;
 }
 
+const char *
+server_transport_name(enum tr_id tr)
+{
+	return transports[tr]->name;
+}
+
+static void	server_commit(void);
+
+/* K's total for a log or status line: a total beyond the range of a
+ * double is said so, never printed as a number. */
+static void
+total_text(const struct key *k, char *buf, size_t size)
+{
+	int	overflow;
+	double	t = key_total(k, &overflow);
+
+	if (overflow)
+		snprintf(buf, size, "overflows a double");
+	else
+		double_format(buf, size, t);
+}
+
+/* K got its last part: wake its waiters and say so. */
+static void
+key_completed(enum tr_id tr, const struct key *k, const struct peer *p)
+{
+	struct log_fields	f = { .transport = transports[tr]->name,
+	    .key = k->name, .event = "complete" };
+	char			total[32];
+
+	ctl_key_completed(k);
+	total_text(k, total, sizeof total);
+	if (p != NULL) {
+		f.pid = p->pid;
+		f.uid = p->uid;
+	}
+	log_fields(LOG_INFO, &f, "key %s: %u/%u parts, total %s", k->name,
+	    k->received, k->nparts, total);
+}
+
 enum apply
 server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 {
 	struct tr_counters	*c = &srv.count[tr];
-	struct log_fields	 f;
 	struct key		*k;
 	enum apply		 a;
-	char			 total[32];
-	int			 completed, overflow;
+	int			 completed;
 
 	a = store_apply(srv.store, r, &completed, &k);
 	switch (a) {
@@ -91,25 +136,19 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 		server_reject(tr, "part count conflicts with the key's", p);
 		break;
 	case APPLY_LIMIT:
-		server_reject(tr, "too many keys", p);
+		server_reject(tr, "too many keys (limits.max_keys)", p);
 		break;
-	case APPLY_NOMEM:
-		server_reject(tr, "out of memory", p);
+	case APPLY_PARTS:
+		server_reject(tr, "too many parts (limits.max_parts)", p);
+		break;
+	case APPLY_PARTS_MEMORY:
+		server_reject(tr, "part bitmaps at limits.parts_memory", p);
 		break;
 	case APPLY_INVALID:
 		break;
 	}
-	if (completed) {
-		double_format(total, sizeof total, key_total(k, &overflow));
-		f = (struct log_fields){ .transport = transports[tr]->name,
-		    .key = r->key, .event = "complete" };
-		if (p != NULL) {
-			f.pid = p->pid;
-			f.uid = p->uid;
-		}
-		log_fields(LOG_INFO, &f, "key %s: %u/%u parts, total %s",
-		    k->name, k->received, k->nparts, total);
-	}
+	if (completed)
+		key_completed(tr, k, p);
 	return a;
 }
 
@@ -194,9 +233,10 @@ server_stats(char *buf, size_t size)
 	size_t	len;
 	int	i;
 
-	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu",
-	    (long)getpid(), (long long)(time(NULL) - srv.started),
-	    store_count(srv.store));
+	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu "
+	    "unix.clients=%ld parts_bytes=%zu", (long)getpid(),
+	    (long long)(time(NULL) - srv.started), store_count(srv.store),
+	    stream_count(TR_UNIX), store_parts_bytes(srv.store));
 	for (i = 0; i < TR_COUNT && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len,
 		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
@@ -214,14 +254,14 @@ notify_status(const char *state)
 {
 	char	msg[256], total[32];
 	uint64_t accepted = 0;
-	int	i, len, overflow;
+	int	i, len;
 
 	for (i = 0; i < TR_COUNT; i++)
 		accepted += srv.count[i].accepted;
 	len = snprintf(msg, sizeof msg, "%sSTATUS=%zu keys, %llu submissions",
 	    state, store_count(srv.store), (unsigned long long)accepted);
 	if (srv.last != NULL && len > 0 && (size_t)len < sizeof msg) {
-		double_format(total, sizeof total, key_total(srv.last, &overflow));
+		total_text(srv.last, total, sizeof total);
 		snprintf(msg + len, sizeof msg - (size_t)len, "; last: %s = %s",
 		    srv.last->name, total);
 	}
@@ -247,17 +287,50 @@ open_transport(int i, const struct conf *conf)
 static void
 close_transport(int i)
 {
-	if (srv.open[i]) {
-		/* Release what waits on a commit (socket replies) while the
-		 * transport can still deliver it. */
-		server_commit();
-		transports[i]->close();
-		srv.open[i] = 0;
+	if (!srv.open[i])
+		return;
+	if (transports[i]->drain != NULL)
+		transports[i]->drain();
+	/* Release what waits on a commit while the transport can still
+	 * deliver it. */
+	server_commit();
+	transports[i]->close();
+	srv.open[i] = 0;
+}
+
+/* Bring transport I to the configuration NEXT: reopen it only when its
+ * settings say so (a new path, name or size), else update it in place. */
+static void
+reload_transport(int i, const struct conf *next)
+{
+	const struct transport	*t = transports[i];
+	char			*cause = NULL;
+
+	if (!srv.open[i] && !t->enabled(next))
+		return;
+	if (srv.open[i] && t->enabled(next) && !t->changed(&srv.conf, next)) {
+		if (t->update != NULL && t->update(&srv.conf, next, &cause) != 0) {
+			log_warnx("%s: %s", t->name, cause);
+			free(cause);
+		}
+		return;
 	}
+	close_transport(i);
+	if (open_transport(i, next) != 0 && open_transport(i, &srv.conf) == 0)
+		log_warnx("%s: kept the previous settings", t->name);
+}
+
+static void
+apply_limits(void)
+{
+	store_set_limit(srv.store, (size_t)srv.conf.limits.max_keys);
+	store_set_part_limits(srv.store, (uint32_t)srv.conf.limits.max_parts,
+	    (size_t)srv.conf.limits.parts_memory);
 }
 
 /* Re-read the configuration; keep the old one if the new one is bad, and
- * reopen only the transports whose settings changed.  Totals are kept. */
+ * reopen only the transports that need it.  Totals and connections are
+ * kept. */
 static void
 reload(void)
 {
@@ -274,15 +347,8 @@ reload(void)
 		notify_status("READY=1\n");
 		return;
 	}
-	for (i = 0; i < TR_COUNT; i++) {
-		if (!transports[i]->changed(&srv.conf, &next))
-			continue;
-		close_transport(i);
-		if (open_transport(i, &next) != 0 &&
-		    open_transport(i, &srv.conf) == 0)
-			log_warnx("%s: kept the previous settings",
-			    transports[i]->name);
-	}
+	for (i = 0; i < TR_COUNT; i++)
+		reload_transport(i, &next);
 	if (strcmp(srv.conf.state.file, next.state.file) != 0 ||
 	    srv.conf.state.sync != next.state.sync ||
 	    srv.conf.state.compact_bytes != next.state.compact_bytes) {
@@ -290,7 +356,7 @@ reload(void)
 		next.state = srv.conf.state;
 	}
 	srv.conf = next;
-	store_set_limit(srv.store, (size_t)srv.conf.limits.max_keys);
+	apply_limits();
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "reload" },
 	    "configuration reloaded from %s",
 	    srv.conf.file[0] ? srv.conf.file : "the embedded defaults");
@@ -337,17 +403,18 @@ on_libevent_log(int severity, const char *msg)
 }
 
 /*
- * The end of a loop pass: make what this pass applied durable, then let
- * the transports release what waited for it (socket replies).  Nothing
- * more is read before this, so fire-and-forget input is on disk before
- * more is taken.
+ * The end of a loop pass: make what this pass applied durable, then
+ * release what waited for it (replies on the streams, the shm submitters'
+ * acknowledgements).  Nothing more is read before this, so fire-and-forget
+ * input is on disk before more is taken.  Only the loop commits.
  */
-void
+static void
 server_commit(void)
 {
 	int	i;
 
 	state_commit(srv.store);
+	stream_committed();
 	for (i = 0; i < TR_COUNT; i++)
 		if (srv.open[i] && transports[i]->committed != NULL)
 			transports[i]->committed();
@@ -370,7 +437,7 @@ raise_fd_limit(long clients)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)clients + 64 > rl.rlim_cur)
+	    (rlim_t)clients + FD_RESERVE > rl.rlim_cur)
 		log_warnx("limits.max_clients = %ld, but only %llu descriptors "
 		    "may be open", clients, (unsigned long long)rl.rlim_cur);
 }
@@ -379,7 +446,6 @@ raise_fd_limit(long clients)
 int
 server_run(struct conf *conf)
 {
-	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
 	struct timeval	 tick;
 	long long	 wd;
 	char		*cause;
@@ -392,14 +458,14 @@ server_run(struct conf *conf)
 	event_set_log_callback(on_libevent_log);
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
-	if ((srv.store = store_new((size_t)conf->limits.max_keys)) == NULL)
-		fatalx("out of memory");
+	srv.store = store_new((size_t)conf->limits.max_keys);
 	if (state_open(&srv.conf, srv.store, &cause) != 0) {
 		log_warnx("%s", cause);
 		free(cause);
 		return EXIT_STATE;
 	}
-	for (i = 0; i < 4; i++) {
+	apply_limits();
+	for (i = 0; i < (int)NSIGNALS; i++) {
 		srv.sig[i] = evsignal_new(srv.base, signals[i], on_signal, NULL);
 		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
 			fatalx("cannot watch signal %d", signals[i]);
@@ -417,8 +483,14 @@ server_run(struct conf *conf)
 		return 1;
 	}
 	wd = sysd_watchdog_usec();
-	tick.tv_sec = wd > 0 && wd / 2 < 5000000 ? wd / 2000000 : 5;
-	tick.tv_usec = wd > 0 && wd / 2 < 5000000 ? (wd / 2) % 1000000 : 0;
+	/* Ping the watchdog twice per interval, STATUS at least every tick. */
+	if (wd > 0 && wd / 2 < STATUS_TICK * 1000000LL) {
+		tick.tv_sec = (time_t)(wd / 2000000);
+		tick.tv_usec = (suseconds_t)((wd / 2) % 1000000);
+	} else {
+		tick.tv_sec = STATUS_TICK;
+		tick.tv_usec = 0;
+	}
 	srv.tick = event_new(srv.base, -1, EV_PERSIST, on_tick,
 	    wd > 0 ? &srv : NULL);
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
@@ -440,10 +512,12 @@ server_run(struct conf *conf)
 	(void)sysd_notify("STOPPING=1");
 	for (i = 0; i < TR_COUNT; i++)
 		close_transport(i);	/* drains the FIFO and the rings */
+	server_commit();
+	stream_close_all(TR_UNIX);
 	state_close(srv.store);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "stop" },
 	    "stopped");
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)NSIGNALS; i++)
 		event_free(srv.sig[i]);
 	event_free(srv.tick);
 	store_free(srv.store);

@@ -386,8 +386,8 @@ state_parse_snapshot(const char *buf, size_t len, struct store *s,
 			/* Every set bit is a part 1..N and their number is
 			 * "received": bits past N would complete the key with
 			 * parts missing. */
-			if ((k->seen = calloc((k->nparts + 7) / 8, 1)) == NULL ||
-			    get(&p, end, k->seen, (k->nparts + 7) / 8) != 0 ||
+			key_set_parts(s, k, k->nparts);
+			if (get(&p, end, k->seen, (k->nparts + 7) / 8) != 0 ||
 			    (k->nparts % 8 != 0 &&
 			    (k->seen[k->nparts / 8] >> (k->nparts % 8)) != 0) ||
 			    key_count_parts(k) != k->received)

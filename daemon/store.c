@@ -1,14 +1,21 @@
 /*
  * The key store: a chained hash table of keys that doubles as it fills, so
- * a lookup stays O(1) however many keys there are, and the list of clients
- * waiting for a key's parts.
+ * a lookup stays O(1) however many keys there are.  The hash is keyed with
+ * a random key drawn at start, so nobody can choose keys that collide.
+ * What a client can make the store allocate is bounded: limits.max_keys
+ * keys, and part bitmaps of at most limits.max_parts bits each and
+ * limits.parts_memory bytes in all.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "ipcd.h"
+#include "log.h"
+#include "siphash.h"
+#include "xmalloc.h"
 
 #define STORE_MIN_BUCKETS	64
 
@@ -17,46 +24,72 @@ struct store {
 	size_t			  nbuckets;	/* a power of two */
 	size_t			  count;
 	size_t			  limit;
-	TAILQ_HEAD(, waiter)	  waiters;
+	uint32_t		  max_parts;
+	size_t			  parts_budget;	/* bytes of bitmaps allowed */
+	size_t			  parts_bytes;	/* bytes of bitmaps held */
+	uint8_t			  hkey[SIPHASH_KEY_LEN];
 	TAILQ_HEAD(, key)	  changed;
 	struct key		 *last;		/* the last key found */
 };
 
-/* FNV-1a: short keys, no adversary who gains from collisions but time. */
-static size_t
-hash(const char *s)
+static uint64_t
+bitrev64(uint64_t v)
 {
-	uint64_t	h = 1469598103934665603ULL;
+	uint64_t	r = 0;
+	int		i;
 
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)(h ^ (h >> 32));
+	for (i = 0; i < 64; i++, v >>= 1)
+		r = (r << 1) | (v & 1);
+	return r;
+}
+
+static size_t
+hash(const struct store *st, const char *s)
+{
+	return (size_t)siphash13(st->hkey, s, strlen(s));
 }
 
 struct store *
 store_new(size_t limit)
 {
-	struct store	*st;
+	struct store	*st = xcalloc(1, sizeof *st);
 
-	if ((st = calloc(1, sizeof *st)) == NULL)
-		return NULL;
 	st->nbuckets = STORE_MIN_BUCKETS;
-	if ((st->bucket = calloc(st->nbuckets, sizeof *st->bucket)) == NULL) {
-		free(st);
-		return NULL;
-	}
+	st->bucket = xcalloc(st->nbuckets, sizeof *st->bucket);
 	st->limit = limit;
-	TAILQ_INIT(&st->waiters);
+	st->max_parts = IPCD_PARTS_MAX;
+	st->parts_budget = SIZE_MAX;
+	if (getrandom(st->hkey, sizeof st->hkey, 0) != sizeof st->hkey)
+		fatal("getrandom");
 	TAILQ_INIT(&st->changed);
 	return st;
 }
 
+/* The bytes of a bitmap of N parts. */
+static size_t
+parts_bytes(uint32_t n)
+{
+	return ((size_t)n + 7) / 8;
+}
+
 static void
-key_free(struct key *k)
+key_free(struct store *st, struct key *k)
 {
 	accum_free(&k->acc);
+	if (k->seen != NULL)
+		st->parts_bytes -= parts_bytes(k->nparts);
 	free(k->seen);
 	free(k);
+}
+
+/* Make K a key of N parts with none received yet; the state loader comes
+ * here too, so the bitmaps it loads are counted. */
+void
+key_set_parts(struct store *st, struct key *k, uint32_t n)
+{
+	k->nparts = n;
+	k->seen = xcalloc(parts_bytes(n), 1);
+	st->parts_bytes += parts_bytes(n);
 }
 
 void
@@ -73,6 +106,19 @@ store_set_limit(struct store *st, size_t limit)
 	st->limit = limit;
 }
 
+void
+store_set_part_limits(struct store *st, uint32_t max_parts, size_t budget)
+{
+	st->max_parts = max_parts;
+	st->parts_budget = budget;
+}
+
+size_t
+store_parts_bytes(const struct store *st)
+{
+	return st->parts_bytes;
+}
+
 struct key *
 store_find(struct store *st, const char *name)
 {
@@ -81,26 +127,25 @@ store_find(struct store *st, const char *name)
 	/* Submissions come in runs to one key: skip the hash for those. */
 	if (st->last != NULL && strcmp(st->last->name, name) == 0)
 		return st->last;
-	for (k = st->bucket[hash(name) & (st->nbuckets - 1)]; k != NULL;
+	for (k = st->bucket[hash(st, name) & (st->nbuckets - 1)]; k != NULL;
 	    k = k->next)
 		if (strcmp(k->name, name) == 0)
 			return st->last = k;
 	return NULL;
 }
 
-/* Double the table; on allocation failure keep the old, longer chains. */
+/* Double the table. */
 static void
 grow(struct store *st)
 {
 	struct key	**nb, *k, *next;
 	size_t		  n = st->nbuckets * 2, i, h;
 
-	if ((nb = calloc(n, sizeof *nb)) == NULL)
-		return;
+	nb = xcalloc(n, sizeof *nb);
 	for (i = 0; i < st->nbuckets; i++)
 		for (k = st->bucket[i]; k != NULL; k = next) {
 			next = k->next;
-			h = hash(k->name) & (n - 1);
+			h = hash(st, k->name) & (n - 1);
 			k->next = nb[h];
 			nb[h] = k;
 		}
@@ -118,16 +163,14 @@ store_limit(const struct store *st)
 static struct key *
 key_create(struct store *st, const char *name)
 {
-	struct key	*k;
+	struct key	*k = xcalloc(1, sizeof *k);
 	size_t		 h;
 
-	if ((k = calloc(1, sizeof *k)) == NULL)
-		return NULL;
 	strcpy(k->name, name);
 	accum_init(&k->acc);
 	if (st->count >= st->nbuckets)
 		grow(st);
-	h = hash(name) & (st->nbuckets - 1);
+	h = hash(st, name) & (st->nbuckets - 1);
 	k->next = st->bucket[h];
 	st->bucket[h] = k;
 	st->count++;
@@ -135,7 +178,7 @@ key_create(struct store *st, const char *name)
 }
 
 /* A new empty key, whatever the limit, for the state loader to fill;
- * NULL if it exists or memory ran out. */
+ * NULL if it exists. */
 struct key *
 store_insert(struct store *st, const char *name)
 {
@@ -144,66 +187,73 @@ store_insert(struct store *st, const char *name)
 	return key_create(st, name);
 }
 
-/* Wake those who wait for K's parts. */
-static void
-wake(struct store *st, const struct key *k)
+/* May a key of no parts yet take parts of N?  APPLY_OK or the limit. */
+static enum apply
+parts_allowed(const struct store *st, uint32_t n)
 {
-	struct waiter	*w, *next;
+	if (n > st->max_parts)
+		return APPLY_PARTS;
+	if (st->parts_bytes > st->parts_budget ||
+	    parts_bytes(n) > st->parts_budget - st->parts_bytes)
+		return APPLY_PARTS_MEMORY;
+	return APPLY_OK;
+}
 
-	for (w = TAILQ_FIRST(&st->waiters); w != NULL; w = next) {
-		next = TAILQ_NEXT(w, entry);
-		if (strcmp(w->key, k->name) != 0)
-			continue;
-		TAILQ_REMOVE(&st->waiters, w, entry);
-		w->done(w);
+/* Is R acceptable to K as it is (nothing changed yet)? */
+static enum apply
+check_parts(struct store *st, struct key *k, const struct record *r)
+{
+	enum apply	a;
+
+	if (r->nparts == 0)
+		return k->nparts != 0 ? APPLY_CONFLICT : APPLY_OK;
+	if (k->nparts == 0 && k->acc.count == 0) {
+		if ((a = parts_allowed(st, r->nparts)) != APPLY_OK)
+			return a;
+		key_set_parts(st, k, r->nparts);
 	}
+	if (k->nparts != r->nparts)
+		return APPLY_CONFLICT;
+	if (k->seen[(r->part - 1) / 8] & (1 << ((r->part - 1) % 8))) {
+		k->duplicates++;
+		return APPLY_DUPLICATE;
+	}
+	return APPLY_OK;
 }
 
 /*
  * Apply one validated record.  A part is applied at most once; the first
  * parted record of a key fixes its N.  *completed is set when this record
- * brought in the key's last missing part.
+ * brought in the key's last missing part.  *applied is the key, for
+ * APPLY_OK and APPLY_DUPLICATE.
  */
 enum apply
 store_apply(struct store *st, const struct record *r, int *completed,
     struct key **applied)
 {
 	struct key	*k;
+	enum apply	 a;
 	int		 created = 0, first;
 
 	*completed = 0;
 	if ((k = store_find(st, r->key)) == NULL) {
 		if (st->count >= st->limit)
 			return APPLY_LIMIT;
-		if ((k = key_create(st, r->key)) == NULL)
-			return APPLY_NOMEM;
+		if (r->nparts != 0 &&
+		    (a = parts_allowed(st, r->nparts)) != APPLY_OK)
+			return a;
+		k = key_create(st, r->key);
 		created = 1;
 	}
-	if (r->nparts != 0) {
-		if (k->nparts == 0 && k->acc.count == 0) {
-			if ((k->seen = calloc((r->nparts + 7) / 8, 1)) == NULL) {
-				if (created)
-					store_remove(st, k);
-				return APPLY_NOMEM;
-			}
-			k->nparts = r->nparts;
-		}
-		if (k->nparts != r->nparts)
-			return APPLY_CONFLICT;
-		if (k->seen[(r->part - 1) / 8] & (1 << ((r->part - 1) % 8))) {
-			k->duplicates++;
-			return APPLY_DUPLICATE;
-		}
-	} else if (k->nparts != 0)
-		return APPLY_CONFLICT;
-
-	/* The accumulator first: it is all that can fail from here. */
-	first = k->acc.count == 0;
-	if (accum_add(&k->acc, r->value) != 0) {
+	if ((a = check_parts(st, k, r)) != APPLY_OK) {
 		if (created)
 			store_remove(st, k);
-		return APPLY_NOMEM;
+		if (a == APPLY_DUPLICATE && applied != NULL)
+			*applied = k;
+		return a;
 	}
+	first = k->acc.count == 0;
+	accum_add(&k->acc, r->value);
 	if (first || r->value < k->min)
 		k->min = r->value;
 	if (first || r->value > k->max)
@@ -211,13 +261,10 @@ store_apply(struct store *st, const struct record *r, int *completed,
 	if (r->nparts != 0) {
 		k->seen[(r->part - 1) / 8] |= (uint8_t)(1 << ((r->part - 1) % 8));
 		k->received++;
+		*completed = k->received == k->nparts;
 	}
 	if (applied != NULL)
 		*applied = k;
-	if (k->nparts != 0 && k->received == k->nparts) {
-		*completed = 1;
-		wake(st, k);
-	}
 	return APPLY_OK;
 }
 
@@ -226,7 +273,7 @@ store_remove(struct store *st, struct key *k)
 {
 	struct key	**kp;
 
-	for (kp = &st->bucket[hash(k->name) & (st->nbuckets - 1)]; *kp != k;
+	for (kp = &st->bucket[hash(st, k->name) & (st->nbuckets - 1)]; *kp != k;
 	    kp = &(*kp)->next)
 		;
 	*kp = k->next;
@@ -235,7 +282,7 @@ store_remove(struct store *st, struct key *k)
 		TAILQ_REMOVE(&st->changed, k, dentry);
 	if (st->last == k)
 		st->last = NULL;
-	key_free(k);
+	key_free(st, k);
 }
 
 size_t
@@ -247,7 +294,7 @@ store_remove_all(struct store *st)
 	for (i = 0; i < st->nbuckets; i++) {
 		for (k = st->bucket[i]; k != NULL; k = next) {
 			next = k->next;
-			key_free(k);
+			key_free(st, k);
 		}
 		st->bucket[i] = NULL;
 	}
@@ -294,7 +341,7 @@ store_next(struct store *st, struct key *k)
 	if (k != NULL) {
 		if (k->next != NULL)
 			return k->next;
-		i = (hash(k->name) & (st->nbuckets - 1)) + 1;
+		i = (hash(st, k->name) & (st->nbuckets - 1)) + 1;
 	}
 	for (; i < st->nbuckets; i++)
 		if (st->bucket[i] != NULL)
@@ -302,23 +349,42 @@ store_next(struct store *st, struct key *k)
 	return NULL;
 }
 
-/* Call w->done once the key W names has all its parts (at once if so). */
-void
-store_wait(struct store *st, struct waiter *w)
+/*
+ * Visit the keys of the bucket CURSOR names and return the cursor of the
+ * next, 0 after the last.  The cursor counts in bit-reversed order, so a
+ * table that doubles between two calls is still walked whole: every key
+ * present throughout a walk is visited, and none twice.  Any cursor a
+ * client sends is safe.
+ */
+uint64_t
+store_scan(struct store *st, uint64_t cursor, void (*fn)(struct key *, void *),
+    void *arg)
 {
-	struct key	*k = store_find(st, w->key);
+	uint64_t	 mask = st->nbuckets - 1;
+	struct key	*k;
 
-	if (k != NULL && key_complete(k)) {
-		w->done(w);
-		return;
-	}
-	TAILQ_INSERT_TAIL(&st->waiters, w, entry);
+	for (k = st->bucket[cursor & mask]; k != NULL; k = k->next)
+		fn(k, arg);
+	cursor |= ~mask;
+	cursor = bitrev64(cursor);
+	cursor++;
+	return bitrev64(cursor);
 }
 
-void
-store_unwait(struct store *st, struct waiter *w)
+/* The longest hash chain, for the test that colliding keys are spread. */
+size_t
+store_longest_chain(const struct store *st)
 {
-	TAILQ_REMOVE(&st->waiters, w, entry);
+	struct key	*k;
+	size_t		 i, n, most = 0;
+
+	for (i = 0; i < st->nbuckets; i++) {
+		for (n = 0, k = st->bucket[i]; k != NULL; k = k->next)
+			n++;
+		if (n > most)
+			most = n;
+	}
+	return most;
 }
 
 double

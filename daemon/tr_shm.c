@@ -66,7 +66,11 @@ static struct {
 	struct event	*again;		/* look again next pass */
 	time_t		 last_warn;
 	int		 failing;	/* recreation failed (and was logged) */
+	int		 leaving;	/* LEAVE_*: quiesced, awaiting the commit */
 } shm = { .fd = -1, .efd = -1 };
+
+#define LEAVE_CLOSING	1	/* the transport closes */
+#define LEAVE_DAMAGED	2	/* a fresh segment replaces it */
 
 static int
 shm_enabled(const struct conf *c)
@@ -181,11 +185,21 @@ publish_done(void)
 		}
 }
 
+static void	segment_release(void);
+static void	recreate(void);
+
 static void
 shm_committed(void)
 {
 	if (shm.hdr == NULL)
 		return;
+	if (shm.leaving == LEAVE_DAMAGED) {
+		segment_release();
+		recreate();
+		return;
+	}
+	if (shm.leaving)
+		return;		/* the close releases it */
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return;		/* the poll will find the damage */
 	shm_guard(shm.hdr, sizeof *shm.hdr);
@@ -333,10 +347,11 @@ unlink_if_ours(void)
 	close(fd);
 }
 
-/* Leave the segment: submitters first, then the thread, then (closing
- * cleanly) take what was published meanwhile. */
+/* Stop taking from the segment: submitters first, then the thread, then
+ * (closing cleanly) take what was published meanwhile.  The loop commits
+ * what was taken before segment_release() tells the submitters. */
 static void
-segment_down(int take_rest)
+segment_quiesce(int take_rest)
 {
 	struct shm_hdr	*h = shm.hdr;
 
@@ -361,9 +376,15 @@ segment_down(int take_rest)
 	}
 	if (take_rest)
 		(void)drain();
-	/* Commit what was taken, publish it, and only then say that done
-	 * is final: a submitter waiting on it learns the truth either way. */
-	server_commit();
+}
+
+/* After the commit: publish what it covers, and only then say that done
+ * is final, so a submitter waiting on it learns the truth either way. */
+static void
+segment_release(void)
+{
+	struct shm_hdr	*h = shm.hdr;
+
 	if (sigsetjmp(shm_fault_jmp, 0) == 0) {
 		shm_guard(h, sizeof *h);
 		publish_done();
@@ -372,9 +393,18 @@ segment_down(int take_rest)
 	}
 	munmap(h, sizeof *h);
 	shm.hdr = NULL;
+	shm.leaving = 0;
 	unlink_if_ours();
 	close(shm.fd);
 	shm.fd = -1;
+}
+
+/* Leave a segment nothing was taken from (set-up failed). */
+static void
+segment_abandon(void)
+{
+	segment_quiesce(0);
+	segment_release();
 }
 
 /* Hold byte SHM_LOCK_DAEMON for as long as the segment is open: it tells
@@ -409,7 +439,7 @@ segment_up(char **cause)
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
 		*cause = fmtstr("segment %s %s while being set up", shm.name,
 		    TRUNCATED);
-		segment_down(0);
+		segment_abandon();
 		return -1;
 	}
 	shm_guard(h, sizeof *h);
@@ -421,14 +451,14 @@ segment_up(char **cause)
 	atomic_store(&h->daemon_pid, (uint32_t)getpid());
 	if (shm_daemon_lock(cause) != 0) {
 		shm_unguard();
-		segment_down(0);
+		segment_abandon();
 		return -1;
 	}
 	if ((errno = pthread_create(&shm.thread, NULL, doorbell_thread,
 	    h)) != 0) {
 		shm_unguard();
 		*cause = fmtstr("pthread_create: %s", strerror(errno));
-		segment_down(0);
+		segment_abandon();
 		return -1;
 	}
 	shm.thread_running = 1;
@@ -471,8 +501,8 @@ damaged(const char *what)
 	if (now != shm.last_warn)
 		log_warnx("shm: %s; recreating it", cause);
 	shm.last_warn = now;
-	segment_down(0);
-	recreate();
+	segment_quiesce(0);
+	shm.leaving = LEAVE_DAMAGED;	/* released after this pass's commit */
 }
 
 /*
@@ -491,7 +521,7 @@ shm_wakeup(evutil_socket_t fd, short events, void *arg)
 
 	if (fd != -1)
 		(void)read(fd, &n, sizeof n);
-	if (shm.hdr == NULL)
+	if (shm.hdr == NULL || shm.leaving)
 		return;
 	if (atomic_load(&shm.faulted) || (got = drain()) == -1)
 		damaged(TRUNCATED);
@@ -510,6 +540,8 @@ shm_poll(evutil_socket_t fd, short events, void *arg)
 		recreate();
 		return;
 	}
+	if (shm.leaving)
+		return;
 	if ((why = file_damage()) != NULL) {
 		damaged(why);
 		return;
@@ -529,12 +561,24 @@ shm_poll(evutil_socket_t fd, short events, void *arg)
 	shm_wakeup(-1, 0, NULL);
 }
 
+/* Before the commit that precedes the close: what was published is
+ * taken, unless the segment is damaged. */
+static void
+shm_drain_(void)
+{
+	if (shm.hdr != NULL && !shm.leaving) {
+		segment_quiesce(file_damage() == NULL);
+		shm.leaving = LEAVE_CLOSING;
+	}
+}
+
 static void
 release(void)
 {
-	/* What was published is taken, unless the segment is damaged. */
+	if (shm.hdr != NULL && !shm.leaving)
+		segment_quiesce(0);
 	if (shm.hdr != NULL)
-		segment_down(file_damage() == NULL);
+		segment_release();
 	if (shm.ev != NULL)
 		event_free(shm.ev);
 	if (shm.poll != NULL)
@@ -594,4 +638,5 @@ const struct transport tr_shm = {
 	.open = shm_open_,
 	.close = shm_close_,
 	.committed = shm_committed,
+	.drain = shm_drain_,
 };

@@ -19,7 +19,7 @@ status "a missing file is an error" 78 "$IPCD" -n -c "$T/none.conf"
 status "ipcd -x is a usage error (2)" 2 "$IPCD" -x
 status "ipcd with an operand is a usage error" 2 "$IPCD" extra
 contains "ipcd -h" "$("$IPCD" -h)" "usage: ipcd [-nhvV] [-c file]"
-contains "ipcd -V" "$("$IPCD" -V)" "ipcd 0.1.0 (protocol 1)"
+contains "ipcd -V" "$("$IPCD" -V)" "ipcd 0.1.0 (protocol 2)"
 
 contains "ipcctl -h lists every command" "$("$IPCCTL" -h | tr '\n' ' ')" \
     "submit [--via=unix|fifo|mq|shm] [--key=K] [--part=I/N] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "

@@ -32,7 +32,7 @@ submit @9 k 1|err invalid unsupported record version
 frobnicate|err usage unknown request "frobnicate"
 result|err usage key must be 1-64 characters of [A-Za-z0-9_.:-]
 result nosuchkey|err nokey no submissions for key nosuchkey
-wait k x|err usage wait KEY [TIMEOUT_MS]
+wait k x|err usage wait KEY [TIMEOUT_MS], at most 31536000000 ms
 EOF2
 reply=$(printf 'submit k 1\0\n' | "$RAWIPC" unix "$T/ipcd.sock")
 same "unix: an embedded NUL" "$reply" "err usage request contains a NUL byte"
@@ -40,7 +40,7 @@ reply=$(printf 'submit k \001\377\n' | "$RAWIPC" unix "$T/ipcd.sock")
 same "unix: binary bytes" "$reply" "err invalid record contains a control or non-ASCII byte"
 reply=$(printf 'submit k %s\nping\n' "$long" | "$RAWIPC" unix "$T/ipcd.sock" | cut -d' ' -f1-2)
 same "unix: a 5000-byte request, then a good one on the same connection" \
-    "$(echo "$reply" | tr '\n' '|')" "err usage|ok proto=1|"
+    "$(echo "$reply" | tr '\n' '|')" "err usage|ok proto=2|"
 reply=$(printf 'submit k 5' | "$RAWIPC" unix "$T/ipcd.sock")
 same "unix: a request cut off by end of file gets no reply" "$reply" ""
 unix_rejected=$(stat_of unix.rejected)

@@ -50,7 +50,7 @@ same "a bare value goes to the default key" \
     "$(echo 7 >"$T/ipcd.fifo"; wait_count default 1; "$IPCCTL" result)" 7
 reply=$(printf 'submit sock 4\nresult sock\nping\n' | "$RAWIPC" unix "$T/ipcd.sock")
 same "requests typed into the socket get one reply each, in order" \
-    "$(echo "$reply" | cut -d' ' -f1-2 | tr '\n' ' ')" "ok ok key=\"sock\" ok proto=1 "
+    "$(echo "$reply" | cut -d' ' -f1-2 | tr '\n' ' ')" "ok ok key=\"sock\" ok proto=2 "
 
 # submit - streams stdin: pipelined on the socket, one value a line.
 seq 1 100000 | "$IPCCTL" submit --key=stream -

@@ -3,7 +3,11 @@
  * them idle for SECONDS, then report how many ipcd kept and how many it
  * refused with a reply (for the tests of idle floods).
  *
- *   holdconns PATH N SECONDS   ->  "held H refused R failed F"
+ *   holdconns PATH N SECONDS   ->  "connected", then
+ *                                  "held H refused R failed F"
+ *
+ * "connected" comes once every connect(2) returned: a client that
+ * connects after it is queued behind all N.
  */
 
 #include <errno.h>
@@ -49,6 +53,8 @@ main(int argc, char **argv)
 		}
 		pfd[i].events = POLLIN;
 	}
+	printf("connected\n");
+	fflush(stdout);
 	sleep((unsigned)atoi(argv[3]));
 	/* A refused client has "err limit too many clients" and EOF waiting;
 	 * a held one has nothing (or, past idle_timeout, its own error). */

@@ -1,10 +1,12 @@
 /* Unit tests of the key store: parts, duplicates, conflicts, limits,
- * growth, waiters. */
+ * growth, the walk of "keys", keyed hashing. */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ipcd.h"
+#include "siphash.h"
 #include "t.h"
 
 static struct record
@@ -20,12 +22,99 @@ rec(const char *key, double v, unsigned i, unsigned n)
 	return r;
 }
 
-static int	woken;
+/* The hash of the store before it was keyed: FNV-1a, folded. */
+static size_t
+fnv1a(const char *s)
+{
+	uint64_t	h = 1469598103934665603ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 32));
+}
 
 static void
-on_done(struct waiter *w)
+count_key(struct key *k, void *arg)
 {
-	woken++;
+	(*(long *)arg)++;
+}
+
+/* SipHash-2-4 of the paper's test: key 00..0f, message 00..0e. */
+static void
+test_siphash(void)
+{
+	uint8_t		key[16], msg[15];
+	int		i;
+
+	for (i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	CHECK(siphash(key, msg, 15, 2, 4) == 0xa129ca6149be45e5ULL,
+	    "SipHash-2-4 matches the published test vector");
+}
+
+/*
+ * Keys an attacker picks to collide under an unkeyed hash (here the
+ * FNV-1a ipcd once used: all land in one of 4096 buckets) must spread
+ * over the keyed table: a chain of thousands would make every lookup
+ * walk it.
+ */
+static void
+test_collisions(void)
+{
+	struct store	*st = store_new(100000);
+	struct record	 r;
+	char		 name[32];
+	unsigned	 i, n = 0;
+	int		 c;
+
+	for (i = 0; n < 3000; i++) {
+		snprintf(name, sizeof name, "c%u", i);
+		if ((fnv1a(name) & 4095) != 7)
+			continue;
+		r = rec(name, 1, 0, 0);
+		store_apply(st, &r, &c, NULL);
+		n++;
+	}
+	CHECK(store_longest_chain(st) < 16, "3,000 keys that collide under "
+	    "FNV-1a spread out (longest chain %zu)", store_longest_chain(st));
+	store_free(st);
+}
+
+/* What one bitmap, the bitmaps together and N may cost is bounded. */
+static void
+test_part_limits(void)
+{
+	struct store	*st = store_new(100000);
+	struct record	 r;
+	char		 name[32];
+	int		 c, i, ok = 0, mem = 0;
+
+	store_set_part_limits(st, 100000, 1 << 20);
+	r = rec("big", 1, 1, 100001);
+	CHECK(store_apply(st, &r, &c, NULL) == APPLY_PARTS &&
+	    store_find(st, "big") == NULL, "N above max_parts is refused");
+	for (i = 0; i < 200; i++) {
+		snprintf(name, sizeof name, "p%d", i);
+		r = rec(name, 1, 1, 100000);
+		switch (store_apply(st, &r, &c, NULL)) {
+		case APPLY_OK: ok++; break;
+		case APPLY_PARTS_MEMORY: mem++; break;
+		default: break;
+		}
+	}
+	CHECK(ok == 83 && mem == 117 && store_parts_bytes(st) <= 1 << 20,
+	    "bitmaps stop at parts_memory (%d taken, %d refused, %zu bytes)",
+	    ok, mem, store_parts_bytes(st));
+	r = rec("plain", 1, 0, 0);
+	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK,
+	    "plain keys still work at the budget");
+	store_remove(st, store_find(st, "p0"));
+	r = rec("again", 1, 1, 100000);
+	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK,
+	    "removing a key gives its bitmap back");
+	store_free(st);
 }
 
 int
@@ -34,15 +123,19 @@ main(void)
 	struct store	*st = store_new(100000);
 	struct record	 r;
 	struct key	*k;
-	struct waiter	 w = { .key = "p", .done = on_done };
 	char		 buf[64], name[32];
 	int		 c, of, i, found;
+	long		 seen;
+	uint64_t	 cursor;
 	enum apply	 a;
 
+	test_siphash();
+	test_collisions();
+	test_part_limits();
 	r = rec("p", 0.5, 2, 4);
 	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK && !c, "part 2/4 applied");
-	store_wait(st, &w);
-	CHECK(store_apply(st, &r, &c, NULL) == APPLY_DUPLICATE, "part 2/4 again is a duplicate");
+	CHECK(store_apply(st, &r, &c, &k) == APPLY_DUPLICATE &&
+	    k == store_find(st, "p"), "part 2/4 again is a duplicate, of p");
 	k = store_find(st, "p");
 	CHECK(k != NULL && k->acc.count == 1 && k->duplicates == 1 &&
 	    key_total(k, &of) == 0.5, "the duplicate was not counted");
@@ -56,15 +149,12 @@ main(void)
 	store_apply(st, &r, &c, NULL);
 	r = rec("p", 0.125, 4, 4);
 	store_apply(st, &r, &c, NULL);
-	CHECK(woken == 0 && !key_complete(k), "not complete at 3/4");
+	CHECK(!key_complete(k), "not complete at 3/4");
 	r = rec("p", 0.125, 3, 4);
 	a = store_apply(st, &r, &c, NULL);
-	CHECK(a == APPLY_OK && c && woken == 1 && key_complete(k) &&
-	    key_total(k, &of) == 1, "4/4 completes, wakes the waiter, total 1");
+	CHECK(a == APPLY_OK && c && key_complete(k) &&
+	    key_total(k, &of) == 1, "4/4 completes, total 1");
 	CHECK(k->min == 0.125 && k->max == 0.5, "min and max");
-	w.done = on_done;
-	store_wait(st, &w);
-	CHECK(woken == 2, "waiting on a complete key returns at once");
 
 	r = rec("q", 1, 0, 0);
 	store_apply(st, &r, &c, NULL);
@@ -90,6 +180,11 @@ main(void)
 	for (i = 0, k = store_next(st, NULL); k != NULL; k = store_next(st, k))
 		i++;
 	CHECK(i == 100000, "iteration visits every key once (%d)", i);
+	for (seen = 0, cursor = store_scan(st, 0, count_key, &seen);
+	    cursor != 0; cursor = store_scan(st, cursor, count_key, &seen))
+		;
+	CHECK(seen == 100000, "the cursor walk visits every key once (%ld)",
+	    seen);
 	store_remove(st, store_find(st, "k5"));
 	CHECK(store_find(st, "k5") == NULL && store_count(st) == 99999,
 	    "remove one key");

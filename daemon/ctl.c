@@ -1,0 +1,463 @@
+/*
+ * The control plane: the requests of the socket protocol (proto.h), the
+ * same from any stream transport.  Each request line is answered with one
+ * reply line through the stream layer, which holds it until the commit;
+ * "keys" answers a page of lines and a cursor for the next.  "wait" parks
+ * the connection until the key's last part comes in (server.c calls
+ * ctl_key_completed) or its timeout fires.  Nothing here reads a socket or
+ * knows how a connection got here.
+ */
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "stream.h"
+#include "xmalloc.h"
+
+#define KEYS_PAGE	100	/* keys per "keys" reply, unless limit= */
+#define KEYS_PAGE_MAX	1000	/* the most a client may ask for */
+#define WAIT_MS_MAX	(86400000UL * 365)	/* a year */
+#define FIELDS_MAX	512	/* one key's fields as text */
+
+/* A connection parked in a wait. */
+struct waiter {
+	struct conn		*c;
+	char			 key[IPCD_KEY_MAX + 1];
+	struct event		*timer;
+	TAILQ_ENTRY(waiter)	 entry;
+};
+
+static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
+
+/* Reject a request: counted like bad input, answered with CODE. */
+static void
+refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
+    ...)
+{
+	char	msg[256];
+	va_list	ap;
+
+	server_reject(conn_transport(c), cause, conn_peer(c));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	conn_reply(c, "err %s %s", code, msg);
+}
+
+/* The fields that describe a key, as in "result" and "keys" replies.  A
+ * total beyond the range of a double is null, with overflow=true: the
+ * exact sum is still held, it only has no double to print. */
+static void
+key_fields(const struct key *k, char *buf, size_t size)
+{
+	char	total[32], min[32], max[32];
+	int	overflow;
+	double	t = key_total(k, &overflow);
+
+	if (overflow)
+		snprintf(total, sizeof total, "null");
+	else
+		double_format(total, sizeof total, t);
+	double_format(min, sizeof min, k->min);
+	double_format(max, sizeof max, k->max);
+	snprintf(buf, size, "key=\"%s\" total=%s count=%llu min=%s max=%s "
+	    "parts=%u nparts=%u duplicates=%llu%s", k->name, total,
+	    (unsigned long long)k->acc.count, min, max, k->received, k->nparts,
+	    (unsigned long long)k->duplicates, overflow ? " overflow=true" : "");
+}
+
+static int
+arg_key(struct conn *c, const char *arg)
+{
+	if (arg == NULL || !key_valid(arg, strlen(arg))) {
+		refuse(c, "bad key in a request", ERR_USAGE,
+		    "key must be 1-%d characters of [A-Za-z0-9_.:-]",
+		    IPCD_KEY_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reply_apply(struct conn *c, enum apply a, const struct record *r,
+    const char *cause)
+{
+	const struct conf	*cf = server_conf();
+	struct key		*k;
+
+	switch (a) {
+	case APPLY_OK:
+		/* The reply to nearly every request: no formatting. */
+		conn_write(c, "ok\n", 3);
+		break;
+	case APPLY_DUPLICATE:
+		conn_reply(c, "duplicate part=%u nparts=%u", r->part, r->nparts);
+		break;
+	case APPLY_CONFLICT:
+		k = store_find(server_store(), r->key);
+		if (k != NULL && k->nparts != 0)
+			conn_reply(c, "err %s key %s takes parts of %u, not %s",
+			    ERR_CONFLICT, r->key, k->nparts,
+			    r->nparts ? "a different count" : "plain values");
+		else
+			conn_reply(c, "err %s key %s takes plain values, not "
+			    "parts", ERR_CONFLICT, r->key);
+		break;
+	case APPLY_LIMIT:
+		conn_reply(c, "err %s too many keys (limits.max_keys = %ld)",
+		    ERR_LIMIT, cf->limits.max_keys);
+		break;
+	case APPLY_PARTS:
+		conn_reply(c, "err %s too many parts (limits.max_parts = %ld)",
+		    ERR_LIMIT, cf->limits.max_parts);
+		break;
+	case APPLY_PARTS_MEMORY:
+		conn_reply(c, "err %s part bitmaps use up limits.parts_memory "
+		    "(%ld bytes)", ERR_LIMIT, cf->limits.parts_memory);
+		break;
+	case APPLY_INVALID:
+		conn_reply(c, "err %s %s", ERR_INVALID, cause);
+		break;
+	}
+}
+
+static void
+req_submit(struct conn *c, char *args)
+{
+	struct record	 r;
+	const char	*cause = NULL;
+	enum apply	 a;
+
+	if (args == NULL)
+		args = "";
+	a = server_take_line(conn_transport(c), args, strlen(args),
+	    conn_peer(c), &r, &cause);
+	reply_apply(c, a, &r, cause);
+}
+
+static void
+req_result(struct conn *c, char *args)
+{
+	struct key	*k;
+	char		 buf[FIELDS_MAX];
+
+	if (arg_key(c, args) != 0)
+		return;
+	if ((k = store_find(server_store(), args)) == NULL) {
+		conn_reply(c, "err %s no submissions for key %s", ERR_NOKEY,
+		    args);
+		return;
+	}
+	key_fields(k, buf, sizeof buf);
+	conn_reply(c, "ok %s", buf);
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	TAILQ_REMOVE(&waiters, w, entry);
+	event_free(w->timer);
+	conn_set_data(w->c, NULL);
+	free(w);
+}
+
+/* The wait of W ends: answer, and let its connection go on. */
+static void
+waiter_done(struct waiter *w, int timedout)
+{
+	struct conn	*c = w->c;
+	struct key	*k = store_find(server_store(), w->key);
+	char		 missing[256];
+
+	if (!timedout)
+		req_result(c, w->key);
+	else if (k == NULL || k->nparts == 0)
+		conn_reply(c, "err %s key %s: no parts received", ERR_TIMEOUT,
+		    w->key);
+	else {
+		key_missing(k, missing, sizeof missing);
+		conn_reply(c, "err %s key %s: %u of %u parts missing: %s",
+		    ERR_TIMEOUT, k->name, k->nparts - k->received, k->nparts,
+		    missing);
+	}
+	waiter_free(w);
+	conn_resume(c);
+}
+
+static void
+wait_timeout(evutil_socket_t fd, short events, void *arg)
+{
+	waiter_done(arg, 1);
+}
+
+/* From server_submit, inside some transport's input: only queue the
+ * replies here; the connections go on from the loop. */
+void
+ctl_key_completed(const struct key *k)
+{
+	struct waiter	*w, *next;
+
+	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (strcmp(w->key, k->name) == 0)
+			waiter_done(w, 0);
+	}
+}
+
+static int
+wait_args(struct conn *c, char *args, unsigned long *ms)
+{
+	char	*sp = args != NULL ? strchr(args, ' ') : NULL, *end;
+
+	*ms = 0;
+	if (sp != NULL) {
+		*sp++ = '\0';
+		*ms = strtoul(sp, &end, 10);
+		if (*sp < '0' || *sp > '9' || *end != '\0' || *ms > WAIT_MS_MAX) {
+			refuse(c, "bad wait request", ERR_USAGE,
+			    "wait KEY [TIMEOUT_MS], at most %lu ms", WAIT_MS_MAX);
+			return -1;
+		}
+	}
+	return arg_key(c, args);
+}
+
+static void
+req_wait(struct conn *c, char *args)
+{
+	struct waiter	*w;
+	struct key	*k;
+	unsigned long	 ms;
+	struct timeval	 tv;
+
+	if (wait_args(c, args, &ms) != 0)
+		return;
+	k = store_find(server_store(), args);
+	if (k != NULL && key_complete(k)) {
+		req_result(c, args);
+		return;
+	}
+	if (k != NULL && k->nparts == 0) {
+		conn_reply(c, "err %s key %s takes plain values: it has no "
+		    "parts to wait for", ERR_INVALID, args);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->c = c;
+	strcpy(w->key, args);
+	if ((w->timer = evtimer_new(server_base(), wait_timeout, w)) == NULL)
+		fatalx("ctl: out of memory for a wait");
+	TAILQ_INSERT_TAIL(&waiters, w, entry);
+	conn_set_data(c, w);
+	conn_park(c);
+	if (ms > 0) {
+		tv.tv_sec = (time_t)(ms / 1000);
+		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+		evtimer_add(w->timer, &tv);
+	}
+}
+
+static void
+req_stats(struct conn *c, char *args)
+{
+	char	buf[1024];
+
+	server_stats(buf, sizeof buf);
+	conn_reply(c, "ok %s", buf);
+}
+
+/* One page of "keys": the lines found so far. */
+struct page {
+	const char	*match;
+	long		 n;
+	char		*buf;
+	size_t		 len, cap;
+};
+
+static void
+page_key(struct key *k, void *arg)
+{
+	struct page	*pg = arg;
+
+	if (pg->match != NULL && fnmatch(pg->match, k->name, 0) != 0)
+		return;
+	if (pg->cap - pg->len < FIELDS_MAX + 1)
+		pg->buf = xrealloc(pg->buf, pg->cap += 64 * FIELDS_MAX);
+	key_fields(k, pg->buf + pg->len, FIELDS_MAX);
+	pg->len += strlen(pg->buf + pg->len);
+	pg->buf[pg->len++] = '\n';
+	pg->n++;
+}
+
+/* "keys [cursor=C] [limit=L] [match=GLOB]" */
+static int
+keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
+    const char **match)
+{
+	char	*tok, *end = NULL, *save = NULL;
+	int	 ok;
+
+	*cursor = 0;
+	*limit = KEYS_PAGE;
+	*match = NULL;
+	tok = args != NULL ? strtok_r(args, " \t", &save) : NULL;
+	for (; tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+		if (strncmp(tok, "cursor=", 7) == 0) {
+			*cursor = strtoull(tok + 7, &end, 10);
+			ok = tok[7] >= '0' && tok[7] <= '9' && *end == '\0';
+		} else if (strncmp(tok, "limit=", 6) == 0) {
+			*limit = strtol(tok + 6, &end, 10);
+			ok = tok[6] != '\0' && *end == '\0' && *limit >= 1 &&
+			    *limit <= KEYS_PAGE_MAX;
+		} else if (strncmp(tok, "match=", 6) == 0) {
+			*match = tok + 6;
+			ok = tok[6] != '\0';
+		} else
+			ok = 0;
+		if (!ok) {
+			refuse(c, "bad keys request", ERR_USAGE, "keys "
+			    "[cursor=C] [limit=1-%d] [match=GLOB]",
+			    KEYS_PAGE_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A page of at least LIMIT keys (whole buckets, so a few more), and the
+ * cursor to ask for the next; cursor=0 says the walk is done.  A page is
+ * bounded, so no request makes ipcd build a reply of every key, and the
+ * stream layer reads no next request while replies pile up.
+ */
+static void
+req_keys(struct conn *c, char *args)
+{
+	struct page	 pg = { 0 };
+	uint64_t	 cursor;
+	long		 limit;
+
+	if (keys_args(c, args, &cursor, &limit, &pg.match) != 0)
+		return;
+	do
+		cursor = store_scan(server_store(), cursor, page_key, &pg);
+	while (cursor != 0 && pg.n < limit);
+	conn_reply(c, "ok count=%ld cursor=%llu", pg.n,
+	    (unsigned long long)cursor);
+	conn_write(c, pg.buf, pg.len);
+	free(pg.buf);
+}
+
+/* May C's peer reset keys? */
+static int
+admin_allowed(const struct conn *c)
+{
+	const struct peer	*p = conn_peer(c);
+
+	return server_conf()->unix_.admin == ADMIN_ANYONE || p->uid == 0 ||
+	    p->uid == geteuid();
+}
+
+static void
+req_reset(struct conn *c, char *args)
+{
+	const struct peer	*p = conn_peer(c);
+	int			 all = args != NULL && strcmp(args, "*") == 0;
+
+	if (!admin_allowed(c)) {
+		refuse(c, "reset by a peer that is not an admin", ERR_DENIED,
+		    "reset is for root and uid %u (%s.admin = owner)",
+		    (unsigned)geteuid(), server_transport_name(conn_transport(c)));
+		return;
+	}
+	if (!all && arg_key(c, args) != 0)
+		return;
+	conn_reply(c, "ok removed=%zu", server_reset(all ? NULL : args, p));
+}
+
+static void
+req_ping(struct conn *c, char *args)
+{
+	conn_reply(c, "ok proto=%d version=\"%s\" pid=%ld", IPCD_PROTO_VERSION,
+	    IPCD_VERSION, (long)getpid());
+}
+
+/* "hello PROTO": the client's protocol version must be ours. */
+static void
+req_hello(struct conn *c, char *args)
+{
+	char	*end;
+	long	 v = args != NULL ? strtol(args, &end, 10) : -1;
+
+	if (args == NULL || *args == '\0' || *end != '\0' || v < 0) {
+		refuse(c, "bad hello request", ERR_USAGE, "hello PROTO");
+		return;
+	}
+	if (v != IPCD_PROTO_VERSION) {
+		refuse(c, "client of another protocol version", ERR_VERSION,
+		    "ipcd speaks protocol %d, the client %ld",
+		    IPCD_PROTO_VERSION, v);
+		return;
+	}
+	req_ping(c, NULL);
+}
+
+static const struct {
+	const char	*name;
+	void		(*fn)(struct conn *, char *);
+} requests[] = {
+	{ REQ_SUBMIT, req_submit },
+	{ REQ_RESULT, req_result },
+	{ REQ_WAIT, req_wait },
+	{ REQ_STATS, req_stats },
+	{ REQ_KEYS, req_keys },
+	{ REQ_RESET, req_reset },
+	{ REQ_PING, req_ping },
+	{ REQ_HELLO, req_hello },
+};
+
+/* A request line: COMMAND, then its arguments after spaces or tabs (the
+ * same separators as a record). */
+static void
+ctl_request(struct conn *c, char *line, size_t len)
+{
+	char	*args;
+	size_t	 i;
+
+	if ((args = strpbrk(line, " \t")) != NULL) {
+		*args++ = '\0';
+		args += strspn(args, " \t");
+	}
+	for (i = 0; i < sizeof requests / sizeof requests[0]; i++)
+		if (strcmp(line, requests[i].name) == 0) {
+			requests[i].fn(c, args);
+			return;
+		}
+	refuse(c, "unknown request", ERR_USAGE, "unknown request \"%.32s\"",
+	    line);
+}
+
+static void
+ctl_closed(struct conn *c)
+{
+	struct waiter	*w = conn_data(c);
+
+	if (w != NULL)
+		waiter_free(w);
+}
+
+const struct stream_handler ctl_handler = {
+	.request = ctl_request,
+	.closed = ctl_closed,
+};

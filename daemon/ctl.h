@@ -1,0 +1,14 @@
+/* The control plane: the requests of the socket protocol (ctl.c). */
+#ifndef IPCD_CTL_H
+#define IPCD_CTL_H
+
+#include "ipcd.h"
+#include "stream.h"
+
+/* What a stream transport hands its connections' request lines to. */
+extern const struct stream_handler ctl_handler;
+
+/* K has all its parts: answer those who wait for it. */
+void	ctl_key_completed(const struct key *);
+
+#endif
