@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -76,12 +77,29 @@ raw_unix(const char *path)
 	}
 	buf = slurp(&len);
 	/* ipcd may have answered and closed already (a limit): still read
-	 * what it said. */
+	 * what it said.  Replies are read while requests are written, since
+	 * ipcd stops reading a client whose replies pile up. */
 	signal(SIGPIPE, SIG_IGN);
 	while (off < len) {
-		if ((n = write(fd, buf + off, len - off)) <= 0)
+		struct pollfd	pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+
+		if (poll(&pfd, 1, -1) == -1)
 			break;
-		off += (size_t)n;
+		if (pfd.revents & POLLIN) {
+			if ((n = read(fd, rbuf, sizeof rbuf)) <= 0)
+				break;
+			fwrite(rbuf, 1, (size_t)n, stdout);
+		} else if (pfd.revents & POLLOUT) {
+			/* No more than the socket takes at once: a blocking
+			 * write of the rest would stop reading replies. */
+			if ((n = send(fd, buf + off, len - off,
+			    MSG_DONTWAIT)) == -1 && errno == EAGAIN)
+				continue;
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		} else
+			break;
 	}
 	shutdown(fd, SHUT_WR);
 	while ((n = read(fd, rbuf, sizeof rbuf)) > 0)
