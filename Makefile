@@ -37,7 +37,8 @@ COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
 	  common/xmalloc.c common/linebuf.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c \
 	  daemon/node.c daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c \
-	  daemon/tr_shm.c daemon/state.c
+	  daemon/tr_shm.c daemon/state.c daemon/state_file.c \
+	  daemon/state_load.c daemon/statefmt.c
 CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
@@ -132,7 +133,7 @@ $(FUZZ)/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
-$(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state.c \
+$(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c daemon/statefmt.c \
 	daemon/store.c common/accum.c common/proto.c common/crc32.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_%:
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) -lm

@@ -43,7 +43,7 @@ static struct {
 	int			 open[TR_COUNT];
 	struct tr_counters	 count[TR_COUNT];
 	time_t			 started;
-	struct event		*sig[4];
+	struct event		*sig[5];
 	struct event		*tick;		/* watchdog and STATUS */
 	struct key		*last;		/* of the last submission, for STATUS */
 	int			 stop;
@@ -86,6 +86,7 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 		break;
 	case APPLY_DUPLICATE:
 		c->duplicates++;
+		state_duplicate(srv.store, k);
 		break;
 	case APPLY_CONFLICT:
 		server_reject(tr, "part count conflicts with the key's", p);
@@ -315,6 +316,9 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 		server_stats(buf, sizeof buf);
 		log_info("stats: %s", buf);
 		break;
+	case SIGCHLD:
+		state_reap();
+		break;
 	}
 }
 
@@ -379,7 +383,8 @@ raise_fd_limit(long clients)
 int
 server_run(struct conf *conf)
 {
-	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	    SIGCHLD };
 	struct timeval	 tick;
 	long long	 wd;
 	char		*cause;
@@ -399,7 +404,7 @@ server_run(struct conf *conf)
 		free(cause);
 		return EXIT_STATE;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		srv.sig[i] = evsignal_new(srv.base, signals[i], on_signal, NULL);
 		if (srv.sig[i] == NULL || evsignal_add(srv.sig[i], NULL) != 0)
 			fatalx("cannot watch signal %d", signals[i]);
@@ -443,7 +448,7 @@ server_run(struct conf *conf)
 	state_close(srv.store);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "stop" },
 	    "stopped");
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		event_free(srv.sig[i]);
 	event_free(srv.tick);
 	store_free(srv.store);

@@ -192,6 +192,8 @@ store_apply(struct store *st, const struct record *r, int *completed,
 			return APPLY_CONFLICT;
 		if (k->seen[(r->part - 1) / 8] & (1 << ((r->part - 1) % 8))) {
 			k->duplicates++;
+			if (applied != NULL)
+				*applied = k;
 			return APPLY_DUPLICATE;
 		}
 	} else if (k->nparts != 0)
