@@ -86,6 +86,15 @@ $(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto
 $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/tests/pingmax: $(call obj,tests/tools/pingmax.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# LD_PRELOAD shim (tests/t_state.sh); no sanitizer: it loads into ipcd,
+# whose own sanitizer runtime must come first.
+$(BUILD)/tests/failread.so: tests/tools/failread.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
 # The side-by-side benchmark (tests/bench/README.md): ipcd against bare
 # consumers of the same load.  `make bench` takes a few minutes.
 $(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c $(COMMON))
@@ -99,7 +108,7 @@ bench:
 
 TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
 	    $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
-	    $(BUILD)/tests/rawipc
+	    $(BUILD)/tests/rawipc $(BUILD)/tests/pingmax $(BUILD)/tests/failread.so
 
 ifeq ($(SANITIZE),1)
 # LeakSanitizer checks ipcd, ipcctl and the unit tests at exit.  Not the
@@ -107,7 +116,8 @@ ifeq ($(SANITIZE),1)
 # a leak check at once outlast the timing of t_limits.sh), nor test_conf,
 # which does not free the error strings it checks: no check at their exit.
 NOLSAN	= $(BUILD)/tests/nolsan.o
-$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/test_conf: $(NOLSAN)
+$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/pingmax \
+    $(BUILD)/tests/test_conf: $(NOLSAN)
 $(NOLSAN):
 	@mkdir -p $(dir $@)
 	echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' | \

@@ -242,8 +242,11 @@ sf_snapshot(int dfd, const char *dir, const char *snap, const char *tmp,
 	struct stat	sb;
 	int		fd;
 
+	/* A link goes, never what it points to; so does a file of ours.
+	 * Anything else makes the exclusive open below fail. */
 	if (fstatat(dfd, tmp, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(sb.st_mode) && sb.st_uid == geteuid())
+	    (S_ISLNK(sb.st_mode) || (S_ISREG(sb.st_mode) &&
+	    sb.st_uid == geteuid())))
 		(void)unlinkat(dfd, tmp, 0);
 	fd = sf_open(dfd, dir, tmp, O_WRONLY | O_CREAT | O_EXCL, cause);
 	if (fd == -1)
