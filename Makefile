@@ -36,8 +36,9 @@ COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
 	  common/shm.c common/systemd.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
-	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c \
-	  daemon/tr_shm.c daemon/state.c
+	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/tr_unix.c \
+	  daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c daemon/state.c \
+	  daemon/state_file.c daemon/state_load.c daemon/statefmt.c
 CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
@@ -87,6 +88,15 @@ $(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto
 $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
+$(BUILD)/tests/pingmax: $(call obj,tests/tools/pingmax.c)
+	$(CC) $(LDFLAGS) -o $@ $^
+
+# LD_PRELOAD shim (tests/t_state.sh); no sanitizer: it loads into ipcd,
+# whose own sanitizer runtime must come first.
+$(BUILD)/tests/failread.so: tests/tools/failread.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
 # The side-by-side benchmark (tests/bench/README.md): ipcd against bare
 # consumers of the same load.  `make bench` takes a few minutes.
 $(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c $(COMMON))
@@ -100,7 +110,7 @@ bench:
 
 TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
 	    $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
-	    $(BUILD)/tests/rawipc
+	    $(BUILD)/tests/rawipc $(BUILD)/tests/pingmax $(BUILD)/tests/failread.so
 
 ifeq ($(SANITIZE),1)
 # LeakSanitizer checks ipcd, ipcctl and the unit tests at exit.  Not the
@@ -108,7 +118,8 @@ ifeq ($(SANITIZE),1)
 # a leak check at once outlast the timing of t_limits.sh), nor test_conf,
 # which does not free the error strings it checks: no check at their exit.
 NOLSAN	= $(BUILD)/tests/nolsan.o
-$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/test_conf: $(NOLSAN)
+$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/pingmax \
+    $(BUILD)/tests/test_conf: $(NOLSAN)
 $(NOLSAN):
 	@mkdir -p $(dir $@)
 	echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' | \
@@ -134,9 +145,9 @@ $(FUZZ)/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
-$(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state.c \
-	daemon/store.c daemon/siphash.c common/accum.c common/proto.c \
-	common/crc32.c common/util.c common/xmalloc.c)
+$(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
+	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \
+	common/proto.c common/crc32.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_%:
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) -lm
 

@@ -105,12 +105,14 @@ int		 key_complete(const struct key *);
 uint32_t	 key_count_parts(const struct key *);
 void		 key_missing(const struct key *, char *, size_t);
 
-/* state.c: durable totals */
+/* state.c, state_load.c: durable totals */
 int	state_open(const struct conf *, struct store *, char **);
 void	state_submit(struct store *, struct key *, const struct record *);
+void	state_duplicate(struct store *, struct key *);
 void	state_reset(const char *);
 void	state_commit(struct store *);
 void	state_close(struct store *);
+void	state_reap(void);
 int	state_parse_snapshot(const char *, size_t, struct store *, uint64_t *,
 	    char **);
 int	state_parse_journal(const char *, size_t, struct store *, uint64_t *,

@@ -26,7 +26,7 @@
 #define FD_RESERVE		64	/* descriptors besides clients: transports, state, log */
 #define NSIGNALS		(sizeof signals / sizeof signals[0])
 
-static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
 
 static const struct transport *const transports[TR_COUNT] = {
 	[TR_UNIX] = &tr_unix,
@@ -131,6 +131,7 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 		break;
 	case APPLY_DUPLICATE:
 		c->duplicates++;
+		state_duplicate(srv.store, k);
 		break;
 	case APPLY_CONFLICT:
 		server_reject(tr, "part count conflicts with the key's", p);
@@ -380,6 +381,9 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 	case SIGUSR1:
 		server_stats(buf, sizeof buf);
 		log_info("stats: %s", buf);
+		break;
+	case SIGCHLD:
+		state_reap();
 		break;
 	}
 }

@@ -154,7 +154,7 @@ contains "  clearly" "$(cat "$T/status.out")" "in use by another ipcd"
 stop_ipcd
 
 # A full disk: a clear error, nothing acknowledged lost, nothing corrupt.
-if [ "$(id -u)" = 0 ] && mkdir "$T/full" && mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/null; then
+if [ "$(id -u)" = 0 ] && mkdir "$T/full" && mount -t tmpfs -o size=64k,mode=0700 tmpfs "$T/full" 2>/dev/null; then
 	write_conf
 	sed -i "s|^file = .*|file = $T/full/state|" "$T/ipcd.conf"
 	start_ipcd || exit 1

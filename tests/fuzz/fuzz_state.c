@@ -15,7 +15,12 @@
  *             and reach the parsing behind them;
  *   bit 3     journal alone: start from the sequence before its first
  *             entry's, as if a snapshot covered everything up to it
- *             (else from 0, as with no snapshot).
+ *             (else from 0, as with no snapshot);
+ *   bit 4     journal alone, built through the codec (statefmt.h) from
+ *             the rest read as records: u8 KIND, u8 KEYLEN, the key, u8
+ *             BODYLEN, the body; each becomes a well-framed entry with
+ *             the next sequence number, so the fuzzer spends its time on
+ *             what entries mean rather than on their checksums.
  *
  * Each buffer is handed over in an allocation of exactly its size, so
  * AddressSanitizer sees any read past its end.  After a successful load
@@ -33,12 +38,8 @@
 #include "crc32.h"
 #include "ipcd.h"
 #include "log.h"
+#include "statefmt.h"
 #include "fuzz.h"
-
-/* The journal framing, as in state.c (where it is private). */
-#define JOUR_MAGIC	0x4a444349U
-#define JHDR_SIZE	16		/* magic 4, len 2, type 1, pad 1, seq 8 */
-#define JPAYLOAD_MAX	(1 + IPCD_KEY_MAX + 8 + 4 + 4)
 
 /* state.c logs and may stop the process; the parsers should do neither,
  * so a fatal is a finding. */
@@ -84,31 +85,61 @@ fatalx(const char *fmt, ...)
 static void
 fix_snapshot(char *buf, size_t len)
 {
-	uint32_t	crc;
+	unsigned char	*p;
 
-	if (len < 4)
+	if (len < SNAP_CRC_SIZE)
 		return;
-	crc = crc32c(0, buf, len - 4);
-	memcpy(buf + len - 4, &crc, 4);
+	p = (unsigned char *)buf + len - SNAP_CRC_SIZE;
+	put_u32(&p, crc32c(0, buf, len - SNAP_CRC_SIZE));
 }
 
+/* Reseal every entry that frames (magic, length within the real limit,
+ * whole), as far as they do. */
 static void
 fix_journal(char *buf, size_t len)
 {
+	struct jhdr	h;
 	size_t		off = 0;
-	uint32_t	magic, crc;
-	uint16_t	plen;
+	enum jframe	f;
 
-	while (len - off >= JHDR_SIZE + 4) {
-		memcpy(&magic, buf + off, 4);
-		memcpy(&plen, buf + off + 4, 2);
-		if (magic != JOUR_MAGIC || plen > JPAYLOAD_MAX ||
-		    len - off < JHDR_SIZE + plen + 4U)
+	while (off < len) {
+		f = jentry_frame(buf + off, len - off, &h);
+		if (f != JF_OK && f != JF_CRC)
 			break;
-		crc = crc32c(0, buf + off, JHDR_SIZE + plen);
-		memcpy(buf + off + JHDR_SIZE + plen, &crc, 4);
-		off += JHDR_SIZE + plen + 4;
+		jentry_seal((unsigned char *)buf + off);
+		off += jentry_size((unsigned char *)buf + off);
 	}
+}
+
+/* Records to entries through the codec (bit 4); *len gets their size. */
+static char *
+build_journal(const uint8_t *p, size_t size, size_t *len)
+{
+	unsigned char	*out = malloc(size / 3 * JENTRY_MAX + 1);
+	const uint8_t	*end = p + size;
+	char		 key[256];
+	uint8_t		 kind, klen, blen;
+	uint64_t	 seq = 0;
+
+	if (out == NULL)
+		abort();
+	*len = 0;
+	while (end - p >= 3) {
+		kind = p[0];
+		klen = p[1];
+		if (klen > IPCD_KEY_MAX || end - p < 3 + klen)
+			break;
+		memcpy(key, p + 2, klen);
+		key[klen] = '\0';
+		p += 2 + klen;
+		blen = *p++;
+		if (blen > end - p || blen + 1 + klen > JPAYLOAD_MAX)
+			break;
+		*len += jentry_encode(out + *len, kind, ++seq,
+		    kind == J_RESET_ALL ? NULL : key, p, blen);
+		p += blen;
+	}
+	return (char *)out;
 }
 
 /* A private copy of exactly LEN bytes (malloc(0) may be NULL: keep 1). */
@@ -186,10 +217,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snap = copy(data, snaplen = size);
 		break;
 	case 1:
-		jour = copy(data, jourlen = size);
-		if ((mode & 8) && size >= JHDR_SIZE) {
-			memcpy(&seq, data + 8, 8);
-			seq--;
+		if (mode & 16)
+			jour = build_journal(data, size, &jourlen);
+		else
+			jour = copy(data, jourlen = size);
+		if ((mode & 8) && jourlen >= JHDR_SIZE) {
+			struct cursor	c;
+
+			cursor_init(&c, jour + 8, 8);
+			seq = get_u64(&c) - 1;
 		}
 		break;
 	default:

@@ -1,0 +1,121 @@
+/*
+ * The on-disk format of ipcd's state, defined once: the writer (state.c),
+ * the loader (state_load.c) and the fuzzer all go through these.  Every
+ * field is put and got explicitly, little-endian, whatever the host.
+ *
+ * Journal: a sequence of entries, each
+ *
+ *	u32 JOUR_MAGIC, u16 LEN, u8 KIND, u8 0, u64 SEQ,
+ *	LEN bytes of payload, u32 CRC-32C of the header and the payload.
+ *
+ * The payload is u8 KLEN and the key (every kind but J_RESET_ALL), then
+ * the kind's body:
+ *
+ *	J_SUBMIT	double VALUE, u32 PART, u32 NPARTS (one applied part)
+ *	J_SET		u64 COUNT, double MIN, double MAX, u8 NONNEGZERO,
+ *			the accumulator as accum_encode() writes it (the
+ *			whole state of an unparted key)
+ *	J_RESET		nothing (the key was removed)
+ *	J_RESET_ALL	nothing, and no key (every key was removed)
+ *	J_DUP		nothing (a duplicate part of the key was received)
+ *
+ * Snapshot: "IPCDSNP1", u32 VERSION, u32 0, u64 SEQ (the last journal entry
+ * it covers), u64 NKEYS, the keys, u32 CRC-32C of all that precedes it.
+ * A key: u8 KLEN, the key, u64 COUNT, u64 DUPLICATES, double MIN, double
+ * MAX, u32 NPARTS, u32 RECEIVED, u32 NONNEGZERO, then in version 1 the
+ * ACCUM_LIMBS limbs as i64, in version 2 u16 ALEN and ALEN bytes of
+ * accum_encode(); then, when NPARTS is not 0, the bitmap of the parts
+ * received ((NPARTS + 7) / 8 bytes).  Version 2 is written; 1 is read.
+ */
+#ifndef IPCD_STATEFMT_H
+#define IPCD_STATEFMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipcd.h"
+
+#define SNAP_MAGIC	"IPCDSNP1"
+#define SNAP_VERSION	2	/* written; version 1 is still read */
+#define SNAP_HDR_SIZE	(8 + 4 + 4 + 8 + 8)
+#define SNAP_CRC_SIZE	4
+
+#define JOUR_MAGIC	0x4a444349U	/* "ICDJ" as little-endian bytes */
+#define JHDR_SIZE	16		/* magic 4, len 2, kind 1, pad 1, seq 8 */
+#define JCRC_SIZE	4
+
+enum jkind { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4,
+    J_DUP = 5 };
+
+#define JKEY_MAX	(1 + IPCD_KEY_MAX)
+#define JSUBMIT_BODY	(8 + 4 + 4)
+#define JSET_BODY_MAX	(8 * 3 + 1 + ACCUM_ENCODED_MAX)
+#define JPAYLOAD_MAX	(JKEY_MAX + JSET_BODY_MAX)
+#define JENTRY_MAX	(JHDR_SIZE + JPAYLOAD_MAX + JCRC_SIZE)
+
+/* A snapshot key's size, at most (version 2). */
+#define SNAP_KEY_MAX(nparts) \
+	(JKEY_MAX + 8 * 4 + 4 * 3 + 2 + ACCUM_ENCODED_MAX + ((nparts) + 7) / 8)
+
+/* Counts read back above this are damage (see fmt_figures_valid()). */
+#define COUNT_MAX	((uint64_t)1 << 62)
+
+/* Writing: P advances over what was put; the caller sized the buffer. */
+void	put_u8(unsigned char **, uint8_t);
+void	put_u16(unsigned char **, uint16_t);
+void	put_u32(unsigned char **, uint32_t);
+void	put_u64(unsigned char **, uint64_t);
+void	put_double(unsigned char **, double);
+void	put_bytes(unsigned char **, const void *, size_t);
+
+/* Reading: past the end, every get gives 0 and sets the sticky error. */
+struct cursor {
+	const unsigned char	*p, *end;
+	int			 short_read;
+};
+
+void		cursor_init(struct cursor *, const void *, size_t);
+size_t		cursor_left(const struct cursor *);
+uint8_t		get_u8(struct cursor *);
+uint16_t	get_u16(struct cursor *);
+uint32_t	get_u32(struct cursor *);
+uint64_t	get_u64(struct cursor *);
+double		get_double(struct cursor *);
+void		get_bytes(struct cursor *, void *, size_t);
+
+/* A journal entry's header. */
+struct jhdr {
+	uint32_t	magic;
+	uint16_t	len;
+	uint8_t		kind;
+	uint64_t	seq;
+};
+
+/* Framing one entry at the start of N bytes. */
+enum jframe {
+	JF_OK,		/* whole, checksum right */
+	JF_SHORT,	/* its header or its length runs past the end */
+	JF_MAGIC,	/* not an entry's magic */
+	JF_LENGTH,	/* longer than any entry */
+	JF_CRC,		/* whole, checksum wrong */
+};
+
+enum jframe	jentry_frame(const void *, size_t, struct jhdr *);
+const char	*jframe_cause(enum jframe);
+/* Entry of KIND for KEY (NULL for J_RESET_ALL) with BODY, into OUT
+ * (JENTRY_MAX bytes); returns its size. */
+size_t	jentry_encode(unsigned char *, uint8_t, uint64_t, const char *,
+	    const void *, size_t);
+/* Recompute the CRC of the entry at P whose header is whole. */
+void	jentry_seal(unsigned char *);
+/* The size of the entry at P, from its header. */
+size_t	jentry_size(const unsigned char *);
+
+/* Bodies. */
+size_t	jsubmit_body(unsigned char *, double, uint32_t, uint32_t);
+size_t	jset_body(unsigned char *, const struct key *);
+
+int	fmt_figures_valid(uint64_t, double, double);
+int	fmt_parts_valid(const struct key *);
+
+#endif
