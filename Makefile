@@ -33,12 +33,15 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon -Iclient $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
-	  common/shm.c common/systemd.c common/util.c common/crc32.c \
+	  common/shm.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c
-DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c \
+DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/systemd.c \
 	  daemon/node.c daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c \
 	  daemon/tr_shm.c daemon/state.c
-CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
+CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
+	  client/send.c client/pi.c
+# ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
+CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c
@@ -63,7 +66,7 @@ $(BUILD)/ipcd: $(call obj,$(DAEMON) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/ipcctl: $(call obj,$(CLIENT) $(COMMON))
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lm
 
 # Unit tests link the pure parts they test.
 $(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c) $(BUILD)/tests/accum_n7.o
@@ -87,9 +90,10 @@ $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
 
 # The side-by-side benchmark (tests/bench/README.md): ipcd against bare
 # consumers of the same load.  `make bench` takes a few minutes.
-$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c $(COMMON))
+$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c \
+	    client/reply.c $(COMMON))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread -lm
 
 bench:
 	@$(MAKE) --no-print-directory deps

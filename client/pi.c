@@ -34,12 +34,12 @@ slice_sum(unsigned long long lo, unsigned long long hi)
 
 /* A worker: its slice, one submission, exit status 0 or 1. */
 static int
-worker(const struct sender *s, const char *key, unsigned w, unsigned nw,
-    unsigned long long terms)
+worker(const struct target *tg, const struct sender *s, const char *key,
+    unsigned w, unsigned nw, unsigned long long terms)
 {
 	struct record	 r;
 	struct tally	 t = { 0 };
-	const char	*cause;
+	char		*cause;
 	void		*h;
 
 	memset(&r, 0, sizeof r);
@@ -47,18 +47,22 @@ worker(const struct sender *s, const char *key, unsigned w, unsigned nw,
 	r.value = slice_sum(terms * w / nw, terms * (w + 1) / nw);
 	r.part = w + 1;
 	r.nparts = nw;
-	if ((h = sender_open(s, &cause)) == NULL) {
+	if ((h = sender_open(s, tg, &cause)) == NULL) {
 		fprintf(stderr, "ipcctl: pi worker %u: %s\n", w + 1, cause);
 		return 1;
 	}
 	if (sender_put(s, h, &r, &t) != 0 || sender_close(s, h, &t) != 0 ||
-	    t.rejected > 0)
+	    t.rejected > 0) {
+		if (t.cause != NULL)
+			fprintf(stderr, "ipcctl: pi worker %u: %s\n", w + 1,
+			    t.cause);
 		return 1;
+	}
 	return 0;
 }
 
 int
-cmd_pi(int argc, char **argv)
+cmd_pi(const struct opts *o, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "workers", required_argument, NULL, 'w' },
@@ -73,7 +77,8 @@ cmd_pi(int argc, char **argv)
 	unsigned long		 workers = 10;
 	double			 timeout = 60, total, pi;
 	char			 key[IPCD_KEY_MAX + 1], *reply, *end, buf[64];
-	int			 ch, ok, status, failed = 0, own_key = 1;
+	char			*cause;
+	int			 ch, status, failed = 0, own_key = 1;
 	struct conn		 c;
 	unsigned		 w;
 	pid_t			 pid;
@@ -112,12 +117,8 @@ cmd_pi(int argc, char **argv)
 			own_key = 0;
 			break;
 		case 't':
-			timeout = seconds_arg(optarg, &ok);
-			if (!ok || timeout == 0) {
-				fprintf(stderr, "ipcctl: --timeout: expected "
-				    "seconds\n");
+			if (timeout_arg(optarg, &timeout) != 0)
 				return EXIT_USAGE;
-			}
 			break;
 		default:
 			fprintf(stderr, "usage: ipcctl pi [--workers=W] "
@@ -131,7 +132,8 @@ cmd_pi(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* The parent's connection first: no workers if ipcd is not there. */
-	connect_or_die(&c);
+	if ((ch = connect_or_fail(&c, &o->tg)) != 0)
+		return ch;
 	fflush(stdout);
 	for (w = 0; w < workers; w++) {
 		if ((pid = fork()) == -1) {
@@ -140,7 +142,8 @@ cmd_pi(int argc, char **argv)
 			break;
 		}
 		if (pid == 0)
-			_exit(worker(s, key, w, (unsigned)workers, terms));
+			_exit(worker(&o->tg, s, key, w, (unsigned)workers,
+			    terms));
 	}
 	while (wait(&status) != -1)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -149,17 +152,29 @@ cmd_pi(int argc, char **argv)
 		fprintf(stderr, "ipcctl: pi: a worker failed\n");
 		return EXIT_FAIL;
 	}
-	if (conn_request(&c, &reply, "%s %s %lu", REQ_WAIT, key,
-	    (unsigned long)(timeout * 1000)) != 0)
+	c.reply_timeout = timeout + o->tg.timeout;
+	ch = conn_request(&c, &reply, &cause, "%s %s %lu", REQ_WAIT, key,
+	    (unsigned long)(timeout * 1000 + 0.999));
+	if (ch == CONN_FAIL)
+		return conn_failed("pi", cause);
+	if (ch != 0 || reply_field(reply, "total", buf, sizeof buf) != 0)
 		return reply_exit("pi", reply);
-	if (reply_field(reply, "total", buf, sizeof buf) != 0)
-		return reply_exit("pi", reply);
+	if (reply_overflow(reply)) {
+		fprintf(stderr, "ipcctl: pi: key %s: total overflows a "
+		    "double\n", key);
+		return EXIT_REJECTED;
+	}
 	total = strtod(buf, NULL);
 	pi = sqrt(8 * total);
-	if (own_key && conn_request(&c, &reply, "%s %s", REQ_RESET, key) != 0)
+	c.reply_timeout = 0;
+	if (own_key && (ch = conn_request(&c, &reply, &cause, "%s %s",
+	    REQ_RESET, key)) != 0) {
 		fprintf(stderr, "ipcctl: pi: could not remove key %s\n", key);
+		if (ch == CONN_FAIL)
+			free(cause);
+	}
 	conn_close(&c);
-	if (json)
+	if (o->json)
 		printf("{\"key\":\"%s\",\"workers\":%lu,\"terms\":%llu,"
 		    "\"via\":\"%s\",\"total\":%s,\"pi\":%.17g}\n", key, workers,
 		    terms, sender_name(s), buf, pi);

@@ -63,6 +63,7 @@ static const struct conf_key conf_keys[] = {
 	KL("limits", "max_keys", limits.max_keys, 1, 100000000),
 	KL("limits", "max_record_bytes", limits.max_record_bytes, 16, 4096),
 	KL("limits", "idle_timeout", limits.idle_timeout, 0, 86400),
+	KL("client", "timeout", client.timeout, 1, 86400),
 };
 
 /* -c FILE, else $IPCD_CONFIG, else the system file if it exists. */
@@ -133,6 +134,7 @@ conf_defaults(struct conf *c)
 	c->limits.max_keys = 100000;
 	c->limits.max_record_bytes = 4096;
 	c->limits.idle_timeout = 600;
+	c->client.timeout = 30;
 }
 
 static int

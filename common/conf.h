@@ -56,6 +56,9 @@ struct conf {
 		long	max_record_bytes;
 		long	idle_timeout;	/* seconds; 0: none */
 	} limits;
+	struct {
+		long	timeout;	/* seconds ipcctl waits for ipcd */
+	} client;
 };
 
 const char	*conf_find(const char *);

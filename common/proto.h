@@ -56,6 +56,10 @@
 #define REQ_KEYS	"keys"
 #define REQ_RESET	"reset"		/* reset KEY | reset * */
 #define REQ_PING	"ping"
+/* hello PROTO: the first request of a client, pipelined with the next;
+ * "ok proto=1 version=... pid=N", or "err version ..." when ipcd speaks
+ * another protocol. */
+#define REQ_HELLO	"hello"
 
 /* The CODE of an "err" reply. */
 #define ERR_USAGE	"usage"		/* malformed request */
@@ -65,6 +69,7 @@
 #define ERR_TIMEOUT	"timeout"	/* wait ran out; the message names the missing parts */
 #define ERR_LIMIT	"limit"		/* a configured limit was reached */
 #define ERR_DENIED	"denied"	/* the peer may not do that */
+#define ERR_VERSION	"version"	/* hello named another protocol */
 
 struct record {
 	char		key[IPCD_KEY_MAX + 1];
