@@ -59,8 +59,8 @@ fd_wait(int fd, short events, double timeout, const char *what,
 			return 0;
 		}
 		if (n == 0 && now_sec() >= end) {
-			*cause = fmtstr("no %s from ipcd in %g s (is it "
-			    "stopped or stuck?)", what, timeout);
+			*cause = fmtstr("gave up after %g s waiting for %s "
+			    "(is ipcd stopped or stuck?)", timeout, what);
 			return 0;
 		}
 	}
@@ -235,7 +235,7 @@ conn_readline(struct conn *c, char **line, const char *what, char **cause)
 		/* The hello is answered at once; a wait may take longer. */
 		t = c->hello != HELLO_PENDING && c->reply_timeout > 0 ?
 		    c->reply_timeout : c->tg->timeout;
-		w = fmtstr("reply to \"%s\"", c->hello == HELLO_PENDING ?
+		w = fmtstr("the reply to \"%s\"", c->hello == HELLO_PENDING ?
 		    REQ_HELLO : what);
 		r = fd_wait(c->fd, POLLIN, t, w, cause);
 		free(w);

@@ -146,8 +146,9 @@ unix_pump(struct unix_tx *u, struct tally *t, int all)
 
 	while (all ? u->outlen > 0 || u->count > 0 :
 	    u->outlen > sizeof u->out / 2 || u->count == WINDOW) {
-		snprintf(what, sizeof what, "%s for %u submissions",
-		    u->outlen > 0 ? "room" : "reply", u->count);
+		snprintf(what, sizeof what, "%s %u submissions",
+		    u->outlen > 0 ? "room to send" : "the replies to",
+		    u->count);
 		rev = fd_wait(u->conn.fd, POLLIN | (u->outlen > 0 ? POLLOUT : 0),
 		    u->conn.tg->timeout, what, &cause);
 		if (rev == 0)
@@ -377,9 +378,9 @@ mq_put(void *arg, const struct record *r, struct tally *t)
 		if (errno == EINTR && now_sec() < end)
 			continue;
 		if (errno == ETIMEDOUT || errno == EINTR)
-			return tally_fail(t, fmtstr("no room in the message "
-			    "queue for %g s (is ipcd stopped or stuck?)",
-			    m->tg->timeout));
+			return tally_fail(t, fmtstr("gave up after %g s "
+			    "waiting for room in the message queue (is ipcd "
+			    "stopped or stuck?)", m->tg->timeout));
 		return tally_fail(t, fmtstr("mq_send: %s", strerror(errno)));
 	}
 	t->accepted++;
