@@ -33,13 +33,17 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon -Iclient $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
-	  common/shm.c common/systemd.c common/util.c common/crc32.c \
+	  common/shm.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
-	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/tr_unix.c \
-	  daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c daemon/state.c \
-	  daemon/state_file.c daemon/state_load.c daemon/statefmt.c
-CLIENT	= client/ipcctl.c client/conn.c client/send.c client/pi.c
+	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
+	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
+	  daemon/state.c daemon/state_file.c daemon/state_load.c \
+	  daemon/statefmt.c
+CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
+	  client/send.c client/pi.c
+# ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
+CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c
@@ -64,7 +68,7 @@ $(BUILD)/ipcd: $(call obj,$(DAEMON) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/ipcctl: $(call obj,$(CLIENT) $(COMMON))
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lm
 
 # Unit tests link the pure parts they test.
 $(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c common/xmalloc.c) $(BUILD)/tests/accum_n7.o
@@ -75,7 +79,7 @@ $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c com
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
-	common/log.c common/systemd.c common/util.c)
+	common/log.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
 $(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c common/shm.c common/proto.c)
 $(BUILD)/tests/test_%:
@@ -99,9 +103,10 @@ $(BUILD)/tests/failread.so: tests/tools/failread.c
 
 # The side-by-side benchmark (tests/bench/README.md): ipcd against bare
 # consumers of the same load.  `make bench` takes a few minutes.
-$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c $(COMMON))
+$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c \
+	    client/reply.c $(COMMON))
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread -lm
 
 bench:
 	@$(MAKE) --no-print-directory deps

@@ -1,107 +1,257 @@
-/* The client side of the socket: connect, send a request, read replies. */
+/*
+ * The client side of the socket: connect, send requests, read replies,
+ * each wait for ipcd bounded by the target's timeout.  Every connection
+ * opens with "hello PROTO", written together with the first request (no
+ * round trip of its own); its reply is read, and checked, before the
+ * first real one.  Nothing here exits or prints: failures come back as
+ * -1 and a cause.
+ */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "util.h"
+#include "xmalloc.h"
 
-int
-conn_open(struct conn *c, const char *path)
+double
+now_sec(void)
 {
-	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Wait up to TIMEOUT seconds for EVENTS on FD.  Returns the revents,
+ * or 0 after setting *cause to name WHAT was waited for.
+ */
+int
+fd_wait(int fd, short events, double timeout, const char *what,
+    char **cause)
+{
+	struct pollfd	 pfd = { .fd = fd, .events = events };
+	double		 end = now_sec() + timeout, left;
+	int		 n;
+
+	for (;;) {
+		left = end - now_sec();
+		if (left < 0)
+			left = 0;
+		if (left > 3600)	/* poll takes an int of milliseconds */
+			left = 3600;
+		n = poll(&pfd, 1, (int)(left * 1000 + 0.999));
+		if (n > 0)
+			return pfd.revents;
+		if (n == -1 && errno != EINTR) {
+			*cause = fmtstr("waiting for %s: %s", what,
+			    strerror(errno));
+			return 0;
+		}
+		if (n == 0 && now_sec() >= end) {
+			*cause = fmtstr("gave up after %g s waiting for %s "
+			    "(is ipcd stopped or stuck?)", timeout, what);
+			return 0;
+		}
+	}
+}
+
+/* A non-blocking connect; a full backlog (EAGAIN) is retried until the
+ * timeout. */
+int
+conn_open(struct conn *c, const struct target *tg, char **cause)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	const char		*path = tg->conf->unix_.path;
+	double			 end = now_sec() + tg->timeout;
 
 	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->tg = tg;
 	if (strlen(path) >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+		*cause = fmtstr("%s: socket path too long", path);
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
-	if ((c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd == -1) {
+		*cause = fmtstr("socket: %s", strerror(errno));
 		return -1;
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		int saved = errno;
-
+	}
+	while (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		if (errno == EINTR || (errno == EAGAIN && now_sec() < end)) {
+			(void)poll(NULL, 0, 10);
+			continue;
+		}
+		*cause = fmtstr("cannot connect to %s: %s%s", path,
+		    errno == EAGAIN ? "its backlog stayed full" :
+		    strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
+		    " (is ipcd running?)" : "");
 		close(c->fd);
-		errno = saved;
+		c->fd = -1;
 		return -1;
+	}
+	linebuf_init(&c->lb, CONN_BUF, IPCD_LINE_MAX);
+	c->hello = tg->hello ? HELLO_UNSENT : HELLO_NONE;
+	return 0;
+}
+
+/* Write all of BUF, waiting for room at most the timeout at a time; the
+ * hello goes first on a fresh connection. */
+int
+conn_write(struct conn *c, const char *buf, size_t len, char **cause)
+{
+	char	 hello[32];
+	ssize_t	 n;
+	int	 hl;
+
+	if (c->hello == HELLO_UNSENT) {
+		c->hello = HELLO_PENDING;
+		hl = snprintf(hello, sizeof hello, "%s %d\n", REQ_HELLO,
+		    IPCD_PROTO_VERSION);
+		if (conn_write(c, hello, (size_t)hl, cause) != 0)
+			return -1;
+	}
+	while (len > 0) {
+		n = write(c->fd, buf, len);
+		if (n == -1 && errno == EAGAIN) {
+			if (fd_wait(c->fd, POLLOUT, c->tg->timeout, "room for a request",
+			    cause) == 0)
+				return -1;
+			continue;
+		}
+		if (n == -1 && errno != EINTR) {
+			*cause = fmtstr("cannot write to ipcd: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+		}
 	}
 	return 0;
 }
 
-/* Connect to the configured socket or exit with EXIT_CONNECT. */
-int
-connect_or_die(struct conn *c)
+/* The reply to "hello": ok with our protocol, or an ipcd older than the
+ * request (it speaks protocol 1 and says "unknown request"). */
+static int
+hello_check(const char *line, char **cause)
 {
-	if (conn_open(c, cfg.unix_.path) == 0)
+	char	proto[16];
+
+	if (reply_status(line) == 0 && reply_field(line, "proto", proto,
+	    sizeof proto) == 0 && atoi(proto) == IPCD_PROTO_VERSION)
 		return 0;
-	fprintf(stderr, "ipcctl: cannot connect to %s: %s%s\n", cfg.unix_.path,
-	    strerror(errno), errno == ENOENT || errno == ECONNREFUSED ?
-	    " (is ipcd running?)" : "");
-	exit(EXIT_CONNECT);
+	if (strncmp(line, "err " ERR_USAGE " unknown request \"" REQ_HELLO "\"",
+	    strlen("err " ERR_USAGE " unknown request \"" REQ_HELLO "\"")) == 0)
+		return 0;
+	if (reply_status(line) == 0)
+		*cause = fmtstr("ipcd speaks protocol %s, this ipcctl protocol "
+		    "%d", vis(proto, strlen(proto)), IPCD_PROTO_VERSION);
+	else if (strncmp(line, "err " ERR_VERSION " ", 4 +
+	    strlen(ERR_VERSION) + 1) == 0)
+		*cause = fmtstr("protocol mismatch: %s (this ipcctl %s speaks "
+		    "protocol %d)", vis(line + 5 + strlen(ERR_VERSION),
+		    strlen(line + 5 + strlen(ERR_VERSION))), IPCD_VERSION,
+		    IPCD_PROTO_VERSION);
+	else
+		*cause = fmtstr("unexpected reply to \"%s\": \"%s\"",
+		    REQ_HELLO, vis(line, strlen(line)));
+	return -1;
 }
 
+/*
+ * The next buffered reply line, NUL-terminated: 1, or 0 when no whole
+ * line is buffered, or -1 with a cause (an overlong line, a line with a
+ * NUL, a refused hello).
+ */
 int
-conn_write(struct conn *c, const char *buf, size_t len)
+conn_next(struct conn *c, char **line, char **cause)
+{
+	const char	*p;
+	size_t		 len;
+	int		 r;
+
+	for (;;) {
+		if ((r = linebuf_next(&c->lb, &p, &len)) == 0)
+			return 0;
+		if (r == -1 || memchr(p, '\0', len) != NULL) {
+			*cause = fmtstr("ipcd sent a malformed reply line");
+			return -1;
+		}
+		memcpy(c->line, p, len - 1);
+		c->line[len - 1] = '\0';
+		if (c->hello == HELLO_PENDING) {
+			c->hello = HELLO_NONE;
+			if (hello_check(c->line, cause) != 0)
+				return -1;
+			continue;
+		}
+		*line = c->line;
+		return 1;
+	}
+}
+
+/* One read into the buffer: 0, or -1 with a cause at end of file. */
+int
+conn_fill(struct conn *c, char **cause)
 {
 	ssize_t	n;
 
-	while (len > 0) {
-		if ((n = write(c->fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	n = linebuf_read(&c->lb, c->fd);
+	if (n > 0 || (n == -1 && (errno == EINTR || errno == EAGAIN)))
+		return 0;
+	if (n == 0)
+		*cause = fmtstr("ipcd closed the connection");
+	else
+		*cause = fmtstr("lost the connection to ipcd: %s",
+		    strerror(errno));
+	return -1;
 }
 
-/* The next reply line, NUL-terminated in place: 1, or 0 at end of file,
- * -1 on error. */
+/* The next reply line, waiting at most the timeout for each read; WHAT
+ * names the request in a timeout message. */
 int
-conn_readline(struct conn *c, char **line)
+conn_readline(struct conn *c, char **line, const char *what, char **cause)
 {
-	char	*nl;
-	ssize_t	 n;
+	double	 t;
+	char	*w;
+	int	 r;
 
 	for (;;) {
-		nl = memchr(c->buf + c->start, '\n', c->len - c->start);
-		if (nl != NULL) {
-			*nl = '\0';
-			*line = c->buf + c->start;
-			c->start = (size_t)(nl - c->buf) + 1;
-			return 1;
-		}
-		if (c->start > 0) {
-			memmove(c->buf, c->buf + c->start, c->len - c->start);
-			c->len -= c->start;
-			c->start = 0;
-		}
-		if (c->len == sizeof c->buf) {
-			errno = EMSGSIZE;
+		if ((r = conn_next(c, line, cause)) != 0)
+			return r == 1 ? 0 : -1;
+		/* The hello is answered at once; a wait may take longer. */
+		t = c->hello != HELLO_PENDING && c->reply_timeout > 0 ?
+		    c->reply_timeout : c->tg->timeout;
+		w = fmtstr("the reply to \"%s\"", c->hello == HELLO_PENDING ?
+		    REQ_HELLO : what);
+		r = fd_wait(c->fd, POLLIN, t, w, cause);
+		free(w);
+		if (r == 0 || conn_fill(c, cause) != 0)
 			return -1;
-		}
-		n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		c->len += (size_t)n;
 	}
 }
 
-/* Send one request and read its reply; exits if the daemon goes away. */
+/*
+ * Send one request and read its reply: reply_status() of the reply, or
+ * CONN_FAIL with a cause when ipcd could not be reached in time.
+ */
 int
-conn_request(struct conn *c, char **reply, const char *fmt, ...)
+conn_request(struct conn *c, char **reply, char **cause, const char *fmt, ...)
 {
-	char	 buf[IPCD_LINE_MAX + 2];
+	char	 buf[IPCD_LINE_MAX + 2], name[16], *w = NULL;
 	va_list	 ap;
 	int	 n;
 
@@ -109,103 +259,32 @@ conn_request(struct conn *c, char **reply, const char *fmt, ...)
 	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof buf - 2) {
-		fprintf(stderr, "ipcctl: request too long\n");
-		exit(EXIT_USAGE);
+		*cause = fmtstr("request too long");
+		return CONN_FAIL;
 	}
+	snprintf(name, sizeof name, "%.*s", (int)strcspn(buf, " "), buf);
 	buf[n++] = '\n';
-	/* A failed write may still leave ipcd's reason to read (it refuses
-	 * a client beyond max_clients, then closes). */
-	(void)conn_write(c, buf, (size_t)n);
-	if (conn_readline(c, reply) != 1) {
-		fprintf(stderr, "ipcctl: lost the connection to ipcd\n");
-		exit(EXIT_CONNECT);
+	if (conn_write(c, buf, (size_t)n, cause) != 0) {
+		/* ipcd's reason may still be there to read (it refuses a
+		 * client beyond max_clients, then closes). */
+		if (conn_fill(c, &w) == 0 && conn_next(c, reply, &w) == 1) {
+			free(*cause);
+			return reply_status(*reply);
+		}
+		free(w);
+		return CONN_FAIL;
 	}
+	if (conn_readline(c, reply, name, cause) != 0)
+		return CONN_FAIL;
 	return reply_status(*reply);
 }
 
 void
 conn_close(struct conn *c)
 {
-	close(c->fd);
-}
-
-/* 0 for "ok", 1 for "duplicate", -1 for "err" or anything else. */
-int
-reply_status(const char *line)
-{
-	if (strncmp(line, "ok", 2) == 0 && (line[2] == '\0' || line[2] == ' '))
-		return 0;
-	if (strncmp(line, "duplicate", 9) == 0)
-		return 1;
-	return -1;
-}
-
-/* The value of NAME=VALUE in a reply, quotes removed. */
-int
-reply_field(const char *line, const char *name, char *buf, size_t size)
-{
-	size_t		 nlen = strlen(name), len;
-	const char	*p, *end;
-
-	for (p = line; (p = strstr(p, name)) != NULL; p += nlen) {
-		if ((p != line && p[-1] != ' ') || p[nlen] != '=')
-			continue;
-		p += nlen + 1;
-		if (*p == '"')
-			p++;
-		end = p + strcspn(p, "\" ");
-		len = (size_t)(end - p);
-		if (len >= size)
-			return -1;
-		memcpy(buf, p, len);
-		buf[len] = '\0';
-		return 0;
+	if (c->fd != -1) {
+		close(c->fd);
+		linebuf_free(&c->lb);
 	}
-	return -1;
-}
-
-/* Report an "err CODE MESSAGE" reply and give the matching exit status. */
-int
-reply_exit(const char *what, const char *line)
-{
-	char	code[32] = "";
-
-	if (strncmp(line, "err ", 4) != 0) {
-		fprintf(stderr, "ipcctl: %s: unexpected reply \"%s\"\n", what,
-		    line);
-		return EXIT_FAIL;
-	}
-	sscanf(line + 4, "%31s", code);
-	fprintf(stderr, "ipcctl: %s: %s\n", what, line + 4 + strlen(code) +
-	    (line[4 + strlen(code)] == ' '));
-	if (strcmp(code, ERR_TIMEOUT) == 0)
-		return EXIT_TIMEOUT;
-	if (strcmp(code, ERR_USAGE) == 0)
-		return EXIT_USAGE;
-	return EXIT_REJECTED;
-}
-
-/* NAME=VALUE fields (of a reply, after its status word) as one JSON
- * object: values are already JSON (numbers bare, strings quoted; proto.h). */
-void
-reply_print_json(const char *p)
-{
-	const char	*eq, *end;
-	int		 first = 1;
-
-	putchar('{');
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ')
-			p++;
-		if ((eq = strchr(p, '=')) == NULL)
-			break;
-		end = strchr(eq, ' ');
-		if (end == NULL)
-			end = eq + strlen(eq);
-		printf("%s\"%.*s\":%.*s", first ? "" : ",", (int)(eq - p), p,
-		    (int)(end - eq - 1), eq + 1);
-		first = 0;
-		p = end;
-	}
-	printf("}\n");
+	c->fd = -1;
 }

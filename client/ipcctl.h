@@ -5,45 +5,76 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "linebuf.h"
 #include "proto.h"
 
-/* Exit statuses, documented in ipcctl(1). */
+/* Exit statuses, documented in ipcctl(1) and usage(). */
 #define EXIT_FAIL	1	/* any other failure */
 #define EXIT_USAGE	2	/* bad command line */
-#define EXIT_CONNECT	3	/* cannot reach ipcd over the chosen transport */
-#define EXIT_REJECTED	4	/* ipcd (or ipcctl's own check) rejected the input */
+#define EXIT_CONNECT	3	/* ipcd unreachable, gone, silent past the
+				   timeout, or speaking another protocol */
+#define EXIT_REJECTED	4	/* ipcd (or ipcctl's own check) rejected the
+				   input, or a total overflows a double */
 #define EXIT_TIMEOUT	5	/* result --wait ran out of time */
 
-extern struct conf	 cfg;
-extern int		 json;
-
-/* conn.c: the socket, request by request. */
-struct conn {
-	int	fd;
-	size_t	start, len;
-	char	buf[16384];
+/* How to reach ipcd: passed to everything that talks to it. */
+struct target {
+	const struct conf	*conf;
+	double			 timeout;	/* seconds of each wait for ipcd */
+	int			 hello;		/* open the socket with "hello" */
 };
 
-int	conn_open(struct conn *, const char *);
-int	conn_write(struct conn *, const char *, size_t);
-int	conn_readline(struct conn *, char **);
-int	conn_request(struct conn *, char **, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
+/* Global options, set by main(). */
+struct opts {
+	struct target	 tg;
+	int		 json;
+};
+
+/* conn.c: the socket, request by request. */
+#define CONN_FAIL	-2	/* conn_request: no reply; see the cause */
+#define CONN_BUF	16384
+#define HELLO_NONE	0	/* none to send or to read */
+#define HELLO_UNSENT	1	/* goes out with the first request */
+#define HELLO_PENDING	2	/* sent; its reply comes first */
+
+struct conn {
+	int			 fd;
+	const struct target	*tg;
+	struct linebuf		 lb;
+	int			 hello;		/* HELLO_* */
+	double			 reply_timeout;	/* > 0: instead of tg's */
+	char			 line[IPCD_LINE_MAX + 1];
+};
+
+double	now_sec(void);
+int	fd_wait(int, short, double, const char *, char **);
+int	conn_open(struct conn *, const struct target *, char **);
+int	conn_write(struct conn *, const char *, size_t, char **);
+int	conn_next(struct conn *, char **, char **);
+int	conn_fill(struct conn *, char **);
+int	conn_readline(struct conn *, char **, const char *, char **);
+int	conn_request(struct conn *, char **, char **, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
 void	conn_close(struct conn *);
-int	connect_or_die(struct conn *);
+
+/* reply.c: replies, and safe echoes of outside text. */
+const char *vis(const char *, size_t);
 int	reply_status(const char *);
 int	reply_field(const char *, const char *, char *, size_t);
+int	reply_overflow(const char *);
 int	reply_exit(const char *, const char *);
 void	reply_print_json(const char *);
 
 /* send.c: submitting records over a chosen transport. */
 struct tally {
-	unsigned long	sent, accepted, duplicates, rejected;
+	unsigned long	 sent, accepted, duplicates, rejected;
+	char		*cause;		/* why the transport failed, if it did */
 };
 
 struct sender;
 const struct sender	*sender_find(const char *);
-void			*sender_open(const struct sender *, const char **);
+void			*sender_open(const struct sender *,
+			    const struct target *, char **);
 int			 sender_put(const struct sender *, void *,
 			    const struct record *, struct tally *);
 int			 sender_flush(const struct sender *, void *,
@@ -55,8 +86,20 @@ const char		*sender_name(const struct sender *);
 
 /* ipcctl.c */
 double	seconds_arg(const char *, int *);
+int	timeout_arg(const char *, double *);
+int	key_arg(const char *, const char **);
+int	command_usage(const char *);
+int	connect_or_fail(struct conn *, const struct target *);
+int	conn_failed(const char *, char *);
+
+/* cmds.c: the commands that only ask. */
+int	cmd_result(const struct opts *, int, char **);
+int	cmd_stats(const struct opts *, int, char **);
+int	cmd_keys(const struct opts *, int, char **);
+int	cmd_reset(const struct opts *, int, char **);
+int	cmd_ping(const struct opts *, int, char **);
 
 /* pi.c */
-int	cmd_pi(int, char **);
+int	cmd_pi(const struct opts *, int, char **);
 
 #endif

@@ -34,12 +34,12 @@ slice_sum(unsigned long long lo, unsigned long long hi)
 
 /* A worker: its slice, one submission, exit status 0 or 1. */
 static int
-worker(const struct sender *s, const char *key, unsigned w, unsigned nw,
-    unsigned long long terms)
+worker(const struct target *tg, const struct sender *s, const char *key,
+    unsigned w, unsigned nw, unsigned long long terms)
 {
 	struct record	 r;
 	struct tally	 t = { 0 };
-	const char	*cause;
+	char		*cause;
 	void		*h;
 
 	memset(&r, 0, sizeof r);
@@ -47,18 +47,41 @@ worker(const struct sender *s, const char *key, unsigned w, unsigned nw,
 	r.value = slice_sum(terms * w / nw, terms * (w + 1) / nw);
 	r.part = w + 1;
 	r.nparts = nw;
-	if ((h = sender_open(s, &cause)) == NULL) {
+	if ((h = sender_open(s, tg, &cause)) == NULL) {
 		fprintf(stderr, "ipcctl: pi worker %u: %s\n", w + 1, cause);
 		return 1;
 	}
 	if (sender_put(s, h, &r, &t) != 0 || sender_close(s, h, &t) != 0 ||
-	    t.rejected > 0)
+	    t.rejected > 0) {
+		if (t.cause != NULL)
+			fprintf(stderr, "ipcctl: pi worker %u: %s\n", w + 1,
+			    t.cause);
 		return 1;
+	}
 	return 0;
 }
 
-int
-cmd_pi(int argc, char **argv)
+/* What the pi command was asked for. */
+struct pi_job {
+	const struct sender	*s;
+	unsigned long long	 terms;
+	unsigned long		 workers;
+	double			 timeout;
+	char			 key[IPCD_KEY_MAX + 1];
+	int			 own_key;
+};
+
+static int
+pi_usage(void)
+{
+	fprintf(stderr, "usage: ipcctl pi [--workers=W] [--terms=N] [--via=T] "
+	    "[--key=K] [--timeout=S]\n");
+	return EXIT_USAGE;
+}
+
+/* The options; 0 or an exit status. */
+static int
+pi_opts(struct pi_job *j, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "workers", required_argument, NULL, 'w' },
@@ -68,103 +91,126 @@ cmd_pi(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const struct sender	*s = sender_find("unix");
-	unsigned long long	 terms = 10000000;
-	unsigned long		 workers = 10;
-	double			 timeout = 60, total, pi;
-	char			 key[IPCD_KEY_MAX + 1], *reply, *end, buf[64];
-	int			 ch, ok, status, failed = 0, own_key = 1;
-	struct conn		 c;
-	unsigned		 w;
-	pid_t			 pid;
+	const char	*key;
+	char		*end;
+	int		 ch;
 
-	snprintf(key, sizeof key, "pi.%ld.%ld", (long)getpid(), (long)time(NULL));
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'w':
-			workers = strtoul(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || workers < 1 ||
-			    workers > PI_WORKERS_MAX) {
+			j->workers = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || j->workers < 1 ||
+			    j->workers > PI_WORKERS_MAX) {
 				fprintf(stderr, "ipcctl: --workers: expected 1 to "
 				    "%d\n", PI_WORKERS_MAX);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'n':
-			terms = strtoull(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || terms < 1 ||
-			    terms > 1ULL << 50) {
+			j->terms = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || j->terms < 1 ||
+			    j->terms > 1ULL << 50) {
 				fprintf(stderr, "ipcctl: --terms: expected 1 to "
 				    "2^50\n");
 				return EXIT_USAGE;
 			}
 			break;
 		case 'v':
-			if (via_parse(optarg, &s) != 0)
+			if (via_parse(optarg, &j->s) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'k':
-			if (!key_valid(optarg, strlen(optarg))) {
-				fprintf(stderr, "ipcctl: bad key \"%s\"\n", optarg);
+			if (key_arg(optarg, &key) != 0)
 				return EXIT_USAGE;
-			}
-			strcpy(key, optarg);
-			own_key = 0;
+			strcpy(j->key, key);
+			j->own_key = 0;
 			break;
 		case 't':
-			timeout = seconds_arg(optarg, &ok);
-			if (!ok || timeout == 0) {
-				fprintf(stderr, "ipcctl: --timeout: expected "
-				    "seconds\n");
+			if (timeout_arg(optarg, &j->timeout) != 0)
 				return EXIT_USAGE;
-			}
 			break;
 		default:
-			fprintf(stderr, "usage: ipcctl pi [--workers=W] "
-			    "[--terms=N] [--via=T] [--key=K] [--timeout=S]\n");
-			return EXIT_USAGE;
+			return pi_usage();
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: ipcctl pi [--workers=W] [--terms=N] "
-		    "[--via=T] [--key=K] [--timeout=S]\n");
-		return EXIT_USAGE;
-	}
-	/* The parent's connection first: no workers if ipcd is not there. */
-	connect_or_die(&c);
+	return optind != argc ? pi_usage() : 0;
+}
+
+/* Fork the workers and reap them; 0 when every one exited 0. */
+static int
+pi_workers(const struct opts *o, const struct pi_job *j)
+{
+	unsigned	w;
+	pid_t		pid;
+	int		status, failed = 0;
+
 	fflush(stdout);
-	for (w = 0; w < workers; w++) {
+	for (w = 0; w < j->workers; w++) {
 		if ((pid = fork()) == -1) {
 			perror("ipcctl: fork");
 			failed = 1;
 			break;
 		}
 		if (pid == 0)
-			_exit(worker(s, key, w, (unsigned)workers, terms));
+			_exit(worker(&o->tg, j->s, j->key, w,
+			    (unsigned)j->workers, j->terms));
 	}
 	while (wait(&status) != -1)
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			failed = 1;
-	if (failed) {
+	if (failed)
 		fprintf(stderr, "ipcctl: pi: a worker failed\n");
+	return failed ? -1 : 0;
+}
+
+int
+cmd_pi(const struct opts *o, int argc, char **argv)
+{
+	struct pi_job	 j = { .terms = 10000000, .workers = 10, .timeout = 60,
+			    .own_key = 1 };
+	char		*reply, *cause, buf[64];
+	double		 pi;
+	struct conn	 c;
+	int		 r;
+
+	j.s = sender_find("unix");
+	snprintf(j.key, sizeof j.key, "pi.%ld.%ld", (long)getpid(),
+	    (long)time(NULL));
+	if ((r = pi_opts(&j, argc, argv)) != 0)
+		return r;
+	/* The parent's connection first: no workers if ipcd is not there. */
+	if ((r = connect_or_fail(&c, &o->tg)) != 0)
+		return r;
+	if (pi_workers(o, &j) != 0)
 		return EXIT_FAIL;
+	c.reply_timeout = j.timeout + o->tg.timeout;
+	r = conn_request(&c, &reply, &cause, "%s %s %lu", REQ_WAIT, j.key,
+	    (unsigned long)(j.timeout * 1000 + 0.999));
+	if (r == CONN_FAIL)
+		return conn_failed("pi", cause);
+	if (r != 0 || reply_field(reply, "total", buf, sizeof buf) != 0)
+		return reply_exit("pi", reply);
+	if (reply_overflow(reply)) {
+		fprintf(stderr, "ipcctl: pi: key %s: total overflows a "
+		    "double\n", j.key);
+		return EXIT_REJECTED;
 	}
-	if (conn_request(&c, &reply, "%s %s %lu", REQ_WAIT, key,
-	    (unsigned long)(timeout * 1000)) != 0)
-		return reply_exit("pi", reply);
-	if (reply_field(reply, "total", buf, sizeof buf) != 0)
-		return reply_exit("pi", reply);
-	total = strtod(buf, NULL);
-	pi = sqrt(8 * total);
-	if (own_key && conn_request(&c, &reply, "%s %s", REQ_RESET, key) != 0)
-		fprintf(stderr, "ipcctl: pi: could not remove key %s\n", key);
+	pi = sqrt(8 * strtod(buf, NULL));
+	c.reply_timeout = 0;
+	if (j.own_key && (r = conn_request(&c, &reply, &cause, "%s %s",
+	    REQ_RESET, j.key)) != 0) {
+		fprintf(stderr, "ipcctl: pi: could not remove key %s\n", j.key);
+		if (r == CONN_FAIL)
+			free(cause);
+	}
 	conn_close(&c);
-	if (json)
+	if (o->json)
 		printf("{\"key\":\"%s\",\"workers\":%lu,\"terms\":%llu,"
-		    "\"via\":\"%s\",\"total\":%s,\"pi\":%.17g}\n", key, workers,
-		    terms, sender_name(s), buf, pi);
+		    "\"via\":\"%s\",\"total\":%s,\"pi\":%.17g}\n", j.key,
+		    j.workers, j.terms, sender_name(j.s), vis(buf, strlen(buf)), pi);
 	else
 		printf("pi over %s: %lu workers, %llu terms, total %s\n%.11f\n",
-		    sender_name(s), workers, terms, buf, pi);
+		    sender_name(j.s), j.workers, j.terms, vis(buf, strlen(buf)),
+		    pi);
 	return 0;
 }

@@ -5,8 +5,12 @@
  *   unix  pipelined: requests go out while replies are read as they come,
  *         up to WINDOW outstanding, so a stream costs no round trip per value;
  *   fifo  whole records packed into writes of at most PIPE_BUF bytes, which
- *         the kernel keeps atomic;
+ *         the kernel keeps atomic; non-blocking, a full pipe waited for;
  *   mq    one message per record;
+ *
+ * Each takes where ipcd is and how long to wait for it from the target
+ * given to open; none prints or exits: a failure is -1, its cause kept in
+ * the tally.
  *   shm   records published into a ring of the shared segment (common/shm.c).
  */
 
@@ -23,18 +27,30 @@
 
 #include "ipcctl.h"
 #include "shm.h"
+#include "util.h"
+#include "xmalloc.h"
 
 #define WINDOW		1024	/* socket requests in flight */
-#define MQ_TIMEOUT	10	/* seconds a full queue may block a send */
 
 struct sender {
 	const char	*name;
-	void		*(*open)(const char **);
+	void		*(*open)(const struct target *, char **);
 	int		(*put)(void *, const struct record *, struct tally *);
 	/* Send what put buffered, now: the input has gone quiet. */
 	int		(*flush)(void *, struct tally *);
 	int		(*close)(void *, struct tally *);
 };
+
+/* Keep the first cause of failure (the one the user needs); -1. */
+static int
+tally_fail(struct tally *t, char *cause)
+{
+	if (t->cause == NULL)
+		t->cause = cause;
+	else
+		free(cause);
+	return -1;
+}
 
 /* --- unix ------------------------------------------------------------ */
 
@@ -48,18 +64,11 @@ struct unix_tx {
 };
 
 static void *
-unix_open(const char **cause)
+unix_open(const struct target *tg, char **cause)
 {
-	struct unix_tx	*u;
+	struct unix_tx	*u = xcalloc(1, sizeof *u);
 
-	if ((u = calloc(1, sizeof *u)) == NULL) {
-		*cause = "out of memory";
-		return NULL;
-	}
-	if (conn_open(&u->conn, cfg.unix_.path) != 0) {
-		*cause = errno == ENOENT || errno == ECONNREFUSED ?
-		    "cannot connect to the socket (is ipcd running?)" :
-		    "cannot connect to the socket";
+	if (conn_open(&u->conn, tg, cause) != 0) {
 		free(u);
 		return NULL;
 	}
@@ -70,6 +79,7 @@ static void
 unix_reply(struct unix_tx *u, const char *line, struct tally *t)
 {
 	const struct record	*r = &u->inflight[u->first];
+	const char		*msg = line;
 	char			 v[32];
 
 	double_format(v, sizeof v, r->value);
@@ -84,62 +94,67 @@ unix_reply(struct unix_tx *u, const char *line, struct tally *t)
 		break;
 	default:
 		t->rejected++;
+		if (strncmp(line, "err ", 4) == 0 && strchr(line + 4, ' '))
+			msg = strchr(line + 4, ' ') + 1;
 		fprintf(stderr, "ipcctl: %s %s: %s\n", r->key, v,
-		    strncmp(line, "err ", 4) == 0 ? strchr(line + 4, ' ') != NULL ?
-		    strchr(line + 4, ' ') + 1 : line : line);
+		    vis(msg, strlen(msg)));
 		break;
 	}
 	u->first = (u->first + 1) % WINDOW;
 	u->count--;
 }
 
+/* Write what fits and read what came, once; -1 with the cause in T. */
+static int
+unix_move(struct unix_tx *u, int revents, struct tally *t)
+{
+	char	*line, *cause;
+	ssize_t	 n;
+	int	 r;
+
+	if (revents & POLLOUT) {
+		n = write(u->conn.fd, u->out, u->outlen);
+		if (n == -1 && errno != EINTR && errno != EAGAIN &&
+		    !(revents & POLLIN))	/* its reason may be there */
+			return tally_fail(t, fmtstr("cannot write to ipcd: "
+			    "%s", strerror(errno)));
+		if (n > 0) {
+			memmove(u->out, u->out + n, u->outlen - (size_t)n);
+			u->outlen -= (size_t)n;
+		}
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (conn_fill(&u->conn, &cause) != 0)
+			return tally_fail(t, cause);
+		while ((r = conn_next(&u->conn, &line, &cause)) == 1)
+			if (u->count > 0)
+				unix_reply(u, line, t);
+		if (r == -1)
+			return tally_fail(t, cause);
+	}
+	return 0;
+}
+
 /* Move bytes both ways until the output is gone (or, with !all, until
- * there is room for more); replies are consumed as they arrive. */
+ * there is room for more); replies are consumed as they arrive.  Each
+ * wait for ipcd is bounded by the timeout. */
 static int
 unix_pump(struct unix_tx *u, struct tally *t, int all)
 {
-	struct pollfd	 pfd = { .fd = u->conn.fd };
-	char		*line, *nl;
-	ssize_t		 n;
+	char	*cause, what[64];
+	int	 rev;
 
 	while (all ? u->outlen > 0 || u->count > 0 :
 	    u->outlen > sizeof u->out / 2 || u->count == WINDOW) {
-		pfd.events = POLLIN | (u->outlen > 0 ? POLLOUT : 0);
-		if (poll(&pfd, 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
+		snprintf(what, sizeof what, "%s %u submissions",
+		    u->outlen > 0 ? "room to send" : "the replies to",
+		    u->count);
+		rev = fd_wait(u->conn.fd, POLLIN | (u->outlen > 0 ? POLLOUT : 0),
+		    u->conn.tg->timeout, what, &cause);
+		if (rev == 0)
+			return tally_fail(t, cause);
+		if (unix_move(u, rev, t) != 0)
 			return -1;
-		}
-		if (pfd.revents & POLLOUT) {
-			n = write(u->conn.fd, u->out, u->outlen);
-			if (n == -1 && errno != EINTR && errno != EAGAIN)
-				return -1;
-			if (n > 0) {
-				memmove(u->out, u->out + n, u->outlen - (size_t)n);
-				u->outlen -= (size_t)n;
-			}
-		}
-		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
-			struct conn *c = &u->conn;
-
-			if (c->start > 0) {
-				memmove(c->buf, c->buf + c->start, c->len - c->start);
-				c->len -= c->start;
-				c->start = 0;
-			}
-			n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
-			if (n <= 0)
-				return n == -1 && errno == EINTR ? 0 : -1;
-			c->len += (size_t)n;
-			while ((nl = memchr(c->buf + c->start, '\n',
-			    c->len - c->start)) != NULL) {
-				*nl = '\0';
-				line = c->buf + c->start;
-				c->start = (size_t)(nl - c->buf) + 1;
-				if (u->count > 0)
-					unix_reply(u, line, t);
-			}
-		}
 	}
 	return 0;
 }
@@ -148,15 +163,25 @@ static int
 unix_put(void *arg, const struct record *r, struct tally *t)
 {
 	struct unix_tx	*u = arg;
+	char		 hello[32];
 	int		 n;
 
 	if (unix_pump(u, t, 0) != 0)
 		return -1;
+	if (u->conn.hello == HELLO_UNSENT) {
+		/* The hello, pipelined with the first submission; its reply
+		 * is taken by conn_next before any other. */
+		n = snprintf(hello, sizeof hello, "%s %d\n", REQ_HELLO,
+		    IPCD_PROTO_VERSION);
+		memcpy(u->out, hello, (size_t)n);
+		u->outlen = (size_t)n;
+		u->conn.hello = HELLO_PENDING;
+	}
 	memcpy(u->out + u->outlen, "submit ", 7);
 	n = record_format(u->out + u->outlen + 7,
 	    sizeof u->out - u->outlen - 7, r);
 	if (n < 0)
-		return -1;
+		return tally_fail(t, fmtstr("cannot format a record"));
 	u->outlen += 7 + (size_t)n;
 	u->inflight[(u->first + u->count) % WINDOW] = *r;
 	u->count++;
@@ -171,12 +196,13 @@ static int
 unix_flush(void *arg, struct tally *t)
 {
 	struct unix_tx	*u = arg;
-	char		*reply;
+	char		*reply, *cause;
 
 	if (unix_pump(u, t, 1) != 0)
 		return -1;
-	if (u->quiet && conn_request(&u->conn, &reply, "ping") != 0)
-		return -1;
+	if (u->quiet && conn_request(&u->conn, &reply, &cause, "%s",
+	    REQ_PING) == CONN_FAIL)
+		return tally_fail(t, cause);
 	u->quiet = 1;
 	return 0;
 }
@@ -185,12 +211,16 @@ static int
 unix_close(void *arg, struct tally *t)
 {
 	struct unix_tx	*u = arg;
+	unsigned	 left;
+	char		*cause;
 	int		 r;
 
 	r = unix_pump(u, t, 1);
-	if (r != 0)
-		fprintf(stderr, "ipcctl: lost the connection to ipcd with %u "
-		    "submissions unanswered\n", u->count);
+	if (r != 0 && (left = u->count) > 0 && t->cause != NULL) {
+		cause = fmtstr("%s; %u submissions unanswered", t->cause, left);
+		free(t->cause);
+		t->cause = cause;
+	}
 	conn_close(&u->conn);
 	free(u);
 	return r;
@@ -199,50 +229,69 @@ unix_close(void *arg, struct tally *t)
 /* --- fifo ------------------------------------------------------------ */
 
 struct fifo_tx {
-	int	fd;
-	size_t	len;
-	char	buf[PIPE_BUF];
+	int			 fd;
+	const struct target	*tg;
+	size_t			 len;
+	unsigned long		 nrec;		/* records in buf */
+	char			 buf[PIPE_BUF];
 };
 
 static void *
-fifo_open(const char **cause)
+fifo_open(const struct target *tg, char **cause)
 {
+	const char	*path = tg->conf->fifo.path;
 	struct fifo_tx	*f;
 	int		 fd;
 
-	/* Non-blocking first: with no reader, open fails with ENXIO instead
-	 * of hanging until ipcd starts. */
-	fd = open(cfg.fifo.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	/* Non-blocking, and it stays so: with no reader open fails with
+	 * ENXIO instead of hanging until ipcd starts, and a full pipe is
+	 * waited for with poll, at most the timeout. */
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
-		*cause = errno == ENXIO || errno == ENOENT ?
-		    "nobody reads the FIFO (is ipcd running?)" :
-		    "cannot open the FIFO";
+		*cause = fmtstr("%s: %s%s", path, strerror(errno),
+		    errno == ENXIO || errno == ENOENT ?
+		    " (nobody reads the FIFO: is ipcd running?)" : "");
 		return NULL;
 	}
-	if (fcntl(fd, F_SETFL, 0) == -1 || (f = calloc(1, sizeof *f)) == NULL) {
-		close(fd);
-		*cause = "cannot set up the FIFO";
-		return NULL;
-	}
+	f = xcalloc(1, sizeof *f);
 	f->fd = fd;
+	f->tg = tg;
 	return f;
 }
 
 static int
-fifo_flush(struct fifo_tx *f)
+fifo_flush(struct fifo_tx *f, struct tally *t)
 {
-	ssize_t	n;
+	char	*cause;
+	ssize_t	 n;
 
-	if (f->len == 0)
-		return 0;
 	/* One write of at most PIPE_BUF bytes: all or nothing, never
 	 * interleaved with another writer's. */
-	do
+	while (f->len > 0) {
 		n = write(f->fd, f->buf, f->len);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)f->len)
-		return -1;
-	f->len = 0;
+		if (n == (ssize_t)f->len) {
+			f->len = 0;
+			break;
+		}
+		if (n == -1 && errno == EAGAIN) {
+			if (fd_wait(f->fd, POLLOUT, f->tg->timeout, "room in the FIFO",
+			    &cause) == 0)
+				break;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		cause = fmtstr("cannot write to the FIFO: %s",
+		    n == -1 ? strerror(errno) : "short write");
+		break;
+	}
+	if (f->len > 0) {
+		/* They were counted when buffered, and are lost. */
+		t->accepted -= f->nrec;
+		f->len = f->nrec = 0;
+		return tally_fail(t, cause);
+	}
+	f->nrec = 0;
 	return 0;
 }
 
@@ -254,11 +303,12 @@ fifo_put(void *arg, const struct record *r, struct tally *t)
 	int		 n;
 
 	if ((n = record_format(line, sizeof line, r)) < 0)
-		return -1;
-	if (f->len + (size_t)n > sizeof f->buf && fifo_flush(f) != 0)
+		return tally_fail(t, fmtstr("cannot format a record"));
+	if (f->len + (size_t)n > sizeof f->buf && fifo_flush(f, t) != 0)
 		return -1;
 	memcpy(f->buf + f->len, line, (size_t)n);
 	f->len += (size_t)n;
+	f->nrec++;
 	t->accepted++;		/* as far as anyone can tell */
 	return 0;
 }
@@ -266,14 +316,14 @@ fifo_put(void *arg, const struct record *r, struct tally *t)
 static int
 fifo_flush_tx(void *arg, struct tally *t)
 {
-	return fifo_flush(arg);
+	return fifo_flush(arg, t);
 }
 
 static int
 fifo_close(void *arg, struct tally *t)
 {
 	struct fifo_tx	*f = arg;
-	int		 r = fifo_flush(f);
+	int		 r = fifo_flush(f, t);
 
 	close(f->fd);
 	free(f);
@@ -282,47 +332,56 @@ fifo_close(void *arg, struct tally *t)
 
 /* --- mq -------------------------------------------------------------- */
 
-static void *
-mq_open_tx(const char **cause)
-{
-	mqd_t	*m;
+struct mq_tx {
+	mqd_t			 mq;
+	const struct target	*tg;
+};
 
-	if ((m = malloc(sizeof *m)) == NULL) {
-		*cause = "out of memory";
+static void *
+mq_open_tx(const struct target *tg, char **cause)
+{
+	const char	*name = tg->conf->mq.name;
+	struct mq_tx	*m;
+	mqd_t		 mq;
+
+	if ((mq = mq_open(name, O_WRONLY | O_CLOEXEC)) == (mqd_t)-1) {
+		*cause = fmtstr("message queue %s: %s%s", name, strerror(errno),
+		    errno == ENOENT ? " (is ipcd running?)" : "");
 		return NULL;
 	}
-	*m = mq_open(cfg.mq.name, O_WRONLY | O_CLOEXEC);
-	if (*m == (mqd_t)-1) {
-		*cause = errno == ENOENT ?
-		    "no message queue (is ipcd running?)" :
-		    "cannot open the message queue";
-		free(m);
-		return NULL;
-	}
+	m = xmalloc(sizeof *m);
+	m->mq = mq;
+	m->tg = tg;
 	return m;
 }
 
 static int
 mq_put(void *arg, const struct record *r, struct tally *t)
 {
-	mqd_t		*m = arg;
+	struct mq_tx	*m = arg;
 	char		 line[IPCD_LINE_MAX];
+	double		 end = now_sec() + m->tg->timeout;
 	struct timespec	 ts;
 	int		 n;
 
 	if ((n = record_format(line, sizeof line, r)) < 0)
-		return -1;
+		return tally_fail(t, fmtstr("cannot format a record"));
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += MQ_TIMEOUT;
-	while (mq_timedsend(*m, line, (size_t)n, 0, &ts) == -1) {
-		if (errno == EINTR)
+	ts.tv_sec += (time_t)m->tg->timeout;
+	ts.tv_nsec += (long)((m->tg->timeout - (double)(time_t)m->tg->timeout) *
+	    1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (mq_timedsend(m->mq, line, (size_t)n, 0, &ts) == -1) {
+		if (errno == EINTR && now_sec() < end)
 			continue;
-		if (errno == ETIMEDOUT)
-			fprintf(stderr, "ipcctl: the message queue stayed full "
-			    "for %d s (is ipcd running?)\n", MQ_TIMEOUT);
-		else
-			perror("ipcctl: mq_send");
-		return -1;
+		if (errno == ETIMEDOUT || errno == EINTR)
+			return tally_fail(t, fmtstr("gave up after %g s "
+			    "waiting for room in the message queue (is ipcd "
+			    "stopped or stuck?)", m->tg->timeout));
+		return tally_fail(t, fmtstr("mq_send: %s", strerror(errno)));
 	}
 	t->accepted++;
 	return 0;
@@ -337,9 +396,9 @@ mq_flush_tx(void *arg, struct tally *t)
 static int
 mq_close_tx(void *arg, struct tally *t)
 {
-	mqd_t	*m = arg;
+	struct mq_tx	*m = arg;
 
-	mq_close(*m);
+	mq_close(m->mq);
 	free(m);
 	return 0;
 }
@@ -347,15 +406,13 @@ mq_close_tx(void *arg, struct tally *t)
 /* --- shm ------------------------------------------------------------- */
 
 static void *
-shm_open_tx(const char **cause)
+shm_open_tx(const struct target *tg, char **cause)
 {
-	struct shm_producer	*p;
+	struct shm_producer	*p = xmalloc(sizeof *p);
+	const char		*why;
 
-	if ((p = malloc(sizeof *p)) == NULL) {
-		*cause = "out of memory";
-		return NULL;
-	}
-	if (shm_attach(p, cfg.shm.name, cause) != 0) {
+	if (shm_attach(p, tg->conf->shm.name, &why) != 0) {
+		*cause = fmtstr("%s", why);
 		free(p);
 		return NULL;
 	}
@@ -367,10 +424,8 @@ shm_put_tx(void *arg, const struct record *r, struct tally *t)
 {
 	const char	*cause;
 
-	if (shm_put(arg, r, &cause) != 0) {
-		fprintf(stderr, "ipcctl: shm: %s\n", cause);
-		return -1;
-	}
+	if (shm_put(arg, r, &cause) != 0)
+		return tally_fail(t, fmtstr("shm: %s", cause));
 	t->accepted++;
 	return 0;
 }
@@ -392,7 +447,7 @@ shm_close_tx(void *arg, struct tally *t)
 	int	r;
 
 	if ((r = shm_detach(arg, err, sizeof err)) != 0)
-		fprintf(stderr, "ipcctl: shm: %s\n", err);
+		tally_fail(t, fmtstr("shm: %s", err));
 	free(arg);
 	return r;
 }
@@ -436,9 +491,9 @@ sender_name(const struct sender *s)
 }
 
 void *
-sender_open(const struct sender *s, const char **cause)
+sender_open(const struct sender *s, const struct target *tg, char **cause)
 {
-	return s->open(cause);
+	return s->open(tg, cause);
 }
 
 int

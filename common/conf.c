@@ -68,6 +68,7 @@ static const struct conf_key conf_keys[] = {
 	    1000000),
 	KL("limits", "max_parts", limits.max_parts, 1, IPCD_PARTS_MAX),
 	KL("limits", "parts_memory", limits.parts_memory, 4096, 1L << 40),
+	KL("client", "timeout", client.timeout, 1, 86400),
 };
 
 /* -c FILE, else $IPCD_CONFIG, else the system file if it exists. */
@@ -141,6 +142,7 @@ conf_defaults(struct conf *c)
 	c->limits.max_clients_per_uid = 0;	/* a quarter of max_clients */
 	c->limits.max_parts = 100000;
 	c->limits.parts_memory = 64L << 20;
+	c->client.timeout = 30;
 }
 
 static int

@@ -59,6 +59,9 @@ struct conf {
 		long	max_parts;	/* largest N of part I/N */
 		long	parts_memory;	/* bytes of part bitmaps, all keys */
 	} limits;
+	struct {
+		long	timeout;	/* seconds ipcctl waits for ipcd */
+	} client;
 };
 
 const char	*conf_find(const char *);

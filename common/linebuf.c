@@ -12,9 +12,13 @@ void
 linebuf_init(struct linebuf *lb, size_t size, size_t max)
 {
 	memset(lb, 0, sizeof *lb);
-	lb->max = max < IPCD_LINE_MAX ? max : IPCD_LINE_MAX;
+	/* The transports pass at most IPCD_LINE_MAX; ipcctl reads longer
+	 * lines of standard input. */
+	lb->max = max;
 	if (size < IPCD_LINE_MAX)
 		size = IPCD_LINE_MAX;
+	if (size < max)
+		size = max;
 	lb->buf = xmalloc(size);
 	lb->size = size;
 }

@@ -1,5 +1,5 @@
 /* A read buffer that yields newline-terminated lines of at most a given
- * length (<= IPCD_LINE_MAX), whatever way the bytes arrive, and drops
+ * length, whatever way the bytes arrive, and drops
  * longer ones whole.  The one line splitter of both programs. */
 #ifndef IPCD_LINEBUF_H
 #define IPCD_LINEBUF_H

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "systemd.h"
 
 static const char	*log_ident = "ipcd";
 static int		 log_verbose;	/* -v: debug messages too */
 static int		 log_to_journal;
+static log_sink_fn	*log_sink;	/* the structured sink, if plugged in */
 
 /* Is stderr the stream systemd connected to journald for us? */
 static int
@@ -46,6 +46,14 @@ log_setverbose(int verbose)
 	log_verbose = verbose;
 }
 
+/* The program that has a structured sink (ipcd: the journal) plugs it in;
+ * this file calls nothing of the program. */
+void
+log_set_sink(log_sink_fn *fn)
+{
+	log_sink = fn;
+}
+
 int
 log_journal(void)
 {
@@ -64,7 +72,8 @@ log_vemit(int prio, const struct log_fields *f, const char *fmt, va_list ap)
 		goto out;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 
-	if (log_to_journal && sysd_journal(prio, log_ident, msg, f) == 0)
+	if (log_to_journal && log_sink != NULL &&
+	    log_sink(prio, log_ident, msg, f) == 0)
 		goto out;
 	/* Not under journald, or the journal refused: never lose it. */
 	if (f != NULL && f->transport != NULL)

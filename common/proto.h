@@ -61,7 +61,10 @@
 #define REQ_KEYS	"keys"		/* keys [cursor=C] [limit=L] [match=GLOB] */
 #define REQ_RESET	"reset"		/* reset KEY | reset * */
 #define REQ_PING	"ping"
-#define REQ_HELLO	"hello"		/* hello PROTO: the client's version */
+/* hello PROTO: the first request of a client, pipelined with the next;
+ * "ok proto=N version=... pid=N", or "err version ..." when ipcd speaks
+ * another protocol. */
+#define REQ_HELLO	"hello"
 
 /* The CODE of an "err" reply. */
 #define ERR_USAGE	"usage"		/* malformed request */
@@ -71,7 +74,7 @@
 #define ERR_TIMEOUT	"timeout"	/* wait ran out; the message names the missing parts */
 #define ERR_LIMIT	"limit"		/* a configured limit was reached */
 #define ERR_DENIED	"denied"	/* the peer may not do that */
-#define ERR_VERSION	"version"	/* the client speaks another protocol */
+#define ERR_VERSION	"version"	/* hello named another protocol */
 
 struct record {
 	char		key[IPCD_KEY_MAX + 1];

@@ -7,6 +7,7 @@
 
 #include "ipcd.h"
 #include "log.h"
+#include "systemd.h"
 
 #ifndef IPCD_VERSION
 #define IPCD_VERSION "unknown"
@@ -66,6 +67,7 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_init("ipcd", verbose);
+	log_set_sink(sysd_journal);
 
 	file = conf_find(file);
 	if (conf_load(file, &conf, &cause) != 0) {

@@ -13,7 +13,7 @@ done
 IPCD_CONFIG=/dev/null "$IPCD" -n -v | awk '
 	/^\[/ { sec = $0; next }
 	/ = / { print sec, $1 }' >"$T/keys"
-same "the loader knows 24 keys" "$(wc -l <"$T/keys")" 24
+same "the loader knows 28 keys" "$(wc -l <"$T/keys")" 28
 while read -r sec key; do
 	check "$sec $key is in conf/ipcd.conf" \
 	    awk -v s="$sec" -v k="$key" '$0 == s { in_s = 1; next }
@@ -49,5 +49,5 @@ for s in 0 1 2 65 78; do
 done
 for f in IPCD_TRANSPORT IPCD_KEY IPCD_PEER_PID IPCD_PEER_UID IPCD_EVENT; do
 	check "journal field $f is emitted and documented" sh -c \
-	    "grep -q '$f=' common/systemd.c && grep -q 'Va $f' man/ipcd.8"
+	    "grep -q '$f=' daemon/systemd.c && grep -q 'Va $f' man/ipcd.8"
 done

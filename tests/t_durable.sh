@@ -55,7 +55,7 @@ if command -v strace >/dev/null; then
 	for mode in batch never; do
 		stop_ipcd
 		write_conf "sync = $mode"
-		strace -f -qq -e trace=fdatasync,write,writev -o "$T/strace" \
+		strace -f -qq -s 256 -e trace=fdatasync,write,writev -o "$T/strace" \
 		    "$IPCD" >>"$T/ipcd.log" 2>&1 &
 		IPCD_PID=$!
 		i=0
@@ -66,7 +66,7 @@ if command -v strace >/dev/null; then
 		IPCD_PID=
 		# J: the journal entry is written; S: fdatasync; R: the reply.
 		order=$(awk '/fdatasync\(/ { print "S"; next }
-			/writev?\(.*"ok\\n"/ { print "R"; next }
+			/writev?\(.*ok\\n"/ { print "R"; next }
 			/write\(.*order/ { print "J" }' "$T/strace" | tr -d '\n')
 		echo "# sync = $mode: $order"
 		case $mode in

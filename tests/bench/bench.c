@@ -46,9 +46,12 @@
 
 #include "ipcctl.h"
 
-/* What send.c and conn.c expect ipcctl.c to define. */
-struct conf	cfg;
-int		json;
+/* Where the clients send: ipcd's paths, or the raw sinks' (which speak
+ * no "hello"); handed to the senders, never swapped under them. */
+static struct conf	ipcd_conf, raw_conf;
+static struct target	ipcd_tg = { .conf = &ipcd_conf, .timeout = 60,
+			    .hello = 1 };
+static struct target	raw_tg = { .conf = &raw_conf, .timeout = 60 };
 
 enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_N };
 static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm" };
@@ -139,8 +142,8 @@ sink(enum tr t, long want, int ready, int res)
 		if ((fd = open(raw_fifo, O_RDWR | O_NONBLOCK)) == -1)
 			die("sink: %s: %s", raw_fifo, strerror(errno));
 	} else if (t == T_MQ) {
-		struct mq_attr a = { .mq_maxmsg = cfg.mq.max_messages,
-		    .mq_msgsize = cfg.mq.message_size };
+		struct mq_attr a = { .mq_maxmsg = raw_conf.mq.max_messages,
+		    .mq_msgsize = raw_conf.mq.message_size };
 
 		mq_unlink(raw_mq);
 		mq = mq_open(raw_mq, O_RDONLY | O_CREAT | O_NONBLOCK, 0600, &a);
@@ -269,12 +272,12 @@ sink(enum tr t, long want, int ready, int res)
 /* --- the client load -------------------------------------------------- */
 
 static void
-client(enum tr t, const char *key, long n)
+client(const struct target *tg, enum tr t, const char *key, long n)
 {
 	struct record	 r = { .value = 1 };
 	struct tally	 tl = { 0 };
 	const struct sender *s;
-	const char	*cause = "";
+	char		*cause = NULL;
 	void		*h;
 	long		 i;
 
@@ -283,31 +286,35 @@ client(enum tr t, const char *key, long n)
 		struct conn	 c;
 		char		*reply;
 
-		if (conn_open(&c, cfg.unix_.path) != 0)
+		if (conn_open(&c, tg, &cause) != 0)
 			_exit(3);
 		for (i = 0; i < n; i++)
-			if (conn_request(&c, &reply, "submit %s 1", key) != 0)
+			if (conn_request(&c, &reply, &cause, "submit %s 1",
+			    key) != 0)
 				_exit(4);
 		conn_close(&c);
 		_exit(0);
 	}
 	s = sender_find(t == T_UNIX ? "unix" : trname[t]);
-	if ((h = sender_open(s, &cause)) == NULL) {
+	if ((h = sender_open(s, tg, &cause)) == NULL) {
 		fprintf(stderr, "bench: client: %s\n", cause);
 		_exit(3);
 	}
 	for (i = 0; i < n; i++)
 		if (sender_put(s, h, &r, &tl) != 0)
-			_exit(4);
-	if (sender_close(s, h, &tl) != 0 || tl.accepted != (unsigned long)n)
+			break;
+	if (sender_close(s, h, &tl) != 0 || tl.accepted != (unsigned long)n) {
+		fprintf(stderr, "bench: client: %s\n", tl.cause != NULL ?
+		    tl.cause : "not every record was taken");
 		_exit(4);
+	}
 	_exit(0);
 }
 
 /* Fork K clients that send `total` records between them; 0 when all of
  * them exit 0. */
 static int
-clients(enum tr t, const char *key, int k, long total)
+clients(const struct target *tg, enum tr t, const char *key, int k, long total)
 {
 	pid_t	pid[64];
 	int	i, st, bad = 0;
@@ -316,7 +323,7 @@ clients(enum tr t, const char *key, int k, long total)
 		long n = total / k + (i < total % k);
 
 		if ((pid[i] = fork()) == 0)
-			client(t, key, n);
+			client(tg, t, key, n);
 		if (pid[i] == -1)
 			die("fork: %s", strerror(errno));
 	}
@@ -376,7 +383,6 @@ raw_shm(int k, long total, double *sum)
 static double
 raw_run(enum tr t, int k, long total)
 {
-	struct conf	 saved = cfg;
 	int		 rp[2], sp[2], st;
 	double		 t0, t1, sum = 0;
 	pid_t		 spid;
@@ -400,16 +406,12 @@ raw_run(enum tr t, int k, long total)
 	close(sp[1]);
 	if (read(rp[0], &c, 1) != 1)
 		die("raw sink did not start");
-	snprintf(cfg.fifo.path, sizeof cfg.fifo.path, "%s", raw_fifo);
-	snprintf(cfg.unix_.path, sizeof cfg.unix_.path, "%s", raw_sock);
-	snprintf(cfg.mq.name, sizeof cfg.mq.name, "%s", raw_mq);
 	t0 = now();
-	if (clients(t, "raw", k, total) != 0)
+	if (clients(&raw_tg, t, "raw", k, total) != 0)
 		die("raw %s: a client failed", trname[t]);
 	if (read(sp[0], &sum, sizeof sum) != sizeof sum)
 		die("raw %s: the sink died", trname[t]);
 	t1 = now();
-	cfg = saved;
 	waitpid(spid, &st, 0);
 	close(rp[0]);
 	close(sp[0]);
@@ -484,8 +486,8 @@ ipcd_start(const char *sync, long max_keys)
 	write_conf(sync, max_keys);
 	snprintf(state, sizeof state, "%s/state", work);
 	unlink(state);
-	conf_defaults(&cfg);
-	if (conf_load(conf_path, &cfg, &err) != 0)
+	conf_defaults(&ipcd_conf);
+	if (conf_load(conf_path, &ipcd_conf, &err) != 0)
 		die("config: %s", err ? err : "?");
 	snprintf(log, sizeof log, "%s/ipcd.log", work);
 	if ((ipcd_pid = fork()) == 0) {
@@ -497,10 +499,11 @@ ipcd_start(const char *sync, long max_keys)
 		_exit(127);
 	}
 	for (i = 0; i < 200; i++) {
-		if (conn_open(&c, cfg.unix_.path) == 0) {
+		if (conn_open(&c, &ipcd_tg, &err) == 0) {
 			conn_close(&c);
 			return;
 		}
+		free(err);
 		if (waitpid(ipcd_pid, NULL, WNOHANG) == ipcd_pid)
 			break;
 		usleep(25000);
@@ -523,14 +526,17 @@ ipcd_stop(void)
 static int
 ipcd_wait(struct conn *c, const char *key, long total, double limit)
 {
-	char	*reply, v[64];
+	char	*reply, *cause, v[64];
 	double	 until = now() + limit;
+	int	 r;
 	long	 count = 0;
 	double	 tot = 0;
 
 	for (;;) {
-		if (conn_request(c, &reply, "result %s", key) == 0 &&
-		    reply_field(reply, "count", v, sizeof v) == 0) {
+		r = conn_request(c, &reply, &cause, "result %s", key);
+		if (r == CONN_FAIL)
+			free(cause);
+		else if (r == 0 && reply_field(reply, "count", v, sizeof v) == 0) {
 			count = strtol(v, NULL, 10);
 			if (reply_field(reply, "total", v, sizeof v) == 0)
 				tot = strtod(v, NULL);
@@ -553,16 +559,16 @@ static double
 ipcd_run(enum tr t, int k, long total, long long *ticks, int *exact)
 {
 	struct conn	 c;
-	char		 key[64];
+	char		 key[64], *cause;
 	double		 t0, t1;
 	long long	 c0;
 
 	snprintf(key, sizeof key, "b%d.%lu", (int)getpid(), ++runno);
-	if (conn_open(&c, cfg.unix_.path) != 0)
-		die("cannot connect to ipcd");
+	if (conn_open(&c, &ipcd_tg, &cause) != 0)
+		die("cannot connect to ipcd: %s", cause);
 	c0 = ipcd_cpu_ticks();
 	t0 = now();
-	if (clients(t, key, k, total) != 0) {
+	if (clients(&ipcd_tg, t, key, k, total) != 0) {
 		fprintf(stderr, "bench: ipcd %s k=%d: a client failed\n",
 		    trname[t], k);
 		*exact = 0;
@@ -637,7 +643,7 @@ rss(long nkeys)
 	const struct sender *s = sender_find("unix");
 	struct record	 r = { .value = 1 };
 	struct tally	 tl = { 0 };
-	const char	*cause;
+	char		*cause;
 	long		 idle, full, i;
 	void		*h;
 	struct conn	 c;
@@ -646,15 +652,15 @@ rss(long nkeys)
 	ipcd_start("never", nkeys);
 	usleep(200000);
 	idle = ipcd_rss_kb();
-	if ((h = sender_open(s, &cause)) == NULL)
+	if ((h = sender_open(s, &ipcd_tg, &cause)) == NULL)
 		die("rss: %s", cause);
 	for (i = 0; i < nkeys; i++) {
 		snprintf(r.key, sizeof r.key, "key%ld", i);
 		sender_put(s, h, &r, &tl);
 	}
 	sender_close(s, h, &tl);
-	if (conn_open(&c, cfg.unix_.path) == 0) {
-		if (conn_request(&c, &reply, "stats") == 0)
+	if (conn_open(&c, &ipcd_tg, &cause) == 0) {
+		if (conn_request(&c, &reply, &cause, "stats") == 0)
 			reply_field(reply, "keys", v, sizeof v);
 		conn_close(&c);
 	}
@@ -737,6 +743,10 @@ main(int argc, char **argv)
 	snprintf(raw_sock, sizeof raw_sock, "%s/raw.sock", work);
 	snprintf(raw_mq, sizeof raw_mq, "/ipcd-bench-raw-%d", (int)getpid());
 	snprintf(ipcd_name, sizeof ipcd_name, "/ipcd-bench-%d", (int)getpid());
+	conf_defaults(&raw_conf);
+	snprintf(raw_conf.fifo.path, sizeof raw_conf.fifo.path, "%s", raw_fifo);
+	snprintf(raw_conf.unix_.path, sizeof raw_conf.unix_.path, "%s", raw_sock);
+	snprintf(raw_conf.mq.name, sizeof raw_conf.mq.name, "%s", raw_mq);
 	unlink(raw_fifo);
 	if (mkfifo(raw_fifo, 0600) == -1)
 		die("%s: %s", raw_fifo, strerror(errno));

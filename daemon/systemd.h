@@ -1,6 +1,6 @@
 /*
  * Every libsystemd call of the project lives in systemd.c, behind these
- * functions; each returns 0 or -1 with errno (libsystemd's negative errno
+ * functions, used by ipcd alone (ipcctl does not link libsystemd); each returns 0 or -1 with errno (libsystemd's negative errno
  * is converted there) and does nothing harmful outside systemd.
  */
 #ifndef IPCD_SYSTEMD_H

@@ -1,0 +1,334 @@
+/* The commands that ask ipcd over the socket: result, stats, keys, reset,
+ * ping.  Each talks through conn.c and returns an exit status. */
+
+#include <fnmatch.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipcctl.h"
+
+#define KEYS_LIMIT_MAX	1000	/* keys of one page, as ipcd caps it */
+#define KEYS_LIMIT	100
+#define GLOB_MAX	256
+
+/* Say that a key's total is beyond the double range; EXIT_REJECTED. */
+static int
+overflow_exit(const char *what, const char *fields)
+{
+	char	key[IPCD_KEY_MAX + 1] = "?";
+
+	(void)reply_field(fields, "key", key, sizeof key);
+	fprintf(stderr, "ipcctl: %s: key %s: total overflows a double\n", what,
+	    vis(key, strlen(key)));
+	return EXIT_REJECTED;
+}
+
+/* The options of a command that takes --timeout alone (and operands up
+ * to MAXARGS); the index of the first operand, or -1 after usage. */
+static int
+timeout_only(struct opts *o, int argc, char **argv, int maxargs)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 't' || timeout_arg(optarg, &o->tg.timeout) != 0)
+			goto bad;
+	}
+	if (argc - optind <= maxargs)
+		return optind;
+bad:
+	command_usage(argv[0]);
+	return -1;
+}
+
+int
+cmd_result(const struct opts *go, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*key = IPCD_DEFAULT_KEY;
+	struct conn	 c;
+	char		*reply, *cause, total[64];
+	double		 wt = 0;
+	int		 ch, wait = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			if (key_arg(optarg, &key) != 0)
+				return EXIT_USAGE;
+			break;
+		case 't':
+			if (timeout_arg(optarg, &wt) != 0)
+				return EXIT_USAGE;
+			/* FALLTHROUGH */
+		case 'w':
+			wait = 1;
+			break;
+		default:
+			return command_usage("result");
+		}
+	}
+	if (optind != argc)
+		return command_usage("result");
+	if ((r = connect_or_fail(&c, &go->tg)) != 0)
+		return r;
+	if (wait) {
+		/* ipcd says when the wait ran out; the socket's own timeout
+		 * starts after that (none without --timeout). */
+		c.reply_timeout = wt > 0 ? wt + go->tg.timeout : 1e12;
+		r = conn_request(&c, &reply, &cause, "%s %s %lu", REQ_WAIT, key,
+		    (unsigned long)(wt * 1000 + 0.999));
+	} else
+		r = conn_request(&c, &reply, &cause, "%s %s", REQ_RESULT, key);
+	if (r == CONN_FAIL)
+		r = conn_failed("result", cause);
+	else if (r != 0)
+		r = reply_exit("result", reply);
+	else {
+		if (go->json) {
+			reply_print_json(reply + 2);
+			putchar('\n');
+		} else if (!reply_overflow(reply) &&
+		    reply_field(reply, "total", total, sizeof total) == 0)
+			printf("%s\n", vis(total, strlen(total)));
+		if (reply_overflow(reply))
+			r = overflow_exit("result", reply);
+	}
+	conn_close(&c);
+	return r;
+}
+
+/* A request without arguments whose reply is printed field by field. */
+static int
+simple_request(const struct opts *o, const char *req)
+{
+	struct conn	 c;
+	char		*reply, *cause, *p, *end;
+	int		 r;
+
+	if ((r = connect_or_fail(&c, &o->tg)) != 0)
+		return r;
+	if ((r = conn_request(&c, &reply, &cause, "%s", req)) == CONN_FAIL)
+		r = conn_failed(req, cause);
+	else if (r != 0)
+		r = reply_exit(req, reply);
+	else if (o->json) {
+		reply_print_json(reply + 2);
+		putchar('\n');
+	} else
+		for (p = strchr(reply, ' '); p != NULL; p = end) {
+			p++;
+			end = strchr(p, ' ');
+			printf("%s\n", vis(p, end ? (size_t)(end - p) :
+			    strlen(p)));
+		}
+	conn_close(&c);
+	return r;
+}
+
+int
+cmd_stats(const struct opts *go, int argc, char **argv)
+{
+	struct opts	o = *go;
+
+	if (timeout_only(&o, argc, argv, 0) == -1)
+		return EXIT_USAGE;
+	return simple_request(&o, REQ_STATS);
+}
+
+int
+cmd_ping(const struct opts *go, int argc, char **argv)
+{
+	struct opts	o = *go;
+
+	if (timeout_only(&o, argc, argv, 0) == -1)
+		return EXIT_USAGE;
+	return simple_request(&o, REQ_PING);
+}
+
+/* One key's fields as a line of "keys"; 1 when its total overflows. */
+static int
+keys_print(const struct opts *o, const char *line, int *first)
+{
+	char	name[80], total[64], n[32], parts[32], nparts[32];
+	int	over = reply_overflow(line);
+
+	if (o->json) {
+		printf("%s", *first ? "" : ",");
+		reply_print_json(line);
+	} else if (reply_field(line, "key", name, sizeof name) != 0 ||
+	    reply_field(line, "count", n, sizeof n) != 0 ||
+	    reply_field(line, "parts", parts, sizeof parts) != 0 ||
+	    reply_field(line, "nparts", nparts, sizeof nparts) != 0 ||
+	    (!over && reply_field(line, "total", total, sizeof total) != 0))
+		return -1;
+	else {
+		printf("%s\t%s\t%s", vis(name, strlen(name)), over ?
+		    "overflow" : vis(total, strlen(total)), vis(n, strlen(n)));
+		if (strcmp(nparts, "0") != 0)
+			printf("\t%s/%s parts", vis(parts, strlen(parts)),
+			    vis(nparts, strlen(nparts)));
+		putchar('\n');
+	}
+	*first = 0;
+	if (over)
+		overflow_exit("keys", line);
+	return over;
+}
+
+/*
+ * One page of "keys [cursor=C] limit=L [match=GLOB]": print its keys and
+ * leave the next cursor in CURSOR ("0": the listing is complete, as from
+ * an ipcd that pages nothing and names no cursor).  An exit status.
+ */
+static int
+keys_page(struct conn *c, const struct opts *o, const char *glob,
+    unsigned long limit, char *cursor, size_t size, int *first, int *over)
+{
+	char		*reply, *cause, count[32], key[80], sent[32];
+	unsigned long	 i, n;
+	int		 r;
+
+	snprintf(sent, sizeof sent, "%s", cursor);
+	r = conn_request(c, &reply, &cause, "%s%s%s limit=%lu%s%s", REQ_KEYS,
+	    strcmp(sent, "0") != 0 ? " cursor=" : "",
+	    strcmp(sent, "0") != 0 ? sent : "", limit,
+	    glob != NULL ? " match=" : "", glob != NULL ? glob : "");
+	if (r == CONN_FAIL)
+		return conn_failed("keys", cause);
+	if (r != 0 || reply_field(reply, "count", count, sizeof count) != 0)
+		return reply_exit("keys", reply);
+	if (reply_field(reply, "cursor", cursor, size) != 0)
+		strcpy(cursor, "0");
+	else if (strcmp(cursor, "0") != 0 && strcmp(cursor, sent) == 0) {
+		fprintf(stderr, "ipcctl: keys: ipcd gave the same cursor "
+		    "again\n");
+		return EXIT_FAIL;
+	}
+	n = strtoul(count, NULL, 10);
+	for (i = 0; i < n; i++) {
+		if (conn_readline(c, &reply, REQ_KEYS, &cause) != 0)
+			return conn_failed("keys", cause);
+		/* An ipcd that does not filter is filtered here. */
+		if (glob != NULL && (reply_field(reply, "key", key,
+		    sizeof key) != 0 || fnmatch(glob, key, 0) != 0))
+			continue;
+		if ((r = keys_print(o, reply, first)) == -1)
+			return reply_exit("keys", reply);
+		*over |= r;
+	}
+	return 0;
+}
+
+/* GLOB travels in a request: no spaces, nothing but what keys and
+ * fnmatch(3) patterns are made of. */
+static int
+glob_valid(const char *g)
+{
+	size_t	len = strlen(g);
+
+	return len > 0 && len <= GLOB_MAX && strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789_.:-*?[]!^") == len;
+}
+
+int
+cmd_keys(const struct opts *go, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts	 o = *go;
+	struct conn	 c;
+	const char	*glob = NULL;
+	char		 cursor[32] = "0", *end;
+	unsigned long	 limit = KEYS_LIMIT;
+	int		 ch, r, first = 1, over = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 't' && timeout_arg(optarg, &o.tg.timeout) == 0)
+			continue;
+		if (ch == 'l' && (limit = strtoul(optarg, &end, 10)) >= 1 &&
+		    limit <= KEYS_LIMIT_MAX && *optarg != '\0' && *end == '\0')
+			continue;
+		if (ch == 'l')
+			fprintf(stderr, "ipcctl: --limit: expected 1 to %d\n",
+			    KEYS_LIMIT_MAX);
+		return command_usage("keys");
+	}
+	if (argc - optind > 1)
+		return command_usage("keys");
+	if (argc - optind == 1 && !glob_valid(glob = argv[optind])) {
+		fprintf(stderr, "ipcctl: keys: \"%s\" is not a pattern of key "
+		    "characters and *?[]!^\n", vis(glob, strlen(glob)));
+		return EXIT_USAGE;
+	}
+	if ((r = connect_or_fail(&c, &o.tg)) != 0)
+		return r;
+	if (o.json)
+		printf("[");
+	do
+		r = keys_page(&c, &o, glob, limit, cursor, sizeof cursor,
+		    &first, &over);
+	while (r == 0 && strcmp(cursor, "0") != 0);
+	if (o.json)
+		printf("]\n");
+	conn_close(&c);
+	return r != 0 ? r : over ? EXIT_REJECTED : 0;
+}
+
+int
+cmd_reset(const struct opts *go, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts	 o = *go;
+	const char	*key = IPCD_DEFAULT_KEY;
+	struct conn	 c;
+	char		*reply, *cause, n[32];
+	int		 ch, all = 0, haskey = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'k' && key_arg(optarg, &key) == 0)
+			haskey = 1;
+		else if (ch == 'a')
+			all = 1;
+		else if (ch == 't' && timeout_arg(optarg, &o.tg.timeout) == 0)
+			continue;
+		else
+			return ch == 'k' ? EXIT_USAGE : command_usage("reset");
+	}
+	if (optind != argc || (all && haskey))
+		return command_usage("reset");
+	if ((r = connect_or_fail(&c, &o.tg)) != 0)
+		return r;
+	r = conn_request(&c, &reply, &cause, "%s %s", REQ_RESET, all ? "*" : key);
+	if (r == CONN_FAIL)
+		r = conn_failed("reset", cause);
+	else if (r != 0)
+		r = reply_exit("reset", reply);
+	else if (o.json) {
+		reply_print_json(reply + 2);
+		putchar('\n');
+	} else if (reply_field(reply, "removed", n, sizeof n) == 0)
+		printf("%s key%s removed\n", vis(n, strlen(n)),
+		    strcmp(n, "1") ? "s" : "");
+	conn_close(&c);
+	return r;
+}
