@@ -24,6 +24,9 @@ struct transport {
 	int		(*enabled)(const struct conf *);
 	/* Does the transport need reopening when the config becomes this? */
 	int		(*changed)(const struct conf *, const struct conf *);
+	/* Optional: apply, in place, a change that needs no reopening. */
+	int		(*update)(const struct conf *, const struct conf *,
+			    char **);
 	int		(*open)(const struct conf *, char **);
 	void		(*close)(void);
 	/* Optional: what this pass applied is now durable. */

@@ -275,8 +275,14 @@ reload(void)
 		return;
 	}
 	for (i = 0; i < TR_COUNT; i++) {
-		if (!transports[i]->changed(&srv.conf, &next))
+		if (!transports[i]->changed(&srv.conf, &next)) {
+			if (srv.open[i] && transports[i]->update != NULL &&
+			    transports[i]->update(&srv.conf, &next, &cause) != 0) {
+				log_warnx("%s: %s", transports[i]->name, cause);
+				free(cause);
+			}
 			continue;
+		}
 		close_transport(i);
 		if (open_transport(i, &next) != 0 &&
 		    open_transport(i, &srv.conf) == 0)
