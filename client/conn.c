@@ -144,7 +144,9 @@ conn_write(struct conn *c, const char *buf, size_t len, char **cause)
 }
 
 /* The reply to "hello": ok with our protocol, or an ipcd older than the
- * request (it speaks protocol 1 and says "unknown request"). */
+ * request (it speaks protocol 1 and says "unknown request").  1 for a
+ * refusal of the connection itself (a limit): that is the answer to the
+ * request too, and ipcd closes after it. */
 static int
 hello_check(const char *line, char **cause)
 {
@@ -159,6 +161,9 @@ hello_check(const char *line, char **cause)
 	if (reply_status(line) == 0)
 		*cause = fmtstr("ipcd speaks protocol %s, this ipcctl protocol "
 		    "%d", vis(proto, strlen(proto)), IPCD_PROTO_VERSION);
+	else if (strncmp(line, "err " ERR_LIMIT " ", 4 +
+	    strlen(ERR_LIMIT) + 1) == 0)
+		return 1;
 	else if (strncmp(line, "err " ERR_VERSION " ", 4 +
 	    strlen(ERR_VERSION) + 1) == 0)
 		*cause = fmtstr("protocol mismatch: %s (this ipcctl %s speaks "
@@ -194,9 +199,10 @@ conn_next(struct conn *c, char **line, char **cause)
 		c->line[len - 1] = '\0';
 		if (c->hello == HELLO_PENDING) {
 			c->hello = HELLO_NONE;
-			if (hello_check(c->line, cause) != 0)
+			if ((r = hello_check(c->line, cause)) == -1)
 				return -1;
-			continue;
+			if (r == 0)
+				continue;
 		}
 		*line = c->line;
 		return 1;

@@ -93,9 +93,21 @@ linebuf_pending(const struct linebuf *lb)
 	return lb->skipping ? 0 : lb->len - lb->start;
 }
 
-/* Forget a partial line (its writer is gone). */
+/* Forget what is buffered: a partial line, or the rest of an overlong
+ * one being skipped (its writer is gone). */
 void
 linebuf_drop(struct linebuf *lb)
 {
-	lb->start = lb->len;
+	lb->start = lb->len = 0;
+	lb->skipping = 0;
+}
+
+/* Room for at least N more bytes than are buffered. */
+void
+linebuf_reserve(struct linebuf *lb, size_t n)
+{
+	if (lb->size - lb->len >= n)
+		return;
+	lb->size = lb->len + n;
+	lb->buf = xrealloc(lb->buf, lb->size);
 }

@@ -21,5 +21,6 @@ ssize_t	linebuf_read(struct linebuf *, int);
 int	linebuf_next(struct linebuf *, const char **, size_t *);
 size_t	linebuf_pending(const struct linebuf *);
 void	linebuf_drop(struct linebuf *);
+void	linebuf_reserve(struct linebuf *, size_t);
 
 #endif

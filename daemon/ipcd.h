@@ -25,6 +25,10 @@ struct transport {
 	/* Does the transport need reopening when the config becomes this
 	 * (both enabled)? */
 	int		(*changed)(const struct conf *, const struct conf *);
+	/* Optional: apply, in place, a change that needs no reopening
+	 * (mode, group). */
+	int		(*update)(const struct conf *, const struct conf *,
+			    char **);
 	int		(*open)(const struct conf *, char **);
 	void		(*close)(void);
 	/* Optional: what this pass applied is now durable. */
@@ -32,9 +36,6 @@ struct transport {
 	/* Optional: before a close, stop input and take what is already
 	 * there; the loop commits it, then calls close. */
 	void		(*drain)(void);
-	/* Optional: take settings that need no reopening (mode, group). */
-	int		(*update)(const struct conf *, const struct conf *,
-			    char **);
 };
 
 extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;

@@ -4,6 +4,11 @@
  * by the event loop like any socket; every wake-up drains it until EAGAIN
  * (bounded, so other transports get their turn).  The queue outlives ipcd
  * on purpose: what is sent while ipcd is down waits for the next start.
+ *
+ * A queue read by two ipcds would split its records between them, so
+ * ipcd holds a lock on it (node_claim) for as long as it reads it.  It is
+ * never recreated under senders: a reload changes its mode in place, and
+ * its sizes are fixed when it is created.
  */
 
 #include <errno.h>
@@ -11,6 +16,7 @@
 #include <mqueue.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,8 +24,10 @@
 
 #include "ipcd.h"
 #include "log.h"
+#include "node.h"
 #include "systemd.h"
 #include "util.h"
+#include "xmalloc.h"
 
 #define MQ_DRAIN	4096	/* messages per wake-up before yielding */
 
@@ -43,9 +51,7 @@ static int
 mq_changed(const struct conf *a, const struct conf *b)
 {
 	return a->mq.enabled != b->mq.enabled ||
-	    strcmp(a->mq.name, b->mq.name) != 0 || a->mq.mode != b->mq.mode ||
-	    a->mq.max_messages != b->mq.max_messages ||
-	    a->mq.message_size != b->mq.message_size;
+	    strcmp(a->mq.name, b->mq.name) != 0;
 }
 
 static void
@@ -68,50 +74,87 @@ mq_read(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/*
+ * Why mq_open failed.  Linux says EMFILE ("Too many open files") when the
+ * new queue does not fit in the user's RLIMIT_MSGQUEUE, which all of that
+ * user's queues share and which outlive their creators; a descriptor to
+ * spare shows that this is the cause.
+ */
+static char *
+mq_open_failed(const struct conf *c)
+{
+	struct rlimit	rl;
+	int		saved = errno, fd;
+
+	if (saved == EINVAL)
+		return fmtstr("mq_open %s: %s (max_messages or message_size "
+		    "above /proc/sys/fs/mqueue limits?)", c->mq.name,
+		    strerror(saved));
+	if (saved != EMFILE || getrlimit(RLIMIT_MSGQUEUE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY ||
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		return fmtstr("mq_open %s: %s", c->mq.name, strerror(saved));
+	close(fd);
+	return fmtstr("mq_open %s: a queue of %ld messages of %ld bytes does "
+	    "not fit in the user's message-queue memory (RLIMIT_MSGQUEUE, "
+	    "%llu bytes), used up by other queues or too small; remove unused "
+	    "ones under /dev/mqueue (mount -t mqueue none /dev/mqueue) or "
+	    "raise the limit", c->mq.name, c->mq.max_messages,
+	    c->mq.message_size, (unsigned long long)rl.rlim_cur);
+}
+
+/* A queue ipcd opened itself must be its own; give it the mode. */
+static int
+mq_own(const struct conf *c, char **cause)
+{
+	struct stat	st;
+
+	if (fstat(mq.mqd, &st) != 0) {
+		*cause = fmtstr("mq %s: %s", c->mq.name, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		*cause = fmtstr("message queue %s belongs to uid %u; refusing "
+		    "to use it", c->mq.name, (unsigned)st.st_uid);
+		return -1;
+	}
+	if (fchmod(mq.mqd, c->mq.mode) != 0) {
+		*cause = fmtstr("chmod mq %s: %s", c->mq.name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int
 mq_open_(const struct conf *c, char **cause)
 {
 	struct mq_attr	attr = { .mq_maxmsg = c->mq.max_messages,
 	    .mq_msgsize = c->mq.message_size };
-	struct stat	st;
+	char		what[CONF_NAME_MAX + 32];
 
 	mq.mqd = (mqd_t)sysd_take_mq("mq", c->mq.name, cause);
 	if (*cause != NULL)
 		return -1;
-	if ((mq.passed = mq.mqd != (mqd_t)-1))
-		goto sized;	/* systemd made it: its owner and mode hold */
-	mq.mqd = mq_open(c->mq.name, O_RDONLY | O_CREAT | O_NONBLOCK |
-	    O_CLOEXEC, c->mq.mode, &attr);
-	if (mq.mqd == (mqd_t)-1) {
-		*cause = fmtstr("mq_open %s: %s%s", c->mq.name, strerror(errno),
-		    errno == EINVAL ? " (max_messages or message_size above "
-		    "/proc/sys/fs/mqueue limits?)" : "");
+	/* One that systemd made keeps the owner and mode systemd gave it. */
+	mq.passed = mq.mqd != (mqd_t)-1;
+	if (!mq.passed && (mq.mqd = mq_open(c->mq.name, O_RDONLY | O_CREAT |
+	    O_NONBLOCK | O_CLOEXEC, c->mq.mode, &attr)) == (mqd_t)-1) {
+		*cause = mq_open_failed(c);
 		return -1;
 	}
+	/* Before anything changes it: it may be another ipcd's. */
+	snprintf(what, sizeof what, "message queue %s", c->mq.name);
+	if (node_claim(mq.mqd, what, cause) != 0)
+		goto fail;
+	if (!mq.passed && mq_own(c, cause) != 0)
+		goto fail;
 	/* A queue that existed keeps the sizes it was created with. */
-	if (mq_getattr(mq.mqd, &attr) != 0 || fstat(mq.mqd, &st) != 0) {
-		*cause = fmtstr("mq %s: %s", c->mq.name, strerror(errno));
-		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		*cause = fmtstr("message queue %s belongs to uid %u; refusing "
-		    "to use it", c->mq.name, (unsigned)st.st_uid);
-		goto fail;
-	}
-	if (fchmod(mq.mqd, c->mq.mode) != 0) {
-		*cause = fmtstr("chmod mq %s: %s", c->mq.name, strerror(errno));
-		goto fail;
-	}
-sized:
 	if (mq_getattr(mq.mqd, &attr) != 0) {
 		*cause = fmtstr("mq %s: %s", c->mq.name, strerror(errno));
 		goto fail;
 	}
 	mq.bufsize = (size_t)attr.mq_msgsize;
-	if ((mq.buf = malloc(mq.bufsize)) == NULL) {
-		*cause = fmtstr("out of memory");
-		goto fail;
-	}
+	mq.buf = xmalloc(mq.bufsize);
 	mq.ev = event_new(server_base(), mq.mqd, EV_READ | EV_PERSIST,
 	    mq_read, NULL);
 	if (mq.ev == NULL || event_add(mq.ev, NULL) != 0) {
@@ -122,6 +165,31 @@ sized:
 fail:
 	mq_close_();
 	return -1;
+}
+
+/*
+ * A new mode is set on the queue in place, so that senders keep it; new
+ * sizes would need a new queue, which would lose what waits in this one.
+ */
+static int
+mq_update(const struct conf *old, const struct conf *new, char **cause)
+{
+	struct mq_attr	attr;
+
+	if ((old->mq.max_messages != new->mq.max_messages ||
+	    old->mq.message_size != new->mq.message_size) &&
+	    mq_getattr(mq.mqd, &attr) == 0)
+		log_info("mq: max_messages and message_size apply when a queue "
+		    "is created; %s keeps %ld messages of %ld bytes", new->mq.name,
+		    (long)attr.mq_maxmsg, (long)attr.mq_msgsize);
+	if (old->mq.mode == new->mq.mode)
+		return 0;
+	if (fchmod(mq.mqd, new->mq.mode) != 0) {
+		*cause = fmtstr("chmod mq %s: %s", new->mq.name,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Also undoes a half-done mq_open_. */
@@ -142,6 +210,7 @@ const struct transport tr_mq = {
 	.name = "mq",
 	.enabled = mq_enabled,
 	.changed = mq_changed,
+	.update = mq_update,
 	.open = mq_open_,
 	.close = mq_close_,
 };

@@ -90,10 +90,7 @@ same "  as the value it spells" "$("$IPCCTL" result --key=edge)" 1
 status "standard input that cannot be read: exit 1" 1 "$IPCCTL" submit --key=dir - </
 contains "  saying why" "$(cat "$T/status.out")" "standard input: Is a directory"
 
-# A record split across writes to the FIFO is put back together.
-( printf 'spl'; sleep 0.2; printf 'it 4'; sleep 0.2; printf '2\n' ) >"$T/ipcd.fifo"
-wait_count split 1
-same "a record split across three writes" "$("$IPCCTL" result --key=split)" 42
+# A record written to the FIFO in pieces: t_fifo.sh.
 
 # keys lists every key; reset removes one, then all.
 n=$("$IPCCTL" keys | wc -l)

@@ -22,6 +22,9 @@
  *                             given), or end (the size of the segment)
  *   rawipc shm-ring NAME      ring the doorbell
  *   rawipc mq-create NAME     create the queue NAME (as the caller)
+ *   rawipc mq-pass NAME CMD [ARG...]
+ *                             run CMD with the queue NAME passed as
+ *                             systemd would, named "mq" (fd 3)
  *   rawipc unlink NAME        remove the mq and shm objects NAME
  */
 
@@ -281,6 +284,30 @@ raw_shm_offset(const char *field, int slot)
 	return 2;
 }
 
+/* Socket activation of a queue, as a socket unit's ListenMessageQueue=
+ * does it: the pid stays CMD's, so LISTEN_PID is ours. */
+static int
+raw_mq_pass(const char *name, char **cmd)
+{
+	char	pid[32];
+	mqd_t	q;
+
+	q = mq_open(name, O_RDONLY | O_CREAT | O_NONBLOCK, 0600, NULL);
+	/* dup2 of 3 onto itself would keep the close-on-exec that mq_open
+	 * sets. */
+	if (q == (mqd_t)-1 || dup2(q, 3) == -1 || fcntl(3, F_SETFD, 0) == -1) {
+		perror("rawipc: mq_open");
+		return 1;
+	}
+	snprintf(pid, sizeof pid, "%ld", (long)getpid());
+	setenv("LISTEN_PID", pid, 1);
+	setenv("LISTEN_FDS", "1", 1);
+	setenv("LISTEN_FDNAMES", "mq", 1);
+	execvp(cmd[0], cmd);
+	perror(cmd[0]);
+	return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -315,6 +342,8 @@ main(int argc, char **argv)
 		mq_close(q);
 		return 0;
 	}
+	if (argc >= 4 && strcmp(argv[1], "mq-pass") == 0)
+		return raw_mq_pass(argv[2], argv + 3);
 	if (argc == 3 && strcmp(argv[1], "unlink") == 0) {
 		mq_unlink(argv[2]);
 		shm_unlink(argv[2]);
@@ -324,6 +353,6 @@ main(int argc, char **argv)
 	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
 	    "shm-offset FIELD [SLOT] | shm-ring NAME | mq-create NAME | "
-	    "unlink NAME\n");
+	    "mq-pass NAME CMD [ARG...] | unlink NAME\n");
 	return 2;
 }
