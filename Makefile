@@ -95,9 +95,9 @@ $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
 $(BUILD)/tests/pingmax: $(call obj,tests/tools/pingmax.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
-# LD_PRELOAD shim (tests/t_state.sh); no sanitizer: it loads into ipcd,
-# whose own sanitizer runtime must come first.
-$(BUILD)/tests/failread.so: tests/tools/failread.c
+# LD_PRELOAD shims (tests/t_state.sh, tests/t_oom.sh); no sanitizer: they
+# load into ipcd, whose own sanitizer runtime must come first.
+$(BUILD)/tests/%.so: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
@@ -115,7 +115,8 @@ bench:
 
 TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
 	    $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
-	    $(BUILD)/tests/rawipc $(BUILD)/tests/pingmax $(BUILD)/tests/failread.so
+	    $(BUILD)/tests/rawipc $(BUILD)/tests/pingmax $(BUILD)/tests/failread.so \
+	    $(BUILD)/tests/failalloc.so
 
 ifeq ($(SANITIZE),1)
 # LeakSanitizer checks ipcd, ipcctl and the unit tests at exit.  Not the

@@ -7,7 +7,8 @@
 
 #include "xmalloc.h"
 
-/* Not through log.c: this is below it, and must not allocate. */
+/* Not through log.c: this is below it, and must not allocate.  _exit:
+ * exit handlers might allocate again. */
 static void __attribute__((noreturn))
 xmalloc_fail(size_t size)
 {
@@ -18,7 +19,7 @@ xmalloc_fail(size_t size)
 	    "stopping\n", size);
 	if (n > 0)
 		(void)!write(STDERR_FILENO, msg, (size_t)n);
-	abort();
+	_exit(1);
 }
 
 void *
