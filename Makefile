@@ -120,7 +120,7 @@ endif
 FUZZ_CC		= clang
 FUZZ_SECONDS	= 60
 FUZZ		= $(BUILD)/fuzz
-FUZZ_TARGETS	= fuzz_record fuzz_conf fuzz_state
+FUZZ_TARGETS	= fuzz_record fuzz_conf fuzz_state fuzz_format
 FUZZ_SAN	= -fsanitize=fuzzer,address,undefined,float-cast-overflow \
 		  -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -Icommon -Idaemon $(WARN) $(PKG_CFLAGS) \
@@ -131,6 +131,7 @@ $(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
+$(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state.c \
 	daemon/store.c common/accum.c common/proto.c common/crc32.c common/util.c common/xmalloc.c)

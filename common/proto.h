@@ -66,6 +66,10 @@
 #define ERR_LIMIT	"limit"		/* a configured limit was reached */
 #define ERR_DENIED	"denied"	/* the peer may not do that */
 
+/* Room for any number double_format() writes, NUL included (the longest
+ * is "-2.2250738585072014e-308"). */
+#define NUM_FORMAT_MAX		32
+
 struct record {
 	char		key[IPCD_KEY_MAX + 1];
 	double		value;
