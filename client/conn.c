@@ -1,5 +1,6 @@
 /* The client side of the socket: connect, send a request, read replies. */
 
+#include <err.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +11,16 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "rundir.h"
 
 int
 conn_open(struct conn *c, const char *path)
 {
 	struct sockaddr_un	sun = { .sun_family = AF_UNIX };
+	char			*cause;
 
+	if (rundir_check(path, RUNDIR_CLIENT, &cause) != 0)
+		errx(EXIT_CONNECT, "%s", cause);
 	memset(c, 0, sizeof *c);
 	if (strlen(path) >= sizeof sun.sun_path) {
 		errno = ENAMETOOLONG;
