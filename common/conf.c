@@ -306,6 +306,16 @@ conf_handler(void *arg, const char *section, const char *name,
 	return 0;
 }
 
+/* "-c /dev/null", the usual way to say "no file", reads as an empty one. */
+static int
+conf_devnull(const struct stat *st)
+{
+	struct stat	null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && st->st_rdev == null.st_rdev;
+}
+
 /*
  * Open FILE for reading if it is a regular file of at most CONF_SIZE_MAX
  * bytes.  A symlink to one is fine (/etc/ipcd/ipcd.conf may be one); the
@@ -328,7 +338,7 @@ conf_open(const char *file, char **cause)
 		close(fd);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st.st_mode) && !conf_devnull(&st)) {
 		*cause = fmtstr("%s is %s, not a regular file", file,
 		    S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ?
 		    "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :

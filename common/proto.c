@@ -8,7 +8,8 @@
 
 #include "proto.h"
 
-#define MAX_TOKENS	4
+#define RECORD_FIELDS	3			/* KEY VALUE I/N */
+#define MAX_TOKENS	(RECORD_FIELDS + 1)	/* and "@VERSION" */
 
 static int
 key_char(unsigned char c)
@@ -107,9 +108,9 @@ part_parse(const char *s, uint32_t *i, uint32_t *n, const char **cause)
 }
 
 /*
- * Split a record line into tokens in place-independent fashion: the line is
- * copied, so the caller's buffer (which may be shared memory or a socket
- * buffer) is never written.
+ * Parse one record line into *r.  The line is copied before it is split,
+ * so the caller's buffer (which may be shared memory or a socket buffer)
+ * is never written.
  */
 int
 record_parse(const char *line, size_t len, struct record *r,
@@ -166,7 +167,7 @@ record_parse(const char *line, size_t len, struct record *r,
 		*cause = "empty record";
 		return -1;
 	}
-	if (n > 3) {
+	if (n > RECORD_FIELDS) {
 		*cause = "record has too many fields";
 		return -1;
 	}
@@ -176,7 +177,8 @@ record_parse(const char *line, size_t len, struct record *r,
 		strcpy(r->key, IPCD_DEFAULT_KEY);
 	else {
 		if (strlen(tok[0]) > IPCD_KEY_MAX) {
-			*cause = "key longer than 64 characters";
+			*cause = "key longer than " IPCD_KEY_MAX_STR
+			    " characters";
 			return -1;
 		}
 		if (!key_valid(tok[0], strlen(tok[0]))) {

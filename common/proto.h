@@ -39,6 +39,7 @@
 #define IPCD_PROTO_VERSION	1
 
 #define IPCD_KEY_MAX		64	/* characters in a key */
+#define IPCD_KEY_MAX_STR	"64"	/* the same, for messages */
 #define IPCD_DEFAULT_KEY	"default"
 /* Longest record or request line, newline included: PIPE_BUF, so that one
  * record written to the FIFO in one write(2) can never interleave. */

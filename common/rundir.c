@@ -4,7 +4,8 @@
  * submissions or plant symlinks, so it must be a real directory (not a
  * symlink), owned by the user we run as (or root: /run/ipcd made by the
  * socket units) and writable by nobody else.  A user's /tmp fallback must
- * be ours alone and private, as we create it.
+ * be ours alone and closed to others: we create it 0700 (0750 when the
+ * state file, which lives there for a user with no home, made it first).
  */
 
 #include <errno.h>
@@ -54,10 +55,10 @@ rundir_check(const char *path, int who, char **cause)
 		    (unsigned)euid);
 		return -1;
 	}
-	if (private && (st.st_mode & 07777) != RUNDIR_TMP_MODE) {
-		*cause = fmtstr("%s has mode %04o, not %04o; refusing to use "
-		    "it (chmod %04o %s)", dir, (unsigned)(st.st_mode & 07777),
-		    RUNDIR_TMP_MODE, RUNDIR_TMP_MODE, dir);
+	if (private && (st.st_mode & S_IRWXO) != 0) {
+		*cause = fmtstr("%s has mode %04o, open to others; refusing to "
+		    "use it (chmod %04o %s)", dir, (unsigned)(st.st_mode & 07777),
+		    RUNDIR_TMP_MODE, dir);
 		return -1;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {

@@ -139,7 +139,7 @@ rm -rf "$D"
 mkdir -m 0755 "$D"
 chown $U:$U "$D"
 status "a /tmp fallback of ours that others may enter is refused" 1 as_user "$IPCD"
-contains "  clearly" "$(cat "$T/status.out")" "$D has mode 0755, not 0700; refusing to use it (chmod 0700 $D)"
+contains "  clearly" "$(cat "$T/status.out")" "$D has mode 0755, open to others; refusing to use it (chmod 0700 $D)"
 status "  and ipcctl refuses it too" 3 as_user "$IPCCTL" ping
 rmdir "$D"
 ln -s "$T/real" "$D"

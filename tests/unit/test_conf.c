@@ -65,11 +65,14 @@ refused(const char *file, const char *words, const char *what)
 static void
 not_a_file(const char *file)
 {
-	char	 fifo[PATH_MAX], dir[PATH_MAX];
-	FILE	*f;
+	struct conf	 c;
+	char		 fifo[PATH_MAX], dir[PATH_MAX], *cause;
+	FILE		*f;
 
 	refused("/dev/zero", "is a character device, not a regular file",
 	    "/dev/zero");
+	CHECK(conf_load("/dev/null", &c, &cause) == 0,
+	    "/dev/null reads as an empty file");
 	snprintf(fifo, sizeof fifo, "%s.fifo", file);
 	if (mkfifo(fifo, 0600) == 0) {
 		refused(fifo, "is a FIFO, not a regular file", "a FIFO");
