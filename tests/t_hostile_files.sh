@@ -3,7 +3,8 @@
 # that is not a regular file or is too large, a [unix] path too long for
 # a socket address, and a runtime directory ipcd cannot trust (someone
 # else's, writable by others, a symlink) -- by ipcd, and by ipcctl before
-# it talks to a socket in a user's /tmp directory.
+# it talks to a socket in a user's /tmp directory.  (A refused ipcd exits
+# at once; "timeout 5" only keeps an accepting one from hanging the test.)
 . tests/lib.sh
 
 # refused_fast DESCRIPTION WORDS FILE: "ipcd -n -c FILE" fails within a
@@ -54,7 +55,7 @@ rundir_conf
 mkdir -m 0755 "$T/run"
 if [ "$(id -u)" = 0 ]; then
 	chown 65534 "$T/run"
-	status "a runtime directory of another user is refused" 1 "$IPCD"
+	status "a runtime directory of another user is refused" 1 timeout 5 "$IPCD"
 	contains "  clearly" "$(cat "$T/status.out")" \
 	    "$T/run belongs to uid 65534, not to uid 0; refusing to trust it"
 	chown 0 "$T/run"
@@ -62,16 +63,16 @@ else
 	echo "skip - a runtime directory of another user: needs root to make one"
 fi
 chmod 0775 "$T/run"
-status "a group-writable runtime directory is refused" 1 "$IPCD"
+status "a group-writable runtime directory is refused" 1 timeout 5 "$IPCD"
 contains "  clearly" "$(cat "$T/status.out")" \
     "$T/run is writable by its group (mode 0775); refusing to use it (chmod go-w $T/run)"
 chmod 0757 "$T/run"
-status "a world-writable runtime directory is refused" 1 "$IPCD"
+status "a world-writable runtime directory is refused" 1 timeout 5 "$IPCD"
 contains "  clearly" "$(cat "$T/status.out")" "$T/run is writable by others (mode 0757)"
 rmdir "$T/run"
 mkdir -m 0700 "$T/real"
 ln -s "$T/real" "$T/run"
-status "a symlinked runtime directory is refused" 1 "$IPCD"
+status "a symlinked runtime directory is refused" 1 timeout 5 "$IPCD"
 contains "  clearly" "$(cat "$T/status.out")" "$T/run is a symbolic link; refusing to follow it"
 check "  and nothing is made behind it" test -z "$(ls "$T/real")"
 rm "$T/run"
@@ -107,7 +108,7 @@ mkdir -m 0700 "$H"
 chown $U:$U "$H"
 
 mkdir -m 0755 "$D"
-status "a /tmp fallback made by another user (root) is refused" 1 as_user "$IPCD"
+status "a /tmp fallback made by another user (root) is refused" 1 as_user timeout 5 "$IPCD"
 contains "  clearly" "$(cat "$T/status.out")" \
     "$D belongs to uid 0, not to uid $U; refusing to trust it"
 # The other user serves a socket there: ipcctl must not talk to it.
@@ -138,12 +139,12 @@ rm -rf "$D"
 
 mkdir -m 0755 "$D"
 chown $U:$U "$D"
-status "a /tmp fallback of ours that others may enter is refused" 1 as_user "$IPCD"
+status "a /tmp fallback of ours that others may enter is refused" 1 as_user timeout 5 "$IPCD"
 contains "  clearly" "$(cat "$T/status.out")" "$D has mode 0755, open to others; refusing to use it (chmod 0700 $D)"
 status "  and ipcctl refuses it too" 3 as_user "$IPCCTL" ping
 rmdir "$D"
 ln -s "$T/real" "$D"
-status "a symlinked /tmp fallback is refused" 1 as_user "$IPCD"
+status "a symlinked /tmp fallback is refused" 1 as_user timeout 5 "$IPCD"
 contains "  clearly" "$(cat "$T/status.out")" "$D is a symbolic link"
 rm "$D"
 
