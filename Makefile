@@ -34,7 +34,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 
 COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
 	  common/shm.c common/util.c common/crc32.c \
-	  common/xmalloc.c common/linebuf.c
+	  common/xmalloc.c common/linebuf.c common/rundir.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
@@ -121,11 +121,10 @@ TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
 ifeq ($(SANITIZE),1)
 # LeakSanitizer checks ipcd, ipcctl and the unit tests at exit.  Not the
 # test tools, which exit without freeing by design (and 60 of them doing
-# a leak check at once outlast the timing of t_limits.sh), nor test_conf,
-# which does not free the error strings it checks: no check at their exit.
+# a leak check at once outlast the timing of t_limits.sh): no check at
+# their exit.
 NOLSAN	= $(BUILD)/tests/nolsan.o
-$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/pingmax \
-    $(BUILD)/tests/test_conf: $(NOLSAN)
+$(BUILD)/tests/rawipc $(BUILD)/tests/holdconns $(BUILD)/tests/pingmax: $(NOLSAN)
 $(NOLSAN):
 	@mkdir -p $(dir $@)
 	echo 'int __lsan_is_turned_off(void); int __lsan_is_turned_off(void) { return 1; }' | \
@@ -139,7 +138,7 @@ endif
 FUZZ_CC		= clang
 FUZZ_SECONDS	= 60
 FUZZ		= $(BUILD)/fuzz
-FUZZ_TARGETS	= fuzz_record fuzz_conf fuzz_state
+FUZZ_TARGETS	= fuzz_record fuzz_conf fuzz_state fuzz_format
 FUZZ_SAN	= -fsanitize=fuzzer,address,undefined,float-cast-overflow \
 		  -fno-sanitize-recover=undefined,float-cast-overflow
 FUZZ_CFLAGS	= -std=c11 -D_GNU_SOURCE -Icommon -Idaemon $(WARN) $(PKG_CFLAGS) \
@@ -150,6 +149,7 @@ $(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
+$(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
 	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \

@@ -7,6 +7,7 @@
  * -1 and a cause.
  */
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "rundir.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -82,6 +84,9 @@ conn_open(struct conn *c, const struct target *tg, char **cause)
 		*cause = fmtstr("%s: socket path too long", path);
 		return -1;
 	}
+	/* Never talk to a socket in a directory another user controls. */
+	if (rundir_check(path, RUNDIR_CLIENT, cause) != 0)
+		return -1;
 	strcpy(sun.sun_path, path);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd == -1) {

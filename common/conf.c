@@ -1,18 +1,22 @@
 /* Configuration: defaults, the key table and the inih loader. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
 
 #include "conf.h"
 #include "proto.h"
+#include "rundir.h"
 #include "util.h"
+#include "xmalloc.h"
 
 enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC,
     T_ADMIN };
@@ -107,7 +111,7 @@ conf_defaults(struct conf *c)
 		if (xdg != NULL && *xdg == '/' && strlen(xdg) < sizeof run - 8)
 			snprintf(run, sizeof run, "%s/ipcd", xdg);
 		else
-			snprintf(run, sizeof run, "/tmp/ipcd-%u", (unsigned)uid);
+			snprintf(run, sizeof run, RUNDIR_TMP_FMT, (unsigned)uid);
 		snprintf(ipc, sizeof ipc, "/ipcd-%u", (unsigned)uid);
 		/* A user without a usable home (nobody) keeps state with
 		 * the runtime files. */
@@ -202,7 +206,7 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		if (v[0] != '/' || v[1] == '\0' || strchr(v + 1, '/') != NULL ||
 		    strlen(v) > CONF_NAME_MAX) {
 			*cause = "expected a name like /ipcd: one leading slash, "
-			    "no other, at most 255 characters";
+			    "no other, at most " CONF_NAME_MAX_STR " characters";
 			return -1;
 		}
 		strcpy(p, v);
@@ -312,6 +316,96 @@ conf_handler(void *arg, const char *section, const char *name,
 	return 0;
 }
 
+/* "-c /dev/null", the usual way to say "no file", reads as an empty one. */
+static int
+conf_devnull(const struct stat *st)
+{
+	struct stat	null;
+
+	return S_ISCHR(st->st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && st->st_rdev == null.st_rdev;
+}
+
+/*
+ * Open FILE for reading if it is a regular file of at most CONF_SIZE_MAX
+ * bytes.  A symlink to one is fine (/etc/ipcd/ipcd.conf may be one); the
+ * check is on what was opened, and O_NONBLOCK keeps a FIFO from blocking
+ * the open.  /dev/zero or a FIFO would otherwise be read for ever.
+ */
+static FILE *
+conf_open(const char *file, char **cause)
+{
+	struct stat	 st;
+	FILE		*f;
+	int		 fd;
+
+	if ((fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		*cause = fmtstr("%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1) {
+		*cause = fmtstr("%s: %s", file, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) && !conf_devnull(&st)) {
+		*cause = fmtstr("%s is %s, not a regular file", file,
+		    S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ?
+		    "a FIFO" : S_ISCHR(st.st_mode) ? "a character device" :
+		    "a special file");
+		close(fd);
+		return NULL;
+	}
+	if (st.st_size > CONF_SIZE_MAX) {
+		*cause = fmtstr("%s is %lld bytes, larger than the %d a "
+		    "configuration may be", file, (long long)st.st_size,
+		    CONF_SIZE_MAX);
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		*cause = fmtstr("%s: %s", file, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/* What the keys cannot check one by one: the values as a whole, whether
+ * they came from FILE or from the defaults. */
+static int
+conf_check(const struct conf *c, const char *file, char **cause)
+{
+	if (strlen(c->unix_.path) > CONF_SOCKPATH_MAX) {
+		*cause = fmtstr("%s: [unix] path: %s is %zu bytes, longer than "
+		    "the %zu a socket address holds", file != NULL ? file :
+		    "embedded defaults", c->unix_.path, strlen(c->unix_.path),
+		    CONF_SOCKPATH_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse the open file CP->f into CP->conf; the first error in CP->error. */
+static void
+conf_parse(struct conf_parse *cp)
+{
+	int	r;
+
+	/* Continuation lines would make line numbers lie; a stray indented
+	 * line is better reported than silently joined to the key above. */
+	ini_allow_multiline = 0;
+	r = ini_parse_stream(conf_reader, cp, conf_handler, cp);
+	if (ferror(cp->f) && cp->error == NULL)
+		cp->error = fmtstr("%s: read error", cp->file);
+	if (r > 0 && cp->error == NULL) {
+		cp->line = r;
+		parse_error(cp, NULL, NULL, "syntax error (expected [section] "
+		    "or key = value)");
+	}
+	if (r != 0 && cp->error == NULL)
+		cp->error = fmtstr("%s: parse error", cp->file);
+}
+
 /*
  * Load FILE (or nothing, if NULL) over the defaults into *out.  *out is
  * written only on success; on failure *cause says which file, line and key.
@@ -321,53 +415,25 @@ conf_load(const char *file, struct conf *out, char **cause)
 {
 	struct conf_parse	 cp;
 	struct conf		*c;
-	int			 r;
 
 	*cause = NULL;
-	if ((c = malloc(sizeof *c)) == NULL) {
-		*cause = strdup("out of memory");
-		return -1;
-	}
+	c = xmalloc(sizeof *c);
 	conf_defaults(c);
-	if (file == NULL) {
-		*out = *c;
-		free(c);
-		return 0;
-	}
-	if (strlen(file) >= sizeof c->file) {
-		*cause = fmtstr("%s: name too long", file);
-		free(c);
-		return -1;
-	}
-	strcpy(c->file, file);
 	memset(&cp, 0, sizeof cp);
-	cp.conf = c;
-	cp.file = file;
-	if ((cp.f = fopen(file, "r")) == NULL) {
-		*cause = fmtstr("%s: %s", file, strerror(errno));
-		free(c);
-		return -1;
+	if (file != NULL && strlen(file) >= sizeof c->file)
+		*cause = fmtstr("%s: name too long", file);
+	else if (file != NULL && (cp.f = conf_open(file, cause)) != NULL) {
+		strcpy(c->file, file);
+		cp.conf = c;
+		cp.file = file;
+		conf_parse(&cp);
+		fclose(cp.f);
+		*cause = cp.error;
 	}
-	/* Continuation lines would make line numbers lie; a stray indented
-	 * line is better reported than silently joined to the key above. */
-	ini_allow_multiline = 0;
-	r = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
-	if (ferror(cp.f) && cp.error == NULL)
-		cp.error = fmtstr("%s: read error", file);
-	fclose(cp.f);
-	if (r > 0 && cp.error == NULL) {
-		cp.line = r;
-		parse_error(&cp, NULL, NULL, "syntax error (expected [section] "
-		    "or key = value)");
-	}
-	if (cp.error != NULL || r != 0) {
-		*cause = cp.error != NULL ? cp.error : strdup("parse error");
-		free(c);
-		return -1;
-	}
-	*out = *c;
+	if (*cause == NULL && conf_check(c, file, cause) == 0)
+		*out = *c;
 	free(c);
-	return 0;
+	return *cause == NULL ? 0 : -1;
 }
 
 /* The effective configuration as an INI file (ipcd -n -v). */

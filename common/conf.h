@@ -8,9 +8,14 @@
 
 #include <limits.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #define CONF_DEFAULT_FILE	"/etc/ipcd/ipcd.conf"
 #define CONF_NAME_MAX		255	/* mq and shm names, group names */
+#define CONF_NAME_MAX_STR	"255"	/* the same, for messages */
+#define CONF_SIZE_MAX		(1024 * 1024)	/* bytes of a configuration file */
+/* The longest [unix] path: what a socket address holds, less its NUL. */
+#define CONF_SOCKPATH_MAX	(sizeof ((struct sockaddr_un *)0)->sun_path - 1)
 
 /* [state] sync */
 #define SYNC_NEVER	0	/* write(2) only: survives a crash of ipcd, not of the machine */

@@ -8,7 +8,8 @@
 
 #include "proto.h"
 
-#define MAX_TOKENS	4
+#define RECORD_FIELDS	3			/* KEY VALUE I/N */
+#define MAX_TOKENS	(RECORD_FIELDS + 1)	/* and "@VERSION" */
 
 static int
 key_char(unsigned char c)
@@ -107,9 +108,9 @@ part_parse(const char *s, uint32_t *i, uint32_t *n, const char **cause)
 }
 
 /*
- * Split a record line into tokens in place-independent fashion: the line is
- * copied, so the caller's buffer (which may be shared memory or a socket
- * buffer) is never written.
+ * Parse one record line into *r.  The line is copied before it is split,
+ * so the caller's buffer (which may be shared memory or a socket buffer)
+ * is never written.
  */
 int
 record_parse(const char *line, size_t len, struct record *r,
@@ -166,7 +167,7 @@ record_parse(const char *line, size_t len, struct record *r,
 		*cause = "empty record";
 		return -1;
 	}
-	if (n > 3) {
+	if (n > RECORD_FIELDS) {
 		*cause = "record has too many fields";
 		return -1;
 	}
@@ -176,7 +177,8 @@ record_parse(const char *line, size_t len, struct record *r,
 		strcpy(r->key, IPCD_DEFAULT_KEY);
 	else {
 		if (strlen(tok[0]) > IPCD_KEY_MAX) {
-			*cause = "key longer than 64 characters";
+			*cause = "key longer than " IPCD_KEY_MAX_STR
+			    " characters";
 			return -1;
 		}
 		if (!key_valid(tok[0], strlen(tok[0]))) {
@@ -196,7 +198,7 @@ record_parse(const char *line, size_t len, struct record *r,
 int
 record_format(char *buf, size_t size, const struct record *r)
 {
-	char	num[32];
+	char	num[NUM_FORMAT_MAX];
 	int	n;
 
 	double_format(num, sizeof num, r->value);
@@ -211,25 +213,100 @@ record_format(char *buf, size_t size, const struct record *r)
 }
 
 /*
- * The shortest decimal that strtod reads back as the same double, in
- * fixed notation for decimal exponents from -4 to 15 ("5000050000",
- * "0.001") and in exponent notation beyond ("1e+16", "5e-324").
+ * Numbers.  A double has at most DBL_DIGITS_MAX significant decimal digits
+ * worth printing; the shortest of them that read back go out in fixed
+ * notation for decimal exponents from FIXED_EXP_MIN to FIXED_EXP_MAX
+ * ("5000050000", "0.001") and in exponent notation beyond ("1e+16",
+ * "5e-324"), as %g would write them.
+ */
+#define DBL_DIGITS_MAX	17	/* always enough to read back (DBL_DECIMAL_DIG) */
+#define FIXED_EXP_MIN	(-4)
+#define FIXED_EXP_MAX	15
+
+/* Does M * 10^E (M > 0) read back as exactly D? */
+static int
+decimal_is(uint64_t m, int e, double d)
+{
+	char	s[NUM_FORMAT_MAX];
+
+	snprintf(s, sizeof s, "%llue%d", (unsigned long long)m, e);
+	return strtod(s, NULL) == d;
+}
+
+/*
+ * The shortest decimal M * 10^E that reads back as D (finite, > 0).  For
+ * each number of digits, printf's correctly rounded one is the nearest
+ * candidate; but a power of two sits closer to the double below it than
+ * to the one above, and there the nearest candidate (below D) can fall
+ * outside while the next one up is inside: try that one too.
+ */
+static void
+decimal_shortest(double d, uint64_t *m, int *e)
+{
+	char	 s[NUM_FORMAT_MAX], *p;
+	int	 prec;
+
+	for (prec = 1; prec <= DBL_DIGITS_MAX; prec++) {
+		snprintf(s, sizeof s, "%.*e", prec - 1, d);
+		/* "D.DDDDe+XX": the digits as an integer and the exponent
+		 * of its last digit. */
+		*m = (uint64_t)(s[0] - '0');
+		for (p = s + 2; *p >= '0' && *p <= '9'; p++)
+			*m = *m * 10 + (uint64_t)(*p - '0');
+		*e = atoi(strchr(s, 'e') + 1) - (prec - 1);
+		if (strtod(s, NULL) == d)
+			return;
+		if (strtod(s, NULL) < d && decimal_is(*m + 1, *e, d)) {
+			(*m)++;
+			return;
+		}
+	}
+}
+
+/* M * 10^E (M > 0) as %g would write it, with all of M's digits. */
+static int
+decimal_write(char *buf, size_t size, int neg, uint64_t m, int e)
+{
+	static const char zeros[] = "0000000000000000";	/* FIXED_EXP_MAX + 1 */
+	char		 dig[DBL_DIGITS_MAX + 8];
+	const char	*sign = neg ? "-" : "";
+	int		 n, x;
+
+	while (m != 0 && m % 10 == 0) {
+		m /= 10;
+		e++;
+	}
+	n = snprintf(dig, sizeof dig, "%llu", (unsigned long long)m);
+	x = e + n - 1;			/* the exponent of the first digit */
+	if (x < FIXED_EXP_MIN || x > FIXED_EXP_MAX)
+		return snprintf(buf, size, "%s%c%s%se%+03d", sign, dig[0],
+		    n > 1 ? "." : "", dig + 1, x);
+	if (e >= 0)			/* an integer: digits, then zeros */
+		return snprintf(buf, size, "%s%s%.*s", sign, dig, e, zeros);
+	if (x >= 0)			/* a point inside the digits */
+		return snprintf(buf, size, "%s%.*s.%s", sign, x + 1, dig,
+		    dig + x + 1);
+	return snprintf(buf, size, "%s0.%.*s%s", sign, -x - 1, zeros, dig);
+}
+
+/*
+ * D as the shortest decimal that strtod reads back as the same double
+ * ("-0" for minus zero), and "inf", "-inf" or "nan" for what is not a
+ * number: defined for every double.  Like snprintf, returns the length
+ * of the whole text; NUM_FORMAT_MAX bytes always hold it.
  */
 int
 double_format(char *buf, size_t size, double d)
 {
-	char	sci[40];
-	int	prec, exp;
+	uint64_t	m = 0;
+	int		e = 0;
 
-	for (prec = 1; prec < 17; prec++) {
-		snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
-		if (strtod(sci, NULL) == d)
-			break;
-	}
-	snprintf(sci, sizeof sci, "%.*e", prec - 1, d);
-	exp = atoi(strchr(sci, 'e') + 1);
-	if (exp >= -4 && exp < 16)
-		return snprintf(buf, size, "%.*f",
-		    prec - 1 - exp > 0 ? prec - 1 - exp : 0, d);
-	return snprintf(buf, size, "%.*g", prec, d);
+	if (isnan(d))
+		return snprintf(buf, size, "nan");
+	if (isinf(d))
+		return snprintf(buf, size, "%sinf", d < 0 ? "-" : "");
+	if (d == 0)
+		return snprintf(buf, size, "%s0", signbit(d) ? "-" : "");
+	decimal_shortest(fabs(d), &m, &e);
+	return decimal_write(buf, size, signbit(d) != 0, m, e);
 }

@@ -44,6 +44,7 @@
 #define IPCD_PROTO_VERSION	2
 
 #define IPCD_KEY_MAX		64	/* characters in a key */
+#define IPCD_KEY_MAX_STR	"64"	/* the same, for messages */
 #define IPCD_DEFAULT_KEY	"default"
 /* Longest record or request line, newline included: PIPE_BUF, so that one
  * record written to the FIFO in one write(2) can never interleave. */
@@ -75,6 +76,10 @@
 #define ERR_LIMIT	"limit"		/* a configured limit was reached */
 #define ERR_DENIED	"denied"	/* the peer may not do that */
 #define ERR_VERSION	"version"	/* hello named another protocol */
+
+/* Room for any number double_format() writes, NUL included (the longest
+ * is "-2.2250738585072014e-308"). */
+#define NUM_FORMAT_MAX		32
 
 struct record {
 	char		key[IPCD_KEY_MAX + 1];

@@ -1,7 +1,8 @@
 /*
  * Preparing the path of a socket or FIFO: create the runtime directory if
- * it is missing, and refuse to reuse anything at the path that is not a
- * node of the expected type (a planted symlink or regular file above all).
+ * it is missing, refuse one we cannot trust (rundir.c), and refuse to
+ * reuse anything at the path that is not a node of the expected type (a
+ * planted symlink or regular file above all).
  */
 
 #include <errno.h>
@@ -17,10 +18,16 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "rundir.h"
 #include "util.h"
 
+/* A runtime directory ipcd creates: root's (/run/ipcd) is for everyone to
+ * look into, a user's for that user alone. */
+#define RUNDIR_MODE_ROOT	0755
+#define RUNDIR_MODE_USER	RUNDIR_TMP_MODE
+
 /* Returns 0 when PATH is free or holds a node of TYPE (S_IFSOCK, S_IFIFO)
- * that the caller may reuse or replace. */
+ * that the caller may reuse or replace, in a directory we can trust. */
 int
 node_prepare(const char *path, mode_t type, char **cause)
 {
@@ -29,10 +36,13 @@ node_prepare(const char *path, mode_t type, char **cause)
 
 	snprintf(dir, sizeof dir, "%s", path);
 	dirname(dir);
-	if (mkdir(dir, getuid() == 0 ? 0755 : 0700) == -1 && errno != EEXIST) {
+	if (mkdir(dir, getuid() == 0 ? RUNDIR_MODE_ROOT : RUNDIR_MODE_USER) ==
+	    -1 && errno != EEXIST) {
 		*cause = fmtstr("cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
+	if (rundir_check(path, RUNDIR_SERVER, cause) != 0)
+		return -1;
 	if (lstat(path, &st) == -1) {
 		if (errno == ENOENT)
 			return 0;

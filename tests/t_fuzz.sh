@@ -1,7 +1,8 @@
 #!/bin/sh
 # The libFuzzer targets of tests/fuzz/ (record parser, configuration
-# loader, state loaders), each run for FUZZ_SECONDS (10 here, `make fuzz`
-# asks for more) under ASan + UBSan, from the seeds of tests/fuzz/corpus/.
+# loader, state loaders, number formatter), each run for FUZZ_SECONDS (10
+# here, `make fuzz` asks for more) under ASan + UBSan, from the seeds of
+# tests/fuzz/corpus/.
 # A crash, an invariant that fails, a leak or a hang is "not ok"; without
 # clang and libFuzzer the targets are skipped, never passed.
 #
@@ -10,7 +11,7 @@
 BUILD=${BUILD:-build}
 SECS=${FUZZ_SECONDS:-10}
 DIR=${FUZZ_DIR:-$BUILD/fuzz}
-TARGETS="fuzz_record fuzz_conf fuzz_state"
+TARGETS="fuzz_record fuzz_conf fuzz_state fuzz_format"
 
 skip_all() {
 	for t in $TARGETS; do

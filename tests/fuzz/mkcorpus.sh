@@ -13,7 +13,7 @@ export BUILD
 C=tests/fuzz/corpus
 # The regression seeds (inputs of fixed bugs) stay.
 find "$C" -type f ! -name 'regress-*' -delete 2>/dev/null
-mkdir -p "$C/fuzz_record" "$C/fuzz_conf" "$C/fuzz_state"
+mkdir -p "$C/fuzz_record" "$C/fuzz_conf" "$C/fuzz_state" "$C/fuzz_format"
 
 # --- records: one line each, and one shm_rec slot ----------------------
 i=0
@@ -38,6 +38,34 @@ EOR
 	printf '\002\000\000\000\003\000\000\000\002pi'
 	head -c 69 /dev/zero
 } >"$C/fuzz_record/shm_rec"
+
+# --- numbers: a double's 8 bytes, little-endian -------------------------
+# le64 HEX: the 16 hex digits of a bit pattern as 8 bytes, low byte first.
+le64() {
+	h=$1
+	i=14
+	while [ $i -ge 0 ]; do
+		printf "\\$(printf %03o "0x$(echo "$h" | cut -c$((i + 1))-$((i + 2)))")"
+		i=$((i - 2))
+	done
+}
+while read -r name bits; do
+	le64 "$bits" >"$C/fuzz_format/$name"
+done <<'EON'
+one 3ff0000000000000
+tenth 3fb999999999999a
+minus-zero 8000000000000000
+dbl-max 7fefffffffffffff
+dbl-min 0010000000000000
+true-min 0000000000000001
+subnormal 000fffffffffffff
+inf 7ff0000000000000
+minus-inf fff0000000000000
+nan 7ff8000000000001
+pow2-lopsided 0060000000000000
+fixed-edge 436c35b01c4c5453
+pi 400921fb54442d18
+EON
 
 # --- configuration --------------------------------------------------------
 cp conf/ipcd.conf "$C/fuzz_conf/example.conf"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -41,6 +42,79 @@ static const struct {
 	{ "[unix\n", "1: syntax error" },
 	{ "[limits]\nmax_clients = 99999999999999999999\n", "2: [limits] max_clients: expected a whole number" },
 };
+
+/* refused FILE WORDS: conf_load(FILE) fails with FILE and WORDS in the
+ * error, and leaves the struct alone. */
+static void
+refused(const char *file, const char *words, const char *what)
+{
+	struct conf	 c;
+	char		*cause = NULL;
+
+	memset(&c, 0x5a, sizeof c);
+	CHECK(conf_load(file, &c, &cause) == -1 && cause != NULL &&
+	    strstr(cause, file) != NULL && strstr(cause, words) != NULL &&
+	    ((unsigned char *)&c)[0] == 0x5a, "%s is refused (%s)", what,
+	    cause != NULL ? cause : "no error");
+	free(cause);
+}
+
+/* Only a regular file of at most CONF_SIZE_MAX bytes is read: /dev/zero
+ * or a FIFO would be read for ever (a FIFO with no writer must not even
+ * block the open). */
+static void
+not_a_file(const char *file)
+{
+	struct conf	 c;
+	char		 fifo[PATH_MAX], dir[PATH_MAX], *cause;
+	FILE		*f;
+
+	refused("/dev/zero", "is a character device, not a regular file",
+	    "/dev/zero");
+	CHECK(conf_load("/dev/null", &c, &cause) == 0,
+	    "/dev/null reads as an empty file");
+	snprintf(fifo, sizeof fifo, "%s.fifo", file);
+	if (mkfifo(fifo, 0600) == 0) {
+		refused(fifo, "is a FIFO, not a regular file", "a FIFO");
+		unlink(fifo);
+	}
+	snprintf(dir, sizeof dir, "%s.dir", file);
+	if (mkdir(dir, 0700) == 0) {
+		refused(dir, "is a directory, not a regular file", "a directory");
+		rmdir(dir);
+	}
+	if ((f = fopen(file, "w")) != NULL) {
+		fputs("[unix]\n", f);
+		fseek(f, CONF_SIZE_MAX, SEEK_SET);
+		fputs("\n", f);
+		fclose(f);
+		refused(file, "larger than the 1048576 a configuration may be",
+		    "a file of 1 MiB and 1 byte");
+	}
+}
+
+/* A socket address holds CONF_SOCKPATH_MAX bytes of path. */
+static void
+long_socket_path(void)
+{
+	struct conf	 c;
+	char		 text[256], *cause = NULL;
+	int		 n;
+
+	n = snprintf(text, sizeof text, "[unix]\npath = /%0*d\n",
+	    (int)CONF_SOCKPATH_MAX - 1, 0);
+	CHECK(n > 0 && load(text, &c, &cause) == 0 &&
+	    strlen(c.unix_.path) == CONF_SOCKPATH_MAX,
+	    "a [unix] path of 107 bytes is accepted");
+	free(cause);
+	snprintf(text, sizeof text, "[unix]\npath = /%0*d\n",
+	    (int)CONF_SOCKPATH_MAX, 0);
+	CHECK(load(text, &c, &cause) == -1 && strstr(cause, "[unix] path: /00")
+	    != NULL && strstr(cause, "is 108 bytes, longer than the 107 a "
+	    "socket address holds") != NULL,
+	    "a [unix] path of 108 bytes is refused (%s)", cause ? cause : "");
+	free(cause);
+}
 
 int
 main(void)
@@ -89,13 +163,18 @@ main(void)
 	strcpy(longline + sizeof longline - 2, "\n");
 	CHECK(load(longline, &c, &cause) == -1 && strstr(cause, ":2: line too long"),
 	    "a 390-byte line is an error, not a truncated path");
+	free(cause);
 
 	/* Errors after the first line still stop the load. */
 	CHECK(load("[unix]\nenabled = no\n[fifo]\nbogus = 1\n", &c, &cause) == -1 &&
 	    strstr(cause, ":4: [fifo] bogus") != NULL, "the first error is reported");
+	free(cause);
 
 	CHECK(conf_load("/nonexistent/ipcd.conf", &c, &cause) == -1 &&
 	    strstr(cause, "No such file") != NULL, "a missing file is an error");
+	free(cause);
+	not_a_file(path);
+	long_socket_path();
 	unlink(path);
 	return t_failed;
 }

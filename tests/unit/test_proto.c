@@ -1,5 +1,6 @@
 /* Unit tests of the record format: a table of lines and what they mean. */
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,28 @@ static const struct {
 	    1, 0, 0, NULL },
 };
 
+/* Numbers and their shortest text, whatever the double. */
+static const struct {
+	double		 value;
+	const char	*text;
+} fmt[] = {
+	{ 1, "1" }, { 0.1, "0.1" }, { 0.0, "0" }, { -0.0, "-0" },
+	{ 1e16, "1e+16" }, { 5e-324, "5e-324" }, { DBL_TRUE_MIN, "5e-324" },
+	{ -DBL_TRUE_MIN, "-5e-324" }, { DBL_MIN, "2.2250738585072014e-308" },
+	{ DBL_MAX, "1.7976931348623157e+308" },
+	{ -DBL_MAX, "-1.7976931348623157e+308" },
+	{ 3.141592653589793, "3.141592653589793" },
+	{ 1.0 / 3, "0.3333333333333333" }, { 5000050000, "5000050000" },
+	{ 1e15 + 0.5, "1000000000000000.5" }, { 0.0001, "0.0001" },
+	{ 0.00001, "1e-05" }, { -2.5e-7, "-2.5e-07" }, { 123.456, "123.456" },
+	{ 9007199254740993.0, "9007199254740992" },
+	{ 63522638825431704.0, "6.3522638825431704e+16" },
+	/* A power of two: its nearest 16-digit decimal lies below it and
+	 * reads back as the double below; the one above reads back. */
+	{ 0x1p-1017, "7.120236347223045e-307" },
+	{ INFINITY, "inf" }, { -INFINITY, "-inf" }, { NAN, "nan" },
+};
+
 /* The line as C would write it, for the test's name. */
 static const char *
 show(const char *s)
@@ -78,7 +101,7 @@ main(void)
 	struct record	 r;
 	struct shm_rec	 rec;
 	const char	*cause;
-	char		 buf[IPCD_LINE_MAX + 8], num[32];
+	char		 buf[IPCD_LINE_MAX + 8], num[NUM_FORMAT_MAX];
 	size_t		 i;
 	int		 rc, n;
 	double		 d;
@@ -105,26 +128,18 @@ main(void)
 	CHECK(record_parse(buf, IPCD_LINE_MAX + 1, &r, &cause) == -1 &&
 	    strstr(cause, "too long") != NULL, "reject a record of 4097 bytes");
 
-	/* Formatting round-trips, shortest first. */
-	{
-		static const double vals[] = { 1, 0.1, -0.0, 1e16, 5e-324,
-		    1.7976931348623157e308, 3.141592653589793, 1.0 / 3,
-		    5000050000, 1e15 + 0.5, 0.0001, 0.00001, -2.5e-7, 123.456,
-		    9007199254740993.0 };
-		static const char *want[] = { "1", "0.1", "-0", "1e+16",
-		    "5e-324", "1.7976931348623157e+308",
-		    "3.141592653589793", "0.3333333333333333", "5000050000",
-		    "1000000000000000.5", "0.0001", "1e-05", "-2.5e-07",
-		    "123.456", "9007199254740992" };
-
-		for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
-			double_format(num, sizeof num, vals[i]);
-			d = strtod(num, NULL);
-			CHECK(strcmp(num, want[i]) == 0 &&
-			    memcmp(&d, &vals[i], sizeof d) == 0,
-			    "format %s", want[i]);
-		}
+	/* Formatting round-trips, shortest first, for every double. */
+	for (i = 0; i < sizeof fmt / sizeof fmt[0]; i++) {
+		memset(num, 'x', sizeof num);
+		n = double_format(num, sizeof num, fmt[i].value);
+		d = strtod(num, NULL);
+		CHECK(strcmp(num, fmt[i].text) == 0 && n == (int)strlen(num) &&
+		    n < NUM_FORMAT_MAX && (!isfinite(fmt[i].value) ||
+		    memcmp(&d, &fmt[i].value, sizeof d) == 0),
+		    "format %s (got %.*s)", fmt[i].text, NUM_FORMAT_MAX, num);
 	}
+	CHECK(double_format(num, 4, -DBL_MIN) == 24 && strcmp(num, "-2.") == 0,
+	    "double_format truncates like snprintf and gives the whole length");
 	strcpy(r.key, "k");
 	r.value = 0.1;
 	r.part = 2;
