@@ -75,18 +75,30 @@ $*
 EOC
 }
 
+# wait_ready PID [TRIES [PREFIX...]]: until "ipcctl ping" (run under
+# PREFIX, e.g. setpriv, if given) is answered, at most TRIES (100) times
+# 0.05 s; fails at once if process PID is gone.  The one poll for "ipcd
+# is up" of every test.
+wait_ready() {
+	wr_pid=$1
+	wr_tries=${2:-100}
+	[ $# -ge 2 ] && shift 2 || shift $#
+	wr_i=0
+	while [ $wr_i -lt "$wr_tries" ]; do
+		"$@" "$IPCCTL" ping >/dev/null 2>&1 && return 0
+		kill -0 "$wr_pid" 2>/dev/null || return 1
+		sleep 0.05
+		wr_i=$((wr_i + 1))
+	done
+	return 1
+}
+
 # start_ipcd [EXTRA-CONF-LINES]: start and wait until it answers.
 start_ipcd() {
 	[ -f "$T/ipcd.conf" ] || write_conf "$@"
 	"$IPCD" -v >>"$T/ipcd.log" 2>&1 &
 	IPCD_PID=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		"$IPCCTL" ping >/dev/null 2>&1 && return 0
-		kill -0 "$IPCD_PID" 2>/dev/null || break
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_ready "$IPCD_PID" && return 0
 	echo "# ipcd did not start:"
 	sed 's/^/#   /' "$T/ipcd.log"
 	return 1

@@ -88,8 +88,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	u="setpriv --reuid=65534 --regid=65534 --clear-groups env -u XDG_RUNTIME_DIR -u IPCD_CONFIG HOME=/nonexistent"
 	$u "$IPCD" >"$T/user.log" 2>&1 &
 	upid=$!
-	i=0
-	until $u "$IPCCTL" ping >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+	wait_ready "$upid" 100 $u
 	check "nobody: ipcctl submit 1 on the defaults" $u "$IPCCTL" submit 1
 	check "nobody: ... over every transport" sh -c \
 	    "$u $IPCCTL submit --via=fifo 1 && $u $IPCCTL submit --via=mq 1 && $u $IPCCTL submit --via=shm 1"

@@ -58,8 +58,7 @@ if command -v strace >/dev/null; then
 		strace -f -qq -s 256 -e trace=fdatasync,write,writev -o "$T/strace" \
 		    "$IPCD" >>"$T/ipcd.log" 2>&1 &
 		IPCD_PID=$!
-		i=0
-		until "$IPCCTL" ping >/dev/null 2>&1 || [ $i -ge 200 ]; do sleep 0.05; i=$((i + 1)); done
+		wait_ready "$IPCD_PID" 200
 		"$IPCCTL" submit --key=order 42
 		kill -TERM $(pgrep -P $IPCD_PID)	# ipcd, the child of strace
 		wait $IPCD_PID

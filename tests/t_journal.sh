@@ -30,8 +30,7 @@ write_conf
 systemd-cat -t ipcd sh -c \
     'JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2) exec "$0" -v' "$IPCD" &
 CAT=$!
-i=0
-until "$IPCCTL" ping >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_ready "$CAT"
 "$IPCCTL" pi --via=fifo --workers=4 --terms=1000 --key=jpi >/dev/null
 echo "jk nan" >"$T/ipcd.fifo"
 printf 'submit jk 1 0/0\n' | "$RAWIPC" unix "$T/ipcd.sock" >/dev/null
@@ -65,8 +64,7 @@ wait $JPID 2>/dev/null
 exec 3>"$T/stderr"
 JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/3) "$IPCD" 2>&3 &
 P=$!
-i=0
-until "$IPCCTL" ping >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_ready "$P"
 kill -TERM $P
 wait $P
 contains "with the journal gone, messages fall back to stderr" \

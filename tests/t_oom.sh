@@ -16,7 +16,7 @@ for skip in 0 2 5; do
 	LD_PRELOAD=$PWD/$BUILD/tests/failalloc.so FAILALLOC_FILE=$T/oom \
 	    FAILALLOC_SKIP=$skip "$IPCD" -v >>"$T/ipcd.log" 2>&1 &
 	IPCD_PID=$!
-	eventually 0 sh -c "'$IPCCTL' ping >/dev/null 2>&1; echo \$?" >/dev/null
+	wait_ready "$IPCD_PID"
 	touch "$T/oom"
 	# A new client makes ipcd allocate (its buffers, its events).
 	timeout 5 "$IPCCTL" --timeout=2 ping >/dev/null 2>&1

@@ -33,16 +33,11 @@ vg_clean() {
 write_conf
 $VG --log-file="$T/vg-ipcd.log" "$IPCD" -v >>"$T/ipcd.log" 2>&1 &
 IPCD_PID=$!
-i=0
-until "$IPCCTL" ping >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ $i -ge 300 ] || ! kill -0 "$IPCD_PID" 2>/dev/null; then
-		notok "ipcd starts under valgrind"
-		sed 's/^/#   /' "$T/ipcd.log" "$T/vg-ipcd.log" | tail -30
-		exit 1
-	fi
-	sleep 0.1
-done
+if ! wait_ready "$IPCD_PID" 600; then
+	notok "ipcd starts under valgrind"
+	sed 's/^/#   /' "$T/ipcd.log" "$T/vg-ipcd.log" | tail -30
+	exit 1
+fi
 ok "ipcd starts under valgrind"
 
 # Every transport, parts, a duplicate, a stream.
