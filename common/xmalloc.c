@@ -69,15 +69,3 @@ xvasprintf(const char *fmt, va_list ap)
 		xmalloc_fail(strlen(fmt));
 	return s;
 }
-
-char *
-xasprintf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
