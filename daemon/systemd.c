@@ -81,7 +81,8 @@ sysd_notify(const char *state)
 	return sd_result(sd_notify(0, state));
 }
 
-/* Half the watchdog interval is when to ping; 0 if there is no watchdog. */
+/* The watchdog interval in microseconds, or 0 if there is no watchdog;
+ * the caller pings twice in each. */
 long long
 sysd_watchdog_usec(void)
 {
