@@ -355,7 +355,7 @@ shm_open_tx(const char **cause)
 		*cause = "out of memory";
 		return NULL;
 	}
-	if (shm_attach(p, cfg.shm.name, cause) != 0) {
+	if (shm_attach(p, cfg.shm.name, 0, cause) != 0) {
 		free(p);
 		return NULL;
 	}

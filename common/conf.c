@@ -11,6 +11,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "shm.h"
 #include "util.h"
 
 enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC,
@@ -56,6 +57,7 @@ static const struct conf_key conf_keys[] = {
 	K("shm", "enabled", T_BOOL, shm.enabled),
 	K("shm", "name", T_IPCNAME, shm.name),
 	K("shm", "mode", T_MODE, shm.mode),
+	KL("shm", "slots", shm.slots, 1, SHM_SLOTS_MAX),
 	K("state", "file", T_PATH, state.file),
 	K("state", "sync", T_SYNC, state.sync),
 	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),
@@ -127,6 +129,7 @@ conf_defaults(struct conf *c)
 	c->shm.enabled = 1;
 	strcpy(c->shm.name, ipc);
 	c->shm.mode = 0660;
+	c->shm.slots = SHM_SLOTS;
 	c->state.sync = SYNC_BATCH;
 	c->state.compact_bytes = 64L << 20;
 	c->limits.max_clients = 1024;
