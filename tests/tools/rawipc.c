@@ -13,6 +13,7 @@
  *                             on SIGCONT put one of key "late" and detach
  *                             (status 3 if they were not all committed)
  *   rawipc shm-lockall NAME   hold an OFD write lock on the whole segment
+ *                             past ipcd's byte
  *   rawipc shm-truncate NAME SIZE
  *                             ftruncate the segment to SIZE bytes ("full":
  *                             its proper size)
@@ -227,11 +228,13 @@ raw_shm_hold(const char *name)
 	return 0;
 }
 
-/* Hold a write lock on every byte of the segment, as one process may. */
+/* Hold a write lock on every byte of the segment but ipcd's, as one
+ * process may (l_len 0: to the end of any file size). */
 static int
 raw_shm_lockall(const char *name)
 {
-	struct flock	fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct flock	fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = SHM_LOCK_DAEMON + 1 };
 	int		fd = shm_open(name, O_RDWR, 0);
 
 	if (fd == -1 || fcntl(fd, F_OFD_SETLK, &fl) != 0) {
