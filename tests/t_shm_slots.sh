@@ -11,8 +11,8 @@ start_ipcd || exit 1
 # --- 36 concurrent submitters, each holding its slot for a while ----------
 i=0
 while [ $i -lt 36 ]; do
-	# The input stays open 6 s: every slot is held at once.
-	{ sleep 6; echo 1; } | "$IPCCTL" submit --via=shm --key=c - \
+	# A record, then 6 s more of open input: every slot is held at once.
+	{ echo 1; sleep 6; echo 1; } | "$IPCCTL" submit --via=shm --key=c - \
 	    >"$T/c$i.out" 2>&1 &
 	eval "p$i=\$!"
 	i=$((i + 1))
@@ -24,7 +24,7 @@ while [ $i -lt 36 ]; do
 	i=$((i + 1))
 done
 same "36 concurrent shm submitters: none fails" "$bad" 0
-same "  and all 36 records are counted" "$("$IPCCTL" result --key=c)" 36
+same "  and all 72 records are counted" "$("$IPCCTL" result --key=c)" 72
 stop_ipcd
 
 # --- holders that never go -------------------------------------------------
