@@ -1,5 +1,5 @@
-/* The submitting side of the shared-memory protocol, the doorbell and the
- * SIGBUS guard both sides use; see shm.h. */
+/* The submitting side of the shared-memory protocol and the doorbell both
+ * sides use; see shm.h.  The SIGBUS guard is in shm_guard.c. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,97 +35,6 @@ static const char left[] =
 static const char reclaimed[] =
     "ipcd reclaimed this submitter's slot after it made no progress for "
     "[limits] idle_timeout";
-
-/* --- the layout ------------------------------------------------------ */
-
-static size_t
-rings_offset(uint32_t nslots)
-{
-	return (offsetof(struct shm_hdr, slot) +
-	    nslots * sizeof(struct shm_slot) + 63) & ~(size_t)63;
-}
-
-size_t
-shm_size(uint32_t nslots)
-{
-	return rings_offset(nslots) + 2 * (size_t)nslots *
-	    sizeof(struct shm_ring);
-}
-
-struct shm_ring *
-shm_ring_at(struct shm_hdr *h, uint32_t nslots, uint32_t r)
-{
-	return (struct shm_ring *)((char *)h + rings_offset(nslots) +
-	    r * sizeof(struct shm_ring));
-}
-
-uint32_t
-shm_ring_of(uint32_t slot, uint32_t gen)
-{
-	return 2 * slot + (gen & 1);
-}
-
-/* --- the SIGBUS guard ------------------------------------------------ */
-
-_Thread_local sigjmp_buf	shm_fault_jmp;
-static _Thread_local const char	*volatile guard_base;
-static _Thread_local volatile size_t	guard_len;
-static _Thread_local volatile sig_atomic_t guarded;
-
-static void
-on_sigbus(int sig, siginfo_t *si, void *ctx)
-{
-	const char	*a = si->si_addr;
-
-	/* si_code > 0: raised by the kernel for an access, not sent. */
-	if (guarded && si->si_code > 0 && a >= guard_base &&
-	    a < guard_base + guard_len) {
-		guarded = 0;
-		siglongjmp(shm_fault_jmp, 1);
-	}
-	/* Not a guarded access: die of it as if there were no handler. */
-	signal(SIGBUS, SIG_DFL);
-	raise(SIGBUS);
-}
-
-int
-shm_guard_init(void)
-{
-	static atomic_int	installed;
-	struct sigaction	sa;
-
-	if (atomic_load(&installed))
-		return 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_sigbus;
-	/* SA_NODEFER: SIGBUS is not blocked in the handler, so leaving it
-	 * by siglongjmp needs no saved signal mask, and the sigsetjmp of a
-	 * guard costs no system call. */
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL) != 0)
-		return -1;
-	atomic_store(&installed, 1);
-	return 0;
-}
-
-void
-shm_guard(const void *base, size_t len)
-{
-	guard_base = base;
-	guard_len = len;
-	atomic_signal_fence(memory_order_seq_cst);
-	guarded = 1;
-	atomic_signal_fence(memory_order_seq_cst);
-}
-
-void
-shm_unguard(void)
-{
-	atomic_signal_fence(memory_order_seq_cst);
-	guarded = 0;
-	atomic_signal_fence(memory_order_seq_cst);
-}
 
 /* --- the doorbell ---------------------------------------------------- */
 

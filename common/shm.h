@@ -161,11 +161,34 @@ struct shm_hdr {
 	struct shm_slot		slot[];		/* nslots, then the rings */
 };
 
-/* The layout for NSLOTS slots: the whole size, ring R, slot I's ring for
- * generation GEN. */
-size_t		 shm_size(uint32_t);
-struct shm_ring	*shm_ring_at(struct shm_hdr *, uint32_t, uint32_t);
-uint32_t	 shm_ring_of(uint32_t, uint32_t);
+/* The layout for NSLOTS slots: where the rings start, the whole size,
+ * ring R, and slot I's ring for generation GEN. */
+static inline size_t
+shm_rings_offset(uint32_t nslots)
+{
+	return (sizeof(struct shm_hdr) + nslots * sizeof(struct shm_slot) +
+	    63) & ~(size_t)63;
+}
+
+static inline size_t
+shm_size(uint32_t nslots)
+{
+	return shm_rings_offset(nslots) + 2 * (size_t)nslots *
+	    sizeof(struct shm_ring);
+}
+
+static inline struct shm_ring *
+shm_ring_at(struct shm_hdr *h, uint32_t nslots, uint32_t r)
+{
+	return (struct shm_ring *)((char *)h + shm_rings_offset(nslots) +
+	    r * sizeof(struct shm_ring));
+}
+
+static inline uint32_t
+shm_ring_of(uint32_t slot, uint32_t gen)
+{
+	return 2 * slot + (gen & 1);
+}
 
 /* A submitter's handle on the segment. */
 struct shm_producer {

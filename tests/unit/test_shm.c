@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shm.h"
@@ -98,6 +99,49 @@ run(uint64_t n, int commit, char *err, size_t size)
 	return rc;
 }
 
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The caller's limit bounds each wait on the clock, and the error says
+ * what was waited for: a ring nobody drains, a slot nobody frees. */
+static void
+deadlines(void)
+{
+	struct shm_producer	 p, q;
+	struct record		 r = { .key = "k", .value = 1 };
+	struct timespec		 t0;
+	const char		*cause = "";
+	char			 err[256];
+	int			 i, rc = 0;
+	double			 s;
+
+	memset(hdr->slot, 0, shm_size(1) - offsetof(struct shm_hdr, slot));
+	atomic_store(&hdr->closed, 0);
+	CHECK(shm_attach(&p, name, 300, &cause) == 0, "attach: %s", cause);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i <= SHM_RING && rc == 0; i++)
+		rc = shm_put(&p, &r, &cause);
+	s = elapsed(&t0);
+	CHECK(rc == -1 && strstr(cause, "no room in the ring") != NULL,
+	    "a full ring nobody drains, a 300 ms limit: \"%s\"", cause);
+	CHECK(s >= 0.29 && s < 3, "  given up after %.2f s", s);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = shm_attach(&q, name, 300, &cause);
+	s = elapsed(&t0);
+	CHECK(rc == -1 && strstr(cause, "no shared-memory slot came free") !=
+	    NULL, "the only slot taken, a 300 ms limit: \"%s\"", cause);
+	CHECK(s >= 0.29 && s < 3, "  given up after %.2f s", s);
+	atomic_store(&hdr->closed, 1);
+	(void)shm_detach(&p, err, sizeof err);
+}
+
 int
 main(void)
 {
@@ -117,6 +161,7 @@ main(void)
 	rc = run(10, 0, err, sizeof err);
 	CHECK(rc == -1 && strstr(err, "8 records may be lost") != NULL,
 	    "10 records, 2 committed: \"%s\"", err);
+	deadlines();
 	shm_unlink(name);
 	return t_failed;
 }
