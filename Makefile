@@ -33,13 +33,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon -Iclient $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
-	  common/shm.c common/util.c common/crc32.c \
+	  common/shm.c common/shm_guard.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c common/rundir.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
-	  daemon/state.c daemon/state_file.c daemon/state_load.c \
-	  daemon/statefmt.c
+	  daemon/shm_lease.c daemon/state.c daemon/state_file.c \
+	  daemon/state_load.c daemon/statefmt.c
 CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
 	  client/send.c client/pi.c
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
@@ -75,18 +75,18 @@ $(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c common/xmalloc.c) 
 $(BUILD)/tests/accum_n7.o: common/accum.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DACCUM_NORMALIZE_EVERY=7 -c -o $@ $<
-$(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c common/shm.c)
+$(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c common/shm.c common/shm_guard.c)
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
 	common/log.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
-$(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c common/shm.c common/proto.c)
+$(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c common/shm.c common/shm_guard.c common/proto.c)
 $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/proto.c)
+$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/shm_guard.c common/proto.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
@@ -148,7 +148,7 @@ fobj	= $(patsubst %.c,$(FUZZ)/%.o,$(1))
 $(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
-$(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c)
+$(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c common/shm_guard.c)
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \

@@ -411,7 +411,8 @@ shm_open_tx(const struct target *tg, char **cause)
 	struct shm_producer	*p = xmalloc(sizeof *p);
 	const char		*why;
 
-	if (shm_attach(p, tg->conf->shm.name, &why) != 0) {
+	if (shm_attach(p, tg->conf->shm.name, (long)(tg->timeout * 1000),
+	    &why) != 0) {
 		*cause = fmtstr("%s", why);
 		free(p);
 		return NULL;

@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "proto.h"
 #include "rundir.h"
+#include "shm.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -61,6 +62,7 @@ static const struct conf_key conf_keys[] = {
 	K("shm", "enabled", T_BOOL, shm.enabled),
 	K("shm", "name", T_IPCNAME, shm.name),
 	K("shm", "mode", T_MODE, shm.mode),
+	KL("shm", "slots", shm.slots, 1, SHM_SLOTS_MAX),
 	K("state", "file", T_PATH, state.file),
 	K("state", "sync", T_SYNC, state.sync),
 	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),
@@ -137,6 +139,7 @@ conf_defaults(struct conf *c)
 	c->shm.enabled = 1;
 	strcpy(c->shm.name, ipc);
 	c->shm.mode = 0660;
+	c->shm.slots = SHM_SLOTS;
 	c->state.sync = SYNC_BATCH;
 	c->state.compact_bytes = 64L << 20;
 	c->limits.max_clients = 1024;

@@ -49,6 +49,7 @@ struct conf {
 		int	enabled;
 		char	name[CONF_NAME_MAX + 1];
 		mode_t	mode;
+		long	slots;
 	} shm;
 	struct {
 		char	file[PATH_MAX];

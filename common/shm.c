@@ -1,5 +1,5 @@
-/* The submitting side of the shared-memory protocol, the doorbell and the
- * SIGBUS guard both sides use; see shm.h. */
+/* The submitting side of the shared-memory protocol and the doorbell both
+ * sides use; see shm.h.  The SIGBUS guard is in shm_guard.c. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +20,9 @@
 
 #define WAIT_STEP_NS	50000		/* 50 us between looks at a full ring */
 #define WAIT_SPINS	100		/* after as many looks without sleeping */
-#define WAIT_LIMIT_NS	10000000000LL	/* give up after 10 s without room */
-#define DONE_LIMIT_NS	30000000000LL	/* or 30 s without a commit */
+#define SLOT_LIMIT_MS	5000		/* give up after 5 s without a slot */
+#define ROOM_LIMIT_MS	10000		/* or 10 s without room */
+#define DONE_LIMIT_MS	30000		/* or 30 s without a commit */
 
 #define STR_(x)		#x
 #define STR(x)		STR_(x)
@@ -31,68 +32,9 @@ static const char truncated[] =
 static const char left[] =
     "ipcd has left this shared-memory segment (it stopped, reloaded, or "
     "replaced a damaged segment)";
-
-/* --- the SIGBUS guard ------------------------------------------------ */
-
-_Thread_local sigjmp_buf	shm_fault_jmp;
-static _Thread_local const char	*volatile guard_base;
-static _Thread_local volatile size_t	guard_len;
-static _Thread_local volatile sig_atomic_t guarded;
-
-static void
-on_sigbus(int sig, siginfo_t *si, void *ctx)
-{
-	const char	*a = si->si_addr;
-
-	/* si_code > 0: raised by the kernel for an access, not sent. */
-	if (guarded && si->si_code > 0 && a >= guard_base &&
-	    a < guard_base + guard_len) {
-		guarded = 0;
-		siglongjmp(shm_fault_jmp, 1);
-	}
-	/* Not a guarded access: die of it as if there were no handler. */
-	signal(SIGBUS, SIG_DFL);
-	raise(SIGBUS);
-}
-
-int
-shm_guard_init(void)
-{
-	static atomic_int	installed;
-	struct sigaction	sa;
-
-	if (atomic_load(&installed))
-		return 0;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_sigbus;
-	/* SA_NODEFER: SIGBUS is not blocked in the handler, so leaving it
-	 * by siglongjmp needs no saved signal mask, and the sigsetjmp of a
-	 * guard costs no system call. */
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL) != 0)
-		return -1;
-	atomic_store(&installed, 1);
-	return 0;
-}
-
-void
-shm_guard(const void *base, size_t len)
-{
-	guard_base = base;
-	guard_len = len;
-	atomic_signal_fence(memory_order_seq_cst);
-	guarded = 1;
-	atomic_signal_fence(memory_order_seq_cst);
-}
-
-void
-shm_unguard(void)
-{
-	atomic_signal_fence(memory_order_seq_cst);
-	guarded = 0;
-	atomic_signal_fence(memory_order_seq_cst);
-}
+static const char reclaimed[] =
+    "ipcd reclaimed this submitter's slot after it made no progress for "
+    "[limits] idle_timeout";
 
 /* --- the doorbell ---------------------------------------------------- */
 
@@ -135,7 +77,7 @@ shm_doorbell_wait(struct shm_hdr *hdr, uint32_t seen, long ms)
 /* --- the locks ------------------------------------------------------- */
 
 static int
-ofd_lock(int fd, int cmd, short type, int byte, struct flock *fl)
+ofd_lock(int fd, int cmd, short type, off_t byte, struct flock *fl)
 {
 	memset(fl, 0, sizeof *fl);
 	fl->l_type = type;
@@ -146,7 +88,7 @@ ofd_lock(int fd, int cmd, short type, int byte, struct flock *fl)
 }
 
 int
-shm_lock_held(int fd, int byte)
+shm_lock_held(int fd, off_t byte)
 {
 	struct flock	fl;
 
@@ -165,6 +107,22 @@ nap(long ns)
 	nanosleep(&ts, NULL);
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* When a wait that began now gives up: the caller's limit, or DEF. */
+static long long
+deadline(const struct shm_producer *p, long def)
+{
+	return now_ms() + (p->timeout_ms > 0 ? p->timeout_ms : def);
+}
+
 /* Is ipcd still there to drain the rings?  (It holds its lock byte as
  * long as it has the segment open: across pid namespaces too.) */
 static int
@@ -173,49 +131,104 @@ daemon_alive(const struct shm_producer *p)
 	return shm_lock_held(p->fd, SHM_LOCK_DAEMON) != 0;
 }
 
+/* Is the lease still ours?  Under a guard. */
+static int
+leased(const struct shm_producer *p)
+{
+	return atomic_load_explicit(&p->slot->owner, memory_order_acquire) ==
+	    p->pid && atomic_load_explicit(&p->slot->gen,
+	    memory_order_relaxed) == p->gen;
+}
+
+/* Say we store no more into a ring whose lease was revoked (shm.h); under
+ * a guard. */
+static const char *
+revoked(struct shm_producer *p)
+{
+	atomic_fetch_or_explicit(&p->ring->flags, SHM_RING_ACK,
+	    memory_order_release);
+	return p->broken = reclaimed;
+}
+
+/* Try slot I; LOCKLESS: claim it even if its ring's byte is locked (by
+ * one who holds every byte).  Under a guard. */
+static int
+claim(struct shm_producer *p, uint32_t i, int lockless)
+{
+	struct shm_hdr	*h = p->hdr;
+	struct flock	 fl;
+	uint32_t	 free_ = 0, gen, r;
+	int		 locked;
+
+	if (atomic_load(&h->slot[i].owner) != 0)
+		return -1;
+	gen = atomic_load(&h->slot[i].gen);
+	r = shm_ring_of(i, gen);
+	locked = ofd_lock(p->fd, F_OFD_SETLK, F_WRLCK, 1 + (off_t)r, &fl) == 0;
+	if (!locked && !lockless)
+		return -1;
+	if (!atomic_compare_exchange_strong(&h->slot[i].owner, &free_,
+	    p->pid) || atomic_load(&h->slot[i].gen) != gen) {
+		if (free_ == 0)
+			atomic_store(&h->slot[i].owner, 0);
+		if (locked)
+			(void)ofd_lock(p->fd, F_OFD_SETLK, F_UNLCK, 1 + (off_t)r,
+			    &fl);
+		return -1;
+	}
+	p->slot = &h->slot[i];
+	p->gen = gen;
+	p->ring = shm_ring_at(h, h->nslots, r);
+	p->head = atomic_load(&p->ring->head);
+	atomic_store(&p->ring->flags, locked ? SHM_RING_LOCKED : 0);
+	return 0;
+}
+
 /* Check the header and claim a slot; under the caller's guard. */
 static int
-attach(struct shm_producer *p, struct shm_hdr *hdr, const char **cause)
+attach(struct shm_producer *p, const char **cause)
 {
-	struct flock	fl;
-	int		i, tries;
+	struct shm_hdr	*h = p->hdr;
+	long long	 end = deadline(p, SLOT_LIMIT_MS);
+	uint32_t	 i;
+	int		 lockless = 0;
 
-	if (atomic_load_explicit(&hdr->magic, memory_order_acquire) !=
-	    SHM_MAGIC || hdr->version != SHM_VERSION ||
-	    hdr->nslots != SHM_SLOTS || hdr->ring != SHM_RING ||
-	    hdr->recsize != sizeof(struct shm_rec)) {
+	if (atomic_load_explicit(&h->magic, memory_order_acquire) !=
+	    SHM_MAGIC || h->version != SHM_VERSION ||
+	    h->nslots == 0 || h->nslots > SHM_SLOTS_MAX ||
+	    shm_size(h->nslots) != p->size || h->ring != SHM_RING ||
+	    h->recsize != sizeof(struct shm_rec)) {
 		*cause = "shared-memory segment is not an ipcd version "
 		    STR(SHM_VERSION) " segment";
 		return -1;
 	}
-	/* Claim a free slot; ipcd frees those of dead submitters. */
-	for (tries = 0; tries < 5000; tries++) {
-		for (i = 0; i < SHM_SLOTS; i++) {
-			uint32_t free_ = 0;
-
-			/* The lock first: ipcd never frees a locked slot. */
-			if (atomic_load(&hdr->slot[i].owner) != 0 ||
-			    ofd_lock(p->fd, F_OFD_SETLK, F_WRLCK, i, &fl) != 0)
-				continue;
-			if (atomic_compare_exchange_strong(&hdr->slot[i].owner,
-			    &free_, p->pid)) {
-				p->slot = &hdr->slot[i];
-				p->head = atomic_load(&p->slot->head);
+	for (;;) {
+		for (i = 0; i < h->nslots; i++)
+			if (claim(p, i, lockless) == 0)
 				return 0;
-			}
-			(void)ofd_lock(p->fd, F_OFD_SETLK, F_UNLCK, i, &fl);
+		/* A second sweep without the locks: somebody may hold them
+		 * all.  ipcd frees slots of the dead and the idle. */
+		if (!lockless) {
+			lockless = 1;
+			continue;
 		}
-		if (!daemon_alive(p))
-			break;
+		lockless = 0;
+		if (!daemon_alive(p)) {
+			*cause = "ipcd is not running";
+			return -1;
+		}
+		if (now_ms() >= end) {
+			*cause = "no shared-memory slot came free in time "
+			    "(all are busy)";
+			return -1;
+		}
 		nap(1000000);
 	}
-	*cause = tries == 5000 ? "every shared-memory slot stayed busy for 5 s" :
-	    "ipcd is not running";
-	return -1;
 }
 
 int
-shm_attach(struct shm_producer *p, const char *name, const char **cause)
+shm_attach(struct shm_producer *p, const char *name, long timeout_ms,
+    const char **cause)
 {
 	struct stat	 st;
 	struct shm_hdr	*hdr;
@@ -223,6 +236,7 @@ shm_attach(struct shm_producer *p, const char *name, const char **cause)
 
 	memset(p, 0, sizeof *p);
 	p->fd = -1;
+	p->timeout_ms = timeout_ms;
 	if (shm_guard_init() != 0) {
 		*cause = "cannot install a SIGBUS handler";
 		return -1;
@@ -233,51 +247,50 @@ shm_attach(struct shm_producer *p, const char *name, const char **cause)
 		    "cannot open the shared-memory segment";
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || (size_t)st.st_size != sizeof *hdr) {
+	if (fstat(fd, &st) != 0 || st.st_size < (off_t)shm_size(1) ||
+	    st.st_size > (off_t)shm_size(SHM_SLOTS_MAX)) {
 		close(fd);
 		*cause = "shared-memory segment has the wrong size "
 		    "(another version of ipcd?)";
 		return -1;
 	}
-	hdr = mmap(NULL, sizeof *hdr, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p->size = (size_t)st.st_size;
+	hdr = mmap(NULL, p->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (hdr == MAP_FAILED) {
 		close(fd);
 		*cause = "cannot map the shared-memory segment";
 		return -1;
 	}
-	p->fd = fd;	/* kept open: it holds the slot's lock */
+	p->fd = fd;	/* kept open: it holds the ring's lock */
 	p->pid = (uint32_t)getpid();
+	p->hdr = hdr;
 	/* It may have shrunk since the fstat. */
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
 		*cause = truncated;
 		goto fail;
 	}
-	shm_guard(hdr, sizeof *hdr);
-	if (attach(p, hdr, cause) != 0) {
+	shm_guard(hdr, p->size);
+	if (attach(p, cause) != 0) {
 		shm_unguard();
 		goto fail;
 	}
 	shm_unguard();
-	p->hdr = hdr;
 	return 0;
 fail:
-	munmap(hdr, sizeof *hdr);
+	munmap(hdr, p->size);
 	close(p->fd);
 	p->fd = -1;
+	p->hdr = NULL;
 	p->slot = NULL;
 	return -1;
 }
 
-/* shm_put under the caller's guard. */
+/* Wait for room in the ring; under the caller's guard. */
 static int
-put(struct shm_producer *p, const struct record *r, const char **cause)
+room(struct shm_producer *p, const char **cause)
 {
-	struct shm_slot	*s = p->slot;
-	struct shm_rec	*rec;
-	uint64_t	 head = p->head;	/* not the shared copy: anyone may write that */
-	long long	 waited = 0;
-	size_t		 len = strlen(r->key);
-	unsigned	 spins = 0;
+	long long	 end = 0;
+	unsigned	 spins = 0, naps = 0;
 
 	for (;;) {
 		/* ipcd clears the magic when it leaves a segment: records
@@ -287,17 +300,16 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 			p->broken = *cause = left;
 			return -1;
 		}
-		if (head - atomic_load_explicit(&s->tail,
+		if (!leased(p)) {
+			*cause = revoked(p);
+			return -1;
+		}
+		if (p->head - atomic_load_explicit(&p->ring->tail,
 		    memory_order_acquire) < SHM_RING)
-			break;
+			return 0;
 		if (p->unposted > 0) {
 			shm_ring(p->hdr);
 			p->unposted = 0;
-		}
-		if (waited >= WAIT_LIMIT_NS || (waited % 100000000 == 0 &&
-		    waited > 0 && !daemon_alive(p))) {
-			*cause = "ipcd is not draining shared memory";
-			return -1;
 		}
 		/* ipcd looks again each pass while records come, so room
 		 * is usually a moment away: yield a few times before
@@ -306,17 +318,36 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 			sched_yield();
 			continue;
 		}
+		if (end == 0)
+			end = deadline(p, ROOM_LIMIT_MS);
+		if (now_ms() >= end || (++naps % 2000 == 0 &&
+		    !daemon_alive(p))) {
+			*cause = "ipcd is not draining shared memory: no room "
+			    "in the ring in time";
+			return -1;
+		}
 		nap(WAIT_STEP_NS);
-		waited += WAIT_STEP_NS;
 	}
-	rec = &s->ring[head % SHM_RING];
+}
+
+/* shm_put under the caller's guard. */
+static int
+put(struct shm_producer *p, const struct record *r, const char **cause)
+{
+	struct shm_rec	*rec;
+	uint64_t	 head = p->head;	/* not the shared copy: anyone may write that */
+	size_t		 len = strlen(r->key);
+
+	if (room(p, cause) != 0)
+		return -1;
+	rec = &p->ring->rec[head % SHM_RING];
 	memset(rec, 0, sizeof *rec);
 	rec->value = r->value;
 	rec->part = r->part;
 	rec->nparts = r->nparts;
 	rec->keylen = (uint8_t)len;
 	memcpy(rec->key, r->key, len);
-	atomic_store_explicit(&s->head, head + 1, memory_order_release);
+	atomic_store_explicit(&p->ring->head, head + 1, memory_order_release);
 	p->head = head + 1;
 	if (++p->unposted >= SHM_RING / 2) {
 		shm_ring(p->hdr);
@@ -339,7 +370,7 @@ shm_put(struct shm_producer *p, const struct record *r, const char **cause)
 		p->broken = *cause = truncated;
 		return -1;
 	}
-	shm_guard(p->hdr, sizeof *p->hdr);
+	shm_guard(p->hdr, p->size);
 	rc = put(p, r, cause);
 	shm_unguard();
 	return rc;
@@ -355,43 +386,51 @@ shm_flush(struct shm_producer *p)
 		p->broken = truncated;
 		return;
 	}
-	shm_guard(p->hdr, sizeof *p->hdr);
+	shm_guard(p->hdr, p->size);
 	shm_ring(p->hdr);
 	p->unposted = 0;
 	shm_unguard();
 }
 
-/* Wait until ipcd has committed all this slot holds; under a guard.
+/* Wait until ipcd has committed all this ring holds; under a guard.
  * Returns how many records it has not, 0 when all are safe. */
 static uint64_t
 await_done(struct shm_producer *p, const char **why)
 {
-	struct shm_slot	*s = p->slot;
 	uint64_t	 head = p->head, done;
-	long long	 waited = 0;
+	long long	 end = deadline(p, DONE_LIMIT_MS);
+	unsigned	 naps = 0;
 
 	for (;;) {
 		/* done lags head by up to a ring per drain while ipcd syncs,
 		 * often more; only done >= head means all is committed (done
-		 * past head is a scribble, which only fools this slot). */
-		done = atomic_load_explicit(&s->done, memory_order_acquire);
+		 * past head is a scribble, which only fools this slot).  ipcd
+		 * publishes done before it revokes a lease, so done is final
+		 * once the lease is not ours. */
+		int	lease = leased(p);
+
+		done = atomic_load_explicit(&p->ring->done,
+		    memory_order_acquire);
 		if ((int64_t)(head - done) <= 0)
 			return 0;
+		if (!lease) {
+			*why = revoked(p);
+			return head - done;
+		}
 		if (atomic_load_explicit(&p->hdr->closed,
 		    memory_order_acquire)) {
 			*why = "ipcd left the segment before committing them";
 			return head - done;
 		}
-		if (waited % 10000000 == 0 && !daemon_alive(p)) {
+		if (naps++ % 200 == 0 && !daemon_alive(p)) {
 			*why = "ipcd stopped before committing them";
 			return head - done;
 		}
-		if (waited >= DONE_LIMIT_NS) {
-			*why = "ipcd did not commit them within 30 s";
+		if (now_ms() >= end) {
+			*why = "ipcd did not commit them in time";
 			return head - done;
 		}
 		nap(WAIT_STEP_NS);
-		waited += WAIT_STEP_NS;
 	}
 }
 
@@ -400,6 +439,7 @@ shm_detach(struct shm_producer *p, char *err, size_t errsize)
 {
 	const char *volatile	 why = NULL;
 	volatile uint64_t	 lost = 0;
+	uint32_t		 me;
 
 	if (p->hdr == NULL)
 		return 0;
@@ -412,18 +452,23 @@ shm_detach(struct shm_producer *p, char *err, size_t errsize)
 		why = truncated;
 		goto unmap;
 	}
-	shm_guard(p->hdr, sizeof *p->hdr);
+	shm_guard(p->hdr, p->size);
 	{
 		const char	*w = NULL;
 
 		lost = await_done(p, &w);
 		why = w;
 	}
-	atomic_store(&p->slot->owner, 0);
+	/* Give the slot back, unless ipcd took it meanwhile: then say we
+	 * are done with the ring (records all committed are still safe). */
+	me = p->pid;
+	if (atomic_load(&p->slot->gen) != p->gen ||
+	    !atomic_compare_exchange_strong(&p->slot->owner, &me, 0))
+		(void)revoked(p);
 	shm_unguard();
 unmap:
-	munmap(p->hdr, sizeof *p->hdr);
-	close(p->fd);	/* and with it the slot's lock */
+	munmap(p->hdr, p->size);
+	close(p->fd);	/* and with it the ring's lock */
 	p->hdr = NULL;
 	p->fd = -1;
 	if (why == NULL)
@@ -435,7 +480,6 @@ unmap:
 		snprintf(err, errsize, "records may be lost: %s", why);
 	return -1;
 }
-
 /* A record from a ring, validated as strictly as a line on the FIFO.  The
  * caller passes a private copy: the ring may change under it. */
 int

@@ -1,17 +1,24 @@
 /*
  * The shared-memory transport: layout and protocol.
  *
- * The segment holds a header and SHM_SLOTS slots.  A slot is a
- * single-producer, single-consumer ring of pre-parsed records:
+ * The segment holds a header, a table of nslots slots ([shm] slots) and
+ * two rings per slot.  A ring is a single-producer, single-consumer queue
+ * of pre-parsed records.  The file is sparse: only the rings in use take
+ * memory.
  *
- *   - A submitter claims a free slot by taking an open-file-description
- *     lock (F_OFD_SETLK) on byte I of the segment's file and then a
- *     compare-and-swap of slot I's owner from 0 to its pid; it is then the
- *     only writer of that slot's ring.  The kernel drops the lock when the
- *     submitter dies, however it dies, so ipcd frees a slot whose byte
- *     nobody holds (F_OFD_GETLK).  A pid could not tell: it means nothing
- *     in another pid namespace and may be reused.  ipcd holds byte
- *     SHM_LOCK_DAEMON the same way, which is how submitters know it lives.
+ *   - A submitter claims a free slot I by a compare-and-swap of its owner
+ *     from 0 to its pid; the slot's generation, written only by ipcd,
+ *     says which of its two rings is current (shm_ring_of).  It also takes
+ *     an open-file-description lock (F_OFD_SETLK) on byte 1 + R of the
+ *     file for its ring R, before the swap, and says so in the ring's
+ *     flags (SHM_RING_LOCKED): the kernel drops the lock when the submitter
+ *     dies, however it dies, so ipcd frees the slot of a locked ring whose
+ *     byte nobody holds (F_OFD_GETLK).  A pid could not tell: it means
+ *     nothing in another pid namespace and may be reused.  The lock is a
+ *     hint, never a condition: one process may hold every byte of the file
+ *     (F_OFD_SETLK with l_len 0), and then submitters claim slots without
+ *     it.  ipcd holds byte SHM_LOCK_DAEMON, which is how submitters know it
+ *     lives.
  *   - It writes a record into ring[head % SHM_RING] with plain stores and
  *     then publishes it by a release-store of head + 1.  A record is
  *     visible to ipcd only once head covers it, and head moves in one
@@ -22,24 +29,45 @@
  *     word, wakes it with FUTEX_WAKE.  A busy submitter makes no system
  *     call per record.
  *   - In ipcd a helper thread sleeps in FUTEX_WAIT on the doorbell and
- *     wakes the event loop; the loop copies each published record out of
- *     the ring, validates it like any other transport's, applies it to the
- *     key store, and release-stores tail.  A submitter waits for room by
- *     watching tail.
+ *     wakes the event loop; the loop copies a batch of published records
+ *     out of the ring under the SIGBUS guard, then (outside it) validates
+ *     them like any other transport's, applies them to the key store, and
+ *     release-stores tail.  A submitter waits for room by watching tail.
  *   - Once the pass that took them is committed to the state file, ipcd
  *     release-stores done = tail.  A submitter that detaches waits until
  *     done covers its head: only then are its records safe, as a socket
  *     reply would say.  If ipcd dies first, or leaves the segment with
- *     closed set and done short of head, the submitter reports how many
- *     records may be lost instead of succeeding quietly.
+ *     closed set and done short of head, or reclaims the slot, the
+ *     submitter reports how many records may be lost instead of succeeding
+ *     quietly.
  *
- * No lock is ever held by a submitter, so nothing can be left locked: a
- * SIGKILLed or SIGSTOPped submitter blocks nobody but itself.  ipcd
- * reclaims the slot of a submitter that died (after draining what it had
- * published) and polls the rings once a second, which also covers a
+ * Leases.  A slot is leased, not owned: a slot whose ring head has not
+ * moved for [limits] idle_timeout seconds (the holder is stopped, or
+ * waits for input) is reclaimed by ipcd.  ipcd takes what was published
+ * whole, commits it, publishes done, then swaps the owner to
+ * SHM_OWNER_REVOKED and bumps the generation.  From then on ipcd never
+ * reads that ring again; a revoked holder that wakes up may still write
+ * into it, harmlessly.  It notices at its next record or while it waits
+ * for done (owner or generation no longer its own), reports the records
+ * after done as lost, and acknowledges in the ring's flags
+ * (SHM_RING_ACK) after its last store.  ipcd frees the slot again (owner
+ * 0) on the slot's other ring, reset to empty, once that ring is clean:
+ * never used since a revocation, or its revoked holder acknowledged, or
+ * held the lock and holds it no more (it died).  So a new owner always
+ * gets a fresh ring no late store can reach, and a slot stays out of use
+ * past idle_timeout only while two of its holders in a row were reclaimed
+ * and neither has gone: N stopped submitters keep at most N slots for
+ * idle_timeout and N / 2 after it, and one process holding every lock
+ * keeps none.
+ *
+ * No lock is ever waited for, so nothing can be left locked: a SIGKILLed
+ * or SIGSTOPped submitter blocks nobody but itself.  ipcd frees the slot
+ * of a submitter that died (what it published stays in the ring and is
+ * still taken) and polls the rings once a second, which also covers a
  * submitter killed between publishing and ringing.  ipcd keeps its own
- * copy of every tail and bounds head - tail, so a scribbled head or record
- * is refused and counted, never trusted.
+ * copy of every tail and of every generation, and bounds head - tail, so
+ * a scribbled head, generation or record is refused and counted, never
+ * trusted.
  *
  * Anyone who may submit may also write anywhere in the segment, or shrink
  * it.  Hence:
@@ -49,14 +77,15 @@
  *     error.  Any value of the word is harmless; at worst it wakes ipcd.
  *   - Every access to a mapped segment, in ipcd and in submitters, runs
  *     under shm_guard(): a segment shrunk underneath makes the access
- *     fail (SIGBUS is caught) instead of killing the process.
+ *     fail (SIGBUS is caught) instead of killing the process.  ipcd calls
+ *     nothing but loads and stores under it: records are copied out first.
  *   - ipcd checks the segment (size, links, its part of the header)
  *     once a second.  If it was damaged, ipcd leaves it and creates a
  *     fresh one under the same name; what was published in the damaged
  *     one and not yet taken is lost, and its submitters are told so (see
  *     done and closed above); nothing is ever applied without the
- *     validation above.  Damage confined to one slot (a wild head, tail
- *     or owner) costs only that slot's records.
+ *     validation above.  Damage confined to one slot (a wild head, tail,
+ *     owner or generation) costs only that slot's records.
  *   - Leaving a segment (when damaged, or stopping, or reloading), ipcd
  *     clears its magic, takes what was published unless the segment is
  *     damaged, commits, publishes done and sets closed.  A submitter
@@ -78,10 +107,15 @@
 #include "proto.h"
 
 #define SHM_MAGIC	0x314d534443504949ULL	/* "IIPCDSM1" */
-#define SHM_VERSION	3	/* 2: a futex doorbell; 3: done, closed, locks */
-#define SHM_SLOTS	32
-#define SHM_RING	2048		/* records per slot, a power of two */
-#define SHM_LOCK_DAEMON	SHM_SLOTS	/* the byte ipcd locks; slot I's is I */
+#define SHM_VERSION	4	/* 2: a futex doorbell; 3: done, closed, locks;
+				   4: leased slots, two rings a slot */
+#define SHM_SLOTS	4096	/* [shm] slots by default */
+#define SHM_SLOTS_MAX	65536
+#define SHM_RING	512	/* records per ring, a power of two */
+#define SHM_LOCK_DAEMON	0	/* the byte ipcd locks; ring R's is 1 + R */
+#define SHM_OWNER_REVOKED 0xffffffffU	/* reclaimed by ipcd, not yet free */
+#define SHM_RING_LOCKED	0x1	/* ring flags: the holder holds its byte */
+#define SHM_RING_ACK	0x2	/* its revoked holder stores no more */
 
 struct shm_rec {
 	double		value;
@@ -93,15 +127,19 @@ struct shm_rec {
 };
 
 struct shm_slot {
-	_Atomic uint32_t	owner;		/* pid of the producer, 0: free */
-	uint8_t			pad0[60];
+	_Atomic uint32_t	owner;		/* pid of the holder, 0: free */
+	_Atomic uint32_t	gen;		/* ipcd's: bumped at each reclaim */
+};
+
+struct shm_ring {
 	_Atomic uint64_t	head;		/* records published */
-	uint8_t			pad1[56];
+	uint8_t			pad0[56];
 	_Atomic uint64_t	tail;		/* records consumed by ipcd */
-	uint8_t			pad2[56];
 	_Atomic uint64_t	done;		/* of those, committed */
-	uint8_t			pad3[56];
-	struct shm_rec		ring[SHM_RING];
+	uint8_t			pad1[48];
+	_Atomic uint32_t	flags;		/* the holder's: SHM_RING_* */
+	uint8_t			pad2[60];
+	struct shm_rec		rec[SHM_RING];
 };
 
 struct shm_hdr {
@@ -120,21 +158,56 @@ struct shm_hdr {
 	_Atomic uint32_t	doorbell;	/* bumped by submitters */
 	_Atomic uint32_t	sleeping;	/* ipcd's: 1 while it waits */
 	uint8_t			pad1[56];
-	struct shm_slot		slot[SHM_SLOTS];
+	struct shm_slot		slot[];		/* nslots, then the rings */
 };
+
+/* The layout for NSLOTS slots: where the rings start, the whole size,
+ * ring R, and slot I's ring for generation GEN. */
+static inline size_t
+shm_rings_offset(uint32_t nslots)
+{
+	return (sizeof(struct shm_hdr) + nslots * sizeof(struct shm_slot) +
+	    63) & ~(size_t)63;
+}
+
+static inline size_t
+shm_size(uint32_t nslots)
+{
+	return shm_rings_offset(nslots) + 2 * (size_t)nslots *
+	    sizeof(struct shm_ring);
+}
+
+static inline struct shm_ring *
+shm_ring_at(struct shm_hdr *h, uint32_t nslots, uint32_t r)
+{
+	return (struct shm_ring *)((char *)h + shm_rings_offset(nslots) +
+	    r * sizeof(struct shm_ring));
+}
+
+static inline uint32_t
+shm_ring_of(uint32_t slot, uint32_t gen)
+{
+	return 2 * slot + (gen & 1);
+}
 
 /* A submitter's handle on the segment. */
 struct shm_producer {
 	struct shm_hdr	*hdr;
+	size_t		 size;
 	struct shm_slot	*slot;
-	int		 fd;		/* holds the slot's lock */
+	struct shm_ring	*ring;
+	int		 fd;		/* holds the ring's lock */
 	uint64_t	 head;		/* ours: what we published */
 	uint32_t	 pid;
+	uint32_t	 gen;		/* of our lease */
+	long		 timeout_ms;	/* each wait's limit; 0: the defaults */
 	unsigned	 unposted;	/* records published since the last post */
 	const char	*broken;	/* why the segment must not be used */
 };
 
-int	shm_attach(struct shm_producer *, const char *, const char **);
+/* TIMEOUT_MS bounds each wait (for a slot, for room in the ring, for the
+ * commit) on the monotonic clock; 0 keeps the defaults, 5, 10 and 30 s. */
+int	shm_attach(struct shm_producer *, const char *, long, const char **);
 int	shm_put(struct shm_producer *, const struct record *, const char **);
 void	shm_flush(struct shm_producer *);
 /* 0 once ipcd has committed everything put, else -1 with why in the
@@ -142,7 +215,7 @@ void	shm_flush(struct shm_producer *);
 int	shm_detach(struct shm_producer *, char *, size_t);
 /* Is byte I of the segment locked by another open file description?
  * 1 yes, 0 no, -1 cannot tell. */
-int	shm_lock_held(int, int);
+int	shm_lock_held(int, off_t);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
 
 /* The doorbell, both sides.  shm_ring is unguarded: call it under a

@@ -1,7 +1,7 @@
 /*
  * The shared-memory transport, consuming side.  The protocol (slots,
- * rings, doorbell, why a killed submitter cannot wedge anyone, what a
- * hostile writer can do) is explained in common/shm.h.
+ * leases, rings, doorbell, why a killed submitter cannot wedge anyone,
+ * what a hostile writer can do) is explained in common/shm.h.
  *
  * The doorbell is a futex word, which libevent cannot watch; a helper
  * thread sleeps on it and writes to an eventfd that the loop watches.  The
@@ -9,17 +9,14 @@
  *
  * Whoever may submit may also shrink the segment or write anywhere in it.
  * Every access to it runs under the SIGBUS guard of shm.h, and a segment
- * found damaged is left, never repaired: its magic is cleared (submitters
- * still attached stop at their next record), the doorbell thread is
- * stopped, and a fresh segment is created under the same name.  Damage is
- * noticed by the accesses themselves (a fault in the loop or in the
- * thread, which then reports through the eventfd and exits) and by a check
- * of the file and the header once a second, so also while nobody submits.
- * What was published in a damaged segment and not yet taken is lost (its
- * submitters learn it from done and closed); what is taken is validated record by
- * record, so nothing but valid records is ever applied.  Damage that stays
- * within one slot (a wild head, tail or owner) costs only that slot's
- * unread records, not the segment.
+ * found damaged is left, never repaired: its magic is cleared, the
+ * doorbell thread stopped, and after the pass's commit a fresh segment is
+ * created under the same name.  Damage is noticed by the accesses
+ * themselves and by a check of the file and the header once a second.
+ * Records are copied out under the guard and validated and applied
+ * outside it (shm_lease.c), so nothing but valid records is ever applied
+ * and nothing but loads and stores runs under a guard.  Damage that stays
+ * within one slot costs only that slot's unread records.
  */
 
 #include <errno.h>
@@ -40,8 +37,11 @@
 
 #include "ipcd.h"
 #include "log.h"
+#include "node.h"
 #include "shm.h"
+#include "shm_lease.h"
 #include "util.h"
+#include "xmalloc.h"
 
 /* The doorbell thread looks at its stop flag at least this often, so
  * leaving a segment never waits longer, whatever was done to the segment. */
@@ -49,28 +49,7 @@
 
 #define TRUNCATED	"was truncated by another process"
 
-static struct {
-	struct shm_hdr	*hdr;		/* NULL: no segment (recreation failed) */
-	int		 fd;		/* kept, to check and restore the size */
-	char		 name[CONF_NAME_MAX + 1];
-	mode_t		 mode;
-	uint64_t	 tail[SHM_SLOTS];	/* ours: the shared copy is advisory */
-	uint64_t	 done[SHM_SLOTS];	/* last stored in slot[i].done */
-	int		 efd;
-	pthread_t	 thread;
-	int		 thread_running;
-	atomic_int	 stop;		/* to the thread: leave the segment */
-	atomic_int	 faulted;	/* from the thread: the segment faulted */
-	struct event	*ev;
-	struct event	*poll;
-	struct event	*again;		/* look again next pass */
-	time_t		 last_warn;
-	int		 failing;	/* recreation failed (and was logged) */
-	int		 leaving;	/* LEAVE_*: quiesced, awaiting the commit */
-} shm = { .fd = -1, .efd = -1 };
-
-#define LEAVE_CLOSING	1	/* the transport closes */
-#define LEAVE_DAMAGED	2	/* a fresh segment replaces it */
+struct shm_state shm = { .fd = -1, .efd = -1 };
 
 static int
 shm_enabled(const struct conf *c)
@@ -83,108 +62,8 @@ shm_changed(const struct conf *a, const struct conf *b)
 {
 	return a->shm.enabled != b->shm.enabled ||
 	    strcmp(a->shm.name, b->shm.name) != 0 ||
-	    a->shm.mode != b->shm.mode;
+	    a->shm.mode != b->shm.mode || a->shm.slots != b->shm.slots;
 }
-
-/* Apply everything published in one slot; under a guard.  Returns how
- * many records it took. */
-static uint64_t
-drain_slot(int i)
-{
-	struct shm_slot	*s = &shm.hdr->slot[i];
-	struct shm_rec	 rec;
-	struct record	 r;
-	const char	*cause;
-	uint64_t	 head, t = shm.tail[i], t0 = t;
-
-	/* Only we store tail, always with shm.tail; stored again below. */
-	if (atomic_load_explicit(&s->tail, memory_order_relaxed) != t)
-		server_reject(TR_SHM, "slot tail overwritten by another "
-		    "process; restored", NULL);
-	head = atomic_load_explicit(&s->head, memory_order_acquire);
-	if (head - t > SHM_RING) {
-		/* Only a scribbler moves head back or past a full ring. */
-		server_reject(TR_SHM, "slot head out of range; slot reset",
-		    NULL);
-		shm.tail[i] = head;
-		atomic_store_explicit(&s->tail, head, memory_order_release);
-		return 0;
-	}
-	for (; t != head; t++) {
-		/* Copy first: the submitter may scribble while we look. */
-		memcpy(&rec, &s->ring[t % SHM_RING], sizeof rec);
-		if (shm_rec_decode(&rec, &r, &cause) != 0)
-			server_reject(TR_SHM, cause, NULL);
-		else
-			(void)server_submit(TR_SHM, &r, NULL);
-		/* Now, not after the loop: if the next copy faults, done
-		 * must still cover what was applied. */
-		shm.tail[i] = t + 1;
-	}
-	atomic_store_explicit(&s->tail, t, memory_order_release);
-	return t - t0;
-}
-
-/*
- * Take what was published; how many records, or -1 if the segment faulted.  A fault
- * can only come from our own reads of the ring, never from inside
- * server_submit, which sees a private copy; a record half-applied by a
- * jump out of here is therefore impossible.  The slot being read keeps
- * its old tail, but the segment is left for a fresh one anyway.
- */
-static long
-drain(void)
-{
-	volatile long	n = 0;
-	int		i;
-
-	if (sigsetjmp(shm_fault_jmp, 0) != 0)
-		return -1;
-	shm_guard(shm.hdr, sizeof *shm.hdr);
-	for (i = 0; i < SHM_SLOTS; i++)
-		n += (long)drain_slot(i);
-	shm_unguard();
-	return n;
-}
-
-/* Free the slots whose lock nobody holds: their submitter died (what it
- * published stays in the ring and is still taken), or another process
- * wrote the owner field.  Under a guard. */
-static void
-tend_slots(void)
-{
-	struct shm_slot	*s;
-	uint32_t	 owner;
-	int		 i;
-
-	for (i = 0; i < SHM_SLOTS; i++) {
-		s = &shm.hdr->slot[i];
-		owner = atomic_load(&s->owner);
-		if (owner == 0 || shm_lock_held(shm.fd, i) != 0)
-			continue;
-		/* A submitter claims the lock before the owner field, so
-		 * none can be between the two here. */
-		if (atomic_compare_exchange_strong(&s->owner, &owner, 0))
-			log_debug("shm: freed slot %d of pid %u, which holds "
-			    "it no more", i, owner);
-	}
-}
-
-/* What the last commit made durable: tell the submitters (shm.h).
- * Under a guard. */
-static void
-publish_done(void)
-{
-	int	i;
-
-	for (i = 0; i < SHM_SLOTS; i++)
-		if (shm.done[i] != shm.tail[i]) {
-			shm.done[i] = shm.tail[i];
-			atomic_store_explicit(&shm.hdr->slot[i].done,
-			    shm.done[i], memory_order_release);
-		}
-}
-
 static void	segment_release(void);
 static void	recreate(void);
 
@@ -202,8 +81,8 @@ shm_committed(void)
 		return;		/* the close releases it */
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return;		/* the poll will find the damage */
-	shm_guard(shm.hdr, sizeof *shm.hdr);
-	publish_done();
+	shm_guard(shm.hdr, shm.size);
+	lease_publish_done();
 	shm_unguard();
 }
 
@@ -219,9 +98,9 @@ file_damage(void)
 		return NULL;
 	if (st.st_nlink == 0)
 		return "was removed by another process";
-	if ((size_t)st.st_size < sizeof(struct shm_hdr))
+	if ((size_t)st.st_size < shm.size)
 		return TRUNCATED;
-	if ((size_t)st.st_size > sizeof(struct shm_hdr))
+	if ((size_t)st.st_size > shm.size)
 		return "was resized by another process";
 	return NULL;
 }
@@ -232,9 +111,9 @@ static const char *
 header_damage(const struct shm_hdr *h)
 {
 	if (atomic_load(&h->magic) != SHM_MAGIC ||
-	    h->version != SHM_VERSION || h->nslots != SHM_SLOTS ||
+	    h->version != SHM_VERSION || h->nslots != shm.nslots ||
 	    h->ring != SHM_RING || h->recsize != sizeof(struct shm_rec) ||
-	    h->size != sizeof *h ||
+	    h->size != shm.size ||
 	    atomic_load(&h->daemon_pid) != (uint32_t)getpid() ||
 	    atomic_load(&h->closed) != 0)
 		return "had its header overwritten by another process";
@@ -282,27 +161,41 @@ fault:
 	return NULL;
 }
 
-/* Create a fresh segment.  A leftover of ours (a crashed ipcd) is
- * replaced; one that belongs to somebody else is refused. */
+/* Open the existing segment NAME: refuse it if it belongs to somebody
+ * else or another ipcd holds it; else it is a crashed ipcd's leftover,
+ * which the caller replaces. */
+static int
+check_leftover(const char *what, char **cause)
+{
+	struct stat	 st;
+	int		 fd, rc = 0;
+
+	if ((fd = shm_open(shm.name, O_RDONLY | O_CLOEXEC, 0)) == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
+		*cause = fmtstr("shared-memory segment %s belongs to uid %u; "
+		    "refusing to use it", shm.name, (unsigned)st.st_uid);
+		rc = -1;
+	} else
+		rc = node_claim(fd, what, cause);
+	close(fd);
+	return rc;
+}
+
+/* Create a fresh segment and claim it (node_claim): a second ipcd
+ * configured with the same name refuses it, naming us. */
 static int
 create_segment(char **cause)
 {
-	struct stat	 st;
-	int		 fd;
+	char	 what[CONF_NAME_MAX + 32];
+	int	 fd;
 
+	snprintf(what, sizeof what, "shared-memory segment %s", shm.name);
 	fd = shm_open(shm.name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
 	    shm.mode);
 	if (fd == -1 && errno == EEXIST) {
-		fd = shm_open(shm.name, O_RDONLY | O_CLOEXEC, 0);
-		if (fd != -1 && fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
-			close(fd);
-			*cause = fmtstr("shared-memory segment %s belongs to uid "
-			    "%u; refusing to use it", shm.name,
-			    (unsigned)st.st_uid);
+		if (check_leftover(what, cause) != 0)
 			return -1;
-		}
-		if (fd != -1)
-			close(fd);
 		shm_unlink(shm.name);
 		fd = shm_open(shm.name, O_RDWR | O_CREAT | O_EXCL |
 		    O_CLOEXEC, shm.mode);
@@ -311,18 +204,14 @@ create_segment(char **cause)
 		*cause = fmtstr("shm_open %s: %s", shm.name, strerror(errno));
 		return -1;
 	}
-	if (fchmod(fd, shm.mode) != 0 ||
-	    ftruncate(fd, sizeof(struct shm_hdr)) != 0) {
-		*cause = fmtstr("shm %s: %s", shm.name, strerror(errno));
-		close(fd);
-		shm_unlink(shm.name);
-		return -1;
-	}
-	shm.hdr = mmap(NULL, sizeof(struct shm_hdr), PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
-	if (shm.hdr == MAP_FAILED) {
+	if (node_claim(fd, what, cause) != 0 || fchmod(fd, shm.mode) != 0 ||
+	    ftruncate(fd, (off_t)shm.size) != 0 || (shm.hdr = mmap(NULL,
+	    shm.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED) {
+		if (*cause == NULL)
+			*cause = fmtstr("shm %s: %s", shm.name,
+			    strerror(errno));
 		shm.hdr = NULL;
-		*cause = fmtstr("mmap %s: %s", shm.name, strerror(errno));
 		close(fd);
 		shm_unlink(shm.name);
 		return -1;
@@ -361,9 +250,9 @@ segment_quiesce(int take_rest)
 	 * (a futex on a missing page fails with EFAULT instead), and
 	 * submitters still attached read a cleared magic instead of
 	 * faulting.  Both still work, only later, if this fails. */
-	(void)ftruncate(shm.fd, sizeof *h);
+	(void)ftruncate(shm.fd, (off_t)shm.size);
 	if (sigsetjmp(shm_fault_jmp, 0) == 0) {
-		shm_guard(h, sizeof *h);
+		shm_guard(h, shm.size);
 		atomic_store(&h->magic, 0);
 		/* A thread about to sleep on the old value will not. */
 		atomic_fetch_add(&h->doorbell, 1);
@@ -375,7 +264,7 @@ segment_quiesce(int take_rest)
 		shm.thread_running = 0;
 	}
 	if (take_rest)
-		(void)drain();
+		(void)lease_drain();
 }
 
 /* After the commit: publish what it covers, and only then say that done
@@ -386,17 +275,26 @@ segment_release(void)
 	struct shm_hdr	*h = shm.hdr;
 
 	if (sigsetjmp(shm_fault_jmp, 0) == 0) {
-		shm_guard(h, sizeof *h);
-		publish_done();
+		shm_guard(h, shm.size);
+		lease_publish_done();
 		atomic_store_explicit(&h->closed, 1, memory_order_release);
 		shm_unguard();
 	}
-	munmap(h, sizeof *h);
+	munmap(h, shm.size);
 	shm.hdr = NULL;
 	shm.leaving = 0;
 	unlink_if_ours();
 	close(shm.fd);
 	shm.fd = -1;
+	free(shm.lease);
+	free(shm.tail);
+	free(shm.done);
+	free(shm.rflags);
+	free(shm.dirty);
+	shm.lease = NULL;
+	shm.tail = shm.done = NULL;
+	shm.rflags = NULL;
+	shm.dirty = NULL;
 }
 
 /* Leave a segment nothing was taken from (set-up failed). */
@@ -429,11 +327,15 @@ segment_up(char **cause)
 {
 	struct shm_hdr	*h;
 
+	shm.size = shm_size(shm.nslots);
 	if (create_segment(cause) != 0)
 		return -1;
 	h = shm.hdr;
-	memset(shm.tail, 0, sizeof shm.tail);
-	memset(shm.done, 0, sizeof shm.done);
+	shm.lease = xcalloc(shm.nslots, sizeof *shm.lease);
+	shm.tail = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.tail);
+	shm.done = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.done);
+	shm.rflags = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.rflags);
+	shm.dirty = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.dirty);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
@@ -442,12 +344,12 @@ segment_up(char **cause)
 		segment_abandon();
 		return -1;
 	}
-	shm_guard(h, sizeof *h);
+	shm_guard(h, shm.size);
 	h->version = SHM_VERSION;
-	h->nslots = SHM_SLOTS;
+	h->nslots = shm.nslots;
 	h->ring = SHM_RING;
 	h->recsize = sizeof(struct shm_rec);
-	h->size = sizeof *h;
+	h->size = shm.size;
 	atomic_store(&h->daemon_pid, (uint32_t)getpid());
 	if (shm_daemon_lock(cause) != 0) {
 		shm_unguard();
@@ -523,7 +425,7 @@ shm_wakeup(evutil_socket_t fd, short events, void *arg)
 		(void)read(fd, &n, sizeof n);
 	if (shm.hdr == NULL || shm.leaving)
 		return;
-	if (atomic_load(&shm.faulted) || (got = drain()) == -1)
+	if (atomic_load(&shm.faulted) || (got = lease_drain()) == -1)
 		damaged(TRUNCATED);
 	else if (got > 0)
 		evtimer_add(shm.again, &now);
@@ -550,10 +452,11 @@ shm_poll(evutil_socket_t fd, short events, void *arg)
 		damaged(TRUNCATED);
 		return;
 	}
-	shm_guard(shm.hdr, sizeof *shm.hdr);
-	if ((why = header_damage(shm.hdr)) == NULL)
-		tend_slots();
+	shm_guard(shm.hdr, shm.size);
+	why = header_damage(shm.hdr);
 	shm_unguard();
+	if (why == NULL && lease_tend() != 0)
+		why = TRUNCATED;
 	if (why != NULL) {
 		damaged(why);
 		return;
@@ -598,6 +501,7 @@ shm_open_(const struct conf *c, char **cause)
 
 	strcpy(shm.name, c->shm.name);
 	shm.mode = c->shm.mode;
+	shm.nslots = (uint32_t)c->shm.slots;
 	shm.failing = 0;
 	if (shm_guard_init() != 0) {
 		*cause = fmtstr("sigaction SIGBUS: %s", strerror(errno));

@@ -9,7 +9,11 @@
  *                             read by strtod, so "nan" and "inf" work)
  *   rawipc shm-head NAME HEAD set the head of a free slot to HEAD
  *   rawipc shm-hold NAME      claim a slot, publish one record of key
- *                             "held", then sleep (to be SIGSTOPped/KILLed)
+ *                             "held", then sleep (to be SIGSTOPped/KILLed);
+ *                             on SIGCONT put one of key "late" and detach
+ *                             (status 3 if they were not all committed)
+ *   rawipc shm-lockall NAME   hold an OFD write lock on the whole segment
+ *                             past ipcd's byte
  *   rawipc shm-truncate NAME SIZE
  *                             ftruncate the segment to SIZE bytes ("full":
  *                             its proper size)
@@ -39,6 +43,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -133,13 +138,15 @@ static struct shm_hdr *
 map(const char *name)
 {
 	struct shm_hdr	*h;
+	struct stat	 st;
 	int		 fd = shm_open(name, O_RDWR, 0);
 
-	if (fd == -1) {
+	if (fd == -1 || fstat(fd, &st) != 0) {
 		perror("rawipc: shm_open");
 		exit(3);
 	}
-	h = mmap(NULL, sizeof *h, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	h = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0);
 	if (h == MAP_FAILED) {
 		perror("rawipc: mmap");
 		exit(1);
@@ -147,17 +154,19 @@ map(const char *name)
 	return h;
 }
 
-static struct shm_slot *
-claim(struct shm_hdr *h)
+/* Claim a free slot by its owner word alone (no lock, no lease check):
+ * its current ring. */
+static struct shm_ring *
+claim(struct shm_hdr *h, uint32_t *slot)
 {
 	uint32_t	free_;
-	int		i;
 
-	for (i = 0; i < SHM_SLOTS; i++) {
+	for (*slot = 0; *slot < h->nslots; (*slot)++) {
 		free_ = 0;
-		if (atomic_compare_exchange_strong(&h->slot[i].owner, &free_,
-		    (uint32_t)getpid()))
-			return &h->slot[i];
+		if (atomic_compare_exchange_strong(&h->slot[*slot].owner,
+		    &free_, (uint32_t)getpid()))
+			return shm_ring_at(h, h->nslots, shm_ring_of(*slot,
+			    atomic_load(&h->slot[*slot].gen)));
 	}
 	fprintf(stderr, "rawipc: no free slot\n");
 	exit(1);
@@ -167,19 +176,20 @@ static int
 raw_shm(char **argv)
 {
 	struct shm_hdr	*h = map(argv[0]);
-	struct shm_slot	*s = claim(h);
-	uint64_t	 head = atomic_load(&s->head);
-	struct shm_rec	*r = &s->ring[head % SHM_RING];
+	uint32_t	 i;
+	struct shm_ring	*g = claim(h, &i);
+	uint64_t	 head = atomic_load(&g->head);
+	struct shm_rec	*r = &g->rec[head % SHM_RING];
 
 	memset(r, 0, sizeof *r);
 	r->keylen = (uint8_t)atoi(argv[1]);
-	strncpy(r->key, argv[2], sizeof r->key);
+	memcpy(r->key, argv[2], strnlen(argv[2], sizeof r->key));
 	r->value = strtod(argv[3], NULL);
-	r->part = (uint32_t)strtoul(argv[4], NULL, 10);
-	r->nparts = (uint32_t)strtoul(argv[5], NULL, 10);
-	atomic_store(&s->head, head + 1);
+	r->part = (uint32_t)strtoul(argv[4], NULL, 0);
+	r->nparts = (uint32_t)strtoul(argv[5], NULL, 0);
+	atomic_store(&g->head, head + 1);
 	shm_ring(h);
-	atomic_store(&s->owner, 0);
+	atomic_store(&h->slot[i].owner, 0);
 	return 0;
 }
 
@@ -187,27 +197,72 @@ static int
 raw_shm_head(const char *name, const char *head)
 {
 	struct shm_hdr	*h = map(name);
-	struct shm_slot	*s = claim(h);
+	uint32_t	 i;
+	struct shm_ring	*g = claim(h, &i);
 
-	atomic_store(&s->head, strtoull(head, NULL, 0));
+	atomic_store(&g->head, strtoull(head, NULL, 0));
 	shm_ring(h);
-	atomic_store(&s->owner, 0);
+	atomic_store(&h->slot[i].owner, 0);
 	return 0;
 }
 
+static volatile sig_atomic_t	continued;
+
+static void
+on_cont(int sig)
+{
+	continued = 1;
+}
+
+/* Hold a slot with one record of key "held" published; once continued
+ * (SIGCONT), put one more of key "late" and detach: the status says
+ * whether it was all committed (0) or not (3, with why). */
 static int
 raw_shm_hold(const char *name)
 {
 	struct shm_producer	p;
 	struct record		r = { .key = "held", .value = 1 };
 	const char		*cause;
+	char			 err[256];
 
-	if (shm_attach(&p, name, &cause) != 0 || shm_put(&p, &r, &cause) != 0) {
+	signal(SIGCONT, on_cont);
+	if (shm_attach(&p, name, 0, &cause) != 0 ||
+	    shm_put(&p, &r, &cause) != 0) {
 		fprintf(stderr, "rawipc: %s\n", cause);
 		return 1;
 	}
 	shm_flush(&p);
 	printf("holding\n");
+	fflush(stdout);
+	while (!continued)
+		pause();
+	snprintf(r.key, sizeof r.key, "late");
+	if (shm_put(&p, &r, &cause) != 0) {
+		fprintf(stderr, "rawipc: %s\n", cause);
+		shm_detach(&p, err, sizeof err);
+		return 3;
+	}
+	if (shm_detach(&p, err, sizeof err) != 0) {
+		fprintf(stderr, "rawipc: %s\n", err);
+		return 3;
+	}
+	return 0;
+}
+
+/* Hold a write lock on every byte of the segment but ipcd's, as one
+ * process may (l_len 0: to the end of any file size). */
+static int
+raw_shm_lockall(const char *name)
+{
+	struct flock	fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = SHM_LOCK_DAEMON + 1 };
+	int		fd = shm_open(name, O_RDWR, 0);
+
+	if (fd == -1 || fcntl(fd, F_OFD_SETLK, &fl) != 0) {
+		perror("rawipc: shm-lockall");
+		return 1;
+	}
+	printf("locked\n");
 	fflush(stdout);
 	for (;;)
 		pause();
@@ -217,7 +272,7 @@ static int
 raw_shm_truncate(const char *name, const char *size)
 {
 	int	fd = shm_open(name, O_RDWR, 0);
-	off_t	len = strcmp(size, "full") == 0 ? (off_t)sizeof(struct shm_hdr) :
+	off_t	len = strcmp(size, "full") == 0 ? (off_t)shm_size(SHM_SLOTS) :
 		    (off_t)strtoll(size, NULL, 0);
 
 	if (fd == -1 || ftruncate(fd, len) != 0) {
@@ -260,22 +315,38 @@ raw_shm_offset(const char *field, int slot)
 		{ "daemon_pid", offsetof(struct shm_hdr, daemon_pid) },
 		{ "doorbell", offsetof(struct shm_hdr, doorbell) },
 		{ "sleeping", offsetof(struct shm_hdr, sleeping) },
-		{ "end", sizeof(struct shm_hdr) },
 	}, sf[] = {
 		{ "owner", offsetof(struct shm_slot, owner) },
-		{ "head", offsetof(struct shm_slot, head) },
-		{ "tail", offsetof(struct shm_slot, tail) },
+		{ "gen", offsetof(struct shm_slot, gen) },
+	}, rf[] = {
+		{ "head", offsetof(struct shm_ring, head) },
+		{ "tail", offsetof(struct shm_ring, tail) },
 	};
 	size_t	i;
 
+	if (slot < 0 || slot >= SHM_SLOTS)
+		slot = 0;
+	if (strcmp(field, "end") == 0) {
+		printf("%zu\n", shm_size(SHM_SLOTS));	/* the default layout */
+		return 0;
+	}
 	for (i = 0; i < sizeof f / sizeof f[0]; i++)
 		if (strcmp(field, f[i].name) == 0) {
 			printf("%zu\n", f[i].off);
 			return 0;
 		}
+	for (i = 0; i < sizeof rf / sizeof rf[0]; i++)
+		if (strcmp(field, rf[i].name) == 0) {
+			/* Of the slot's first ring, on the default layout. */
+			static char	base[64] __attribute__((aligned(64)));
+
+			printf("%zu\n", (size_t)((char *)shm_ring_at(
+			    (struct shm_hdr *)base, SHM_SLOTS,
+			    shm_ring_of((uint32_t)slot, 0)) - base) + rf[i].off);
+			return 0;
+		}
 	for (i = 0; i < sizeof sf / sizeof sf[0]; i++)
-		if (strcmp(field, sf[i].name) == 0 && slot >= 0 &&
-		    slot < SHM_SLOTS) {
+		if (strcmp(field, sf[i].name) == 0) {
 			printf("%zu\n", offsetof(struct shm_hdr, slot) +
 			    (size_t)slot * sizeof(struct shm_slot) + sf[i].off);
 			return 0;
@@ -321,6 +392,8 @@ main(int argc, char **argv)
 		return raw_shm_head(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "shm-hold") == 0)
 		return raw_shm_hold(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "shm-lockall") == 0)
+		return raw_shm_lockall(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "shm-truncate") == 0)
 		return raw_shm_truncate(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "shm-scribble") == 0)
@@ -351,6 +424,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: rawipc unix PATH | mq NAME | shm NAME KEYLEN "
 	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
+	    "shm-lockall NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
 	    "shm-offset FIELD [SLOT] | shm-ring NAME | mq-create NAME | "
 	    "mq-pass NAME CMD [ARG...] | unlink NAME\n");
