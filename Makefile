@@ -153,7 +153,8 @@ $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
 	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \
-	common/proto.c common/crc32.c common/util.c common/xmalloc.c)
+	common/proto.c common/crc32.c common/util.c common/xmalloc.c \
+	common/log.c)
 $(FUZZ)/fuzz_%:
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) -lm
 

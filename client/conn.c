@@ -155,7 +155,7 @@ conn_write(struct conn *c, const char *buf, size_t len, char **cause)
 static int
 hello_check(const char *line, char **cause)
 {
-	char	proto[16];
+	char	proto[16] = "";
 
 	if (reply_status(line) == 0 && reply_field(line, "proto", proto,
 	    sizeof proto) == 0 && atoi(proto) == IPCD_PROTO_VERSION)

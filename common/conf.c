@@ -43,17 +43,17 @@ struct conf_key {
 	{ sec, name, type, offsetof(struct conf, field), 0, 0 }
 #define KL(sec, name, field, min, max) \
 	{ sec, name, T_LONG, offsetof(struct conf, field), min, max }
+/* The keys of a filesystem endpoint, [unix] and [fifo] alike. */
+#define ENDPOINT(sec, field) \
+	K(sec, "enabled", T_BOOL, field.enabled), \
+	K(sec, "path", T_PATH, field.path), \
+	K(sec, "mode", T_MODE, field.mode), \
+	K(sec, "group", T_GROUP, field.group)
 
 static const struct conf_key conf_keys[] = {
-	K("unix", "enabled", T_BOOL, unix_.enabled),
-	K("unix", "path", T_PATH, unix_.path),
-	K("unix", "mode", T_MODE, unix_.mode),
-	K("unix", "group", T_GROUP, unix_.group),
+	ENDPOINT("unix", unix_),
 	K("unix", "admin", T_ADMIN, unix_.admin),
-	K("fifo", "enabled", T_BOOL, fifo.enabled),
-	K("fifo", "path", T_PATH, fifo.path),
-	K("fifo", "mode", T_MODE, fifo.mode),
-	K("fifo", "group", T_GROUP, fifo.group),
+	ENDPOINT("fifo", fifo),
 	K("mq", "enabled", T_BOOL, mq.enabled),
 	K("mq", "name", T_IPCNAME, mq.name),
 	K("mq", "mode", T_MODE, mq.mode),

@@ -60,6 +60,10 @@ log_journal(void)
 	return log_to_journal;
 }
 
+static void	log_vemit(int, const struct log_fields *, const char *, va_list)
+		    LOG_PRINTF(3, 0);
+static void	log_verr(int, const char *, va_list) LOG_PRINTF(2, 0);
+
 static void
 log_vemit(int prio, const struct log_fields *f, const char *fmt, va_list ap)
 {
@@ -95,7 +99,7 @@ log_fields(int prio, const struct log_fields *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* fmt followed by ": strerror(errno)". */
+/* fmt followed by ": strerror(errno)", errno kept. */
 static void
 log_verr(int prio, const char *fmt, va_list ap)
 {
@@ -108,63 +112,26 @@ log_verr(int prio, const char *fmt, va_list ap)
 }
 
 void
-log_warn(const char *fmt, ...)
+log_errno(int prio, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_verr(LOG_WARNING, fmt, ap);
+	log_verr(prio, fmt, ap);
 	va_end(ap);
 }
 
+/* fatal() and fatalx(): say why, then stop. */
 void
-log_warnx(const char *fmt, ...)
+log_fatal(int with_errno, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_vemit(LOG_WARNING, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_INFO, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void
-log_debug(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_DEBUG, NULL, fmt, ap);
-	va_end(ap);
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_verr(LOG_CRIT, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	log_vemit(LOG_CRIT, NULL, fmt, ap);
+	if (with_errno)
+		log_verr(LOG_CRIT, fmt, ap);
+	else
+		log_vemit(LOG_CRIT, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

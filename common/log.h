@@ -34,11 +34,17 @@ void	log_setverbose(int);
 int	log_journal(void);
 void	log_fields(int, const struct log_fields *, const char *, ...)
 	    LOG_PRINTF(3, 4);
-void	log_warn(const char *, ...) LOG_PRINTF(1, 2);
-void	log_warnx(const char *, ...) LOG_PRINTF(1, 2);
-void	log_info(const char *, ...) LOG_PRINTF(1, 2);
-void	log_debug(const char *, ...) LOG_PRINTF(1, 2);
-void	fatal(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
-void	fatalx(const char *, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
+void	log_errno(int, const char *, ...) LOG_PRINTF(2, 3);
+void	log_fatal(int, const char *, ...) LOG_PRINTF(2, 3)
+	    __attribute__((noreturn));
+
+/* The OpenBSD names: warn and fatal append strerror(errno), the x
+ * variants do not; debug shows only with -v. */
+#define log_warn(...)	log_errno(LOG_WARNING, __VA_ARGS__)
+#define log_warnx(...)	log_fields(LOG_WARNING, NULL, __VA_ARGS__)
+#define log_info(...)	log_fields(LOG_INFO, NULL, __VA_ARGS__)
+#define log_debug(...)	log_fields(LOG_DEBUG, NULL, __VA_ARGS__)
+#define fatal(...)	log_fatal(1, __VA_ARGS__)
+#define fatalx(...)	log_fatal(0, __VA_ARGS__)
 
 #endif

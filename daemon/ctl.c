@@ -23,6 +23,7 @@
 
 #define KEYS_PAGE	100	/* keys per "keys" reply, unless limit= */
 #define KEYS_PAGE_MAX	1000	/* the most a client may ask for */
+#define KEYS_BUCKETS	4	/* buckets walked per key asked, at most */
 #define WAIT_MS_MAX	(86400000UL * 365)	/* a year */
 #define FIELDS_MAX	512	/* one key's fields as text */
 
@@ -218,11 +219,12 @@ ctl_key_completed(const struct key *k)
 static int
 wait_args(struct conn *c, char *args, unsigned long *ms)
 {
-	char	*sp = args != NULL ? strchr(args, ' ') : NULL, *end;
+	char	*sp = args != NULL ? strpbrk(args, " \t") : NULL, *end;
 
 	*ms = 0;
 	if (sp != NULL) {
 		*sp++ = '\0';
+		sp += strspn(sp, " \t");
 		*ms = strtoul(sp, &end, 10);
 		if (*sp < '0' || *sp > '9' || *end != '\0' || *ms > WAIT_MS_MAX) {
 			refuse(c, "bad wait request", ERR_USAGE,
@@ -336,23 +338,24 @@ keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
 }
 
 /*
- * A page of at least LIMIT keys (whole buckets, so a few more), and the
- * cursor to ask for the next; cursor=0 says the walk is done.  A page is
- * bounded, so no request makes ipcd build a reply of every key, and the
- * stream layer reads no next request while replies pile up.
+ * A page of about LIMIT keys (whole buckets, so a few more), and the
+ * cursor to ask for the next; cursor=0 says the walk is done.  The work
+ * of a page is bounded too, not only its size: at most KEYS_BUCKETS
+ * buckets per key asked for are walked, so a glob that matches little
+ * gives short (even empty) pages rather than one long walk of the store.
  */
 static void
 req_keys(struct conn *c, char *args)
 {
 	struct page	 pg = { 0 };
 	uint64_t	 cursor;
-	long		 limit;
+	long		 limit, walked = 0;
 
 	if (keys_args(c, args, &cursor, &limit, &pg.match) != 0)
 		return;
 	do
 		cursor = store_scan(server_store(), cursor, page_key, &pg);
-	while (cursor != 0 && pg.n < limit);
+	while (cursor != 0 && pg.n < limit && ++walked < limit * KEYS_BUCKETS);
 	conn_reply(c, "ok count=%ld cursor=%llu", pg.n,
 	    (unsigned long long)cursor);
 	conn_write(c, pg.buf, pg.len);
@@ -383,7 +386,8 @@ req_reset(struct conn *c, char *args)
 	}
 	if (!all && arg_key(c, args) != 0)
 		return;
-	conn_reply(c, "ok removed=%zu", server_reset(all ? NULL : args, p));
+	conn_reply(c, "ok removed=%zu", server_reset(all ? NULL : args,
+	    conn_transport(c), p));
 }
 
 static void
@@ -435,6 +439,8 @@ ctl_request(struct conn *c, char *line, size_t len)
 	char	*args;
 	size_t	 i;
 
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		line[--len] = '\0';
 	if ((args = strpbrk(line, " \t")) != NULL) {
 		*args++ = '\0';
 		args += strspn(args, " \t");

@@ -3,6 +3,7 @@
 #ifndef IPCD_IPCD_H
 #define IPCD_IPCD_H
 
+#include <stddef.h>
 #include <sys/queue.h>
 #include <sys/types.h>
 
@@ -21,9 +22,11 @@ enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_COUNT };
 
 struct transport {
 	const char	*name;
-	int		(*enabled)(const struct conf *);
-	/* Does the transport need reopening when the config becomes this
-	 * (both enabled)? */
+	/* Where in struct conf its "enabled" (an int) and its object's path
+	 * or name (a string) are: a new path or name means a reopen. */
+	size_t		 enabled_at;
+	size_t		 where_at;
+	/* Optional: does anything else in the config need a reopen? */
 	int		(*changed)(const struct conf *, const struct conf *);
 	/* Optional: apply, in place, a change that needs no reopening
 	 * (mode, group). */
@@ -139,7 +142,8 @@ void			 server_reject(enum tr_id, const char *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
 const char		*server_transport_name(enum tr_id);
-size_t			 server_reset(const char *, const struct peer *);
+size_t			 server_reset(const char *, enum tr_id,
+			    const struct peer *);
 int			 server_run(struct conf *);
 
 #endif

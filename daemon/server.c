@@ -82,6 +82,15 @@ server_transport_name(enum tr_id tr)
 
 static void	server_commit(void);
 
+/* Why a record was not applied, as counted and logged (an invalid one
+ * was counted where it was parsed). */
+static const char *const apply_cause[APPLY_INVALID + 1] = {
+	[APPLY_CONFLICT] = "part count conflicts with the key's",
+	[APPLY_LIMIT] = "too many keys (limits.max_keys)",
+	[APPLY_PARTS] = "too many parts (limits.max_parts)",
+	[APPLY_PARTS_MEMORY] = "part bitmaps at limits.parts_memory",
+};
+
 /* K's total for a log or status line: a total beyond the range of a
  * double is said so, never printed as a number. */
 static void
@@ -123,31 +132,15 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	int			 completed;
 
 	a = store_apply(srv.store, r, &completed, &k);
-	switch (a) {
-	case APPLY_OK:
+	if (a == APPLY_OK) {
 		c->accepted++;
 		state_submit(srv.store, k, r);
 		srv.last = k;
-		break;
-	case APPLY_DUPLICATE:
+	} else if (a == APPLY_DUPLICATE) {
 		c->duplicates++;
 		state_duplicate(srv.store, k);
-		break;
-	case APPLY_CONFLICT:
-		server_reject(tr, "part count conflicts with the key's", p);
-		break;
-	case APPLY_LIMIT:
-		server_reject(tr, "too many keys (limits.max_keys)", p);
-		break;
-	case APPLY_PARTS:
-		server_reject(tr, "too many parts (limits.max_parts)", p);
-		break;
-	case APPLY_PARTS_MEMORY:
-		server_reject(tr, "part bitmaps at limits.parts_memory", p);
-		break;
-	case APPLY_INVALID:
-		break;
-	}
+	} else if (apply_cause[a] != NULL)
+		server_reject(tr, apply_cause[a], p);
 	if (completed)
 		key_completed(tr, k, p);
 	return a;
@@ -205,7 +198,7 @@ server_reject(enum tr_id tr, const char *cause, const struct peer *p)
 
 /* Remove KEY, or every key if NULL; journaled like a submission. */
 size_t
-server_reset(const char *key, const struct peer *p)
+server_reset(const char *key, enum tr_id tr, const struct peer *p)
 {
 	struct key	*k;
 	size_t		 n = 0;
@@ -221,8 +214,8 @@ server_reset(const char *key, const struct peer *p)
 	}
 	if (n > 0)
 		state_reset(key);
-	log_fields(LOG_INFO, &(struct log_fields){ .transport = "unix",
-	    .key = key, .pid = p->pid, .uid = p->uid, .event = "reset" },
+	log_fields(LOG_INFO, &(struct log_fields){
+	    .transport = transports[tr]->name, .key = key, .pid = p->pid, .uid = p->uid, .event = "reset" },
 	    "reset %s: %zu key%s removed", key ? key : "*", n, n == 1 ? "" : "s");
 	return n;
 }
@@ -270,11 +263,27 @@ notify_status(const char *state)
 }
 
 static int
+tr_enabled(const struct transport *t, const struct conf *c)
+{
+	return *(const int *)(const void *)((const char *)c + t->enabled_at);
+}
+
+/* Must T be reopened to go from configuration A to B (both enabled)? */
+static int
+tr_moved(const struct transport *t, const struct conf *a,
+    const struct conf *b)
+{
+	return strcmp((const char *)a + t->where_at,
+	    (const char *)b + t->where_at) != 0 ||
+	    (t->changed != NULL && t->changed(a, b));
+}
+
+static int
 open_transport(int i, const struct conf *conf)
 {
 	char	*cause = NULL;
 
-	if (!transports[i]->enabled(conf))
+	if (!tr_enabled(transports[i], conf))
 		return 0;
 	if (transports[i]->open(conf, &cause) != 0) {
 		log_warnx("%s: %s", transports[i]->name, cause);
@@ -307,9 +316,9 @@ reload_transport(int i, const struct conf *next)
 	const struct transport	*t = transports[i];
 	char			*cause = NULL;
 
-	if (!srv.open[i] && !t->enabled(next))
+	if (!srv.open[i] && !tr_enabled(t, next))
 		return;
-	if (srv.open[i] && t->enabled(next) && !t->changed(&srv.conf, next)) {
+	if (srv.open[i] && tr_enabled(t, next) && !tr_moved(t, &srv.conf, next)) {
 		if (t->update != NULL && t->update(&srv.conf, next, &cause) != 0) {
 			log_warnx("%s: %s", t->name, cause);
 			free(cause);

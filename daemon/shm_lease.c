@@ -114,20 +114,27 @@ drain_ring(uint32_t r)
 	return got;
 }
 
-/* The slots in use, by their owner words, or -1 on a fault.  A revoked
- * lease's ring is never read again. */
+/* The slots with something to take: held, or with records published
+ * that a holder which gave the slot back left behind.  -1 on a fault.  A
+ * revoked lease's ring is never read again. */
 static long
 in_use(uint32_t *list)
 {
-	uint32_t	i, n = 0;
+	uint32_t	i, r, n = 0;
 
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return -1;
 	shm_guard(shm.hdr, shm.size);
-	for (i = 0; i < shm.nslots; i++)
+	for (i = 0; i < shm.nslots; i++) {
+		if (shm.lease[i].revoked)
+			continue;
+		r = shm_ring_of(i, shm.lease[i].gen);
 		if (atomic_load_explicit(&shm.hdr->slot[i].owner,
-		    memory_order_relaxed) != 0 && !shm.lease[i].revoked)
+		    memory_order_relaxed) != 0 ||
+		    atomic_load_explicit(&ring(r)->head,
+		    memory_order_relaxed) != shm.tail[r])
 			list[n++] = i;
+	}
 	shm_unguard();
 	return n;
 }
@@ -231,7 +238,15 @@ swap_owner(uint32_t i, uint32_t want)
 static int
 free_dead(uint32_t i)
 {
-	return swap_owner(i, 0);
+	struct shm_ring	*g = ring(shm_ring_of(i, shm.lease[i].gen));
+
+	if (swap_owner(i, 0) != 0)
+		return 1;
+	/* Its LOCKED flag must not outlive it: a next holder that got no
+	 * lock, stopped before it stores its own flags, would look dead. */
+	atomic_store(&g->flags, 0);
+	shm.lease[i].flags = 0;
+	return 0;
 }
 
 /* Revoke slot I's lease (shm.h): what it published whole was taken and

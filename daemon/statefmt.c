@@ -11,30 +11,10 @@
 #include "statefmt.h"
 
 void
-put_u8(unsigned char **p, uint8_t v)
+put_le(unsigned char **p, uint64_t v, int n)
 {
-	*(*p)++ = v;
-}
-
-void
-put_u16(unsigned char **p, uint16_t v)
-{
-	put_u8(p, (uint8_t)v);
-	put_u8(p, (uint8_t)(v >> 8));
-}
-
-void
-put_u32(unsigned char **p, uint32_t v)
-{
-	put_u16(p, (uint16_t)v);
-	put_u16(p, (uint16_t)(v >> 16));
-}
-
-void
-put_u64(unsigned char **p, uint64_t v)
-{
-	put_u32(p, (uint32_t)v);
-	put_u32(p, (uint32_t)(v >> 32));
+	for (; n > 0; n--, v >>= 8)
+		*(*p)++ = (unsigned char)v;
 }
 
 void
@@ -83,36 +63,15 @@ take(struct cursor *c, size_t n)
 	return p;
 }
 
-uint8_t
-get_u8(struct cursor *c)
-{
-	const unsigned char	*p = take(c, 1);
-
-	return p != NULL ? p[0] : 0;
-}
-
-uint16_t
-get_u16(struct cursor *c)
-{
-	const unsigned char	*p = take(c, 2);
-
-	return p != NULL ? (uint16_t)(p[0] | p[1] << 8) : 0;
-}
-
-uint32_t
-get_u32(struct cursor *c)
-{
-	uint32_t	lo = get_u16(c);
-
-	return lo | (uint32_t)get_u16(c) << 16;
-}
-
 uint64_t
-get_u64(struct cursor *c)
+get_le(struct cursor *c, int n)
 {
-	uint64_t	lo = get_u32(c);
+	const unsigned char	*p = take(c, (size_t)n);
+	uint64_t		 v = 0;
 
-	return lo | (uint64_t)get_u32(c) << 32;
+	while (p != NULL && n-- > 0)
+		v = v << 8 | p[n];
+	return v;
 }
 
 double

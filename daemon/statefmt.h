@@ -61,10 +61,12 @@ enum jkind { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4,
 #define COUNT_MAX	((uint64_t)1 << 62)
 
 /* Writing: P advances over what was put; the caller sized the buffer. */
-void	put_u8(unsigned char **, uint8_t);
-void	put_u16(unsigned char **, uint16_t);
-void	put_u32(unsigned char **, uint32_t);
-void	put_u64(unsigned char **, uint64_t);
+/* An unsigned integer as N bytes, least significant first. */
+void	put_le(unsigned char **, uint64_t, int);
+#define put_u8(p, v)	put_le((p), (uint8_t)(v), 1)
+#define put_u16(p, v)	put_le((p), (uint16_t)(v), 2)
+#define put_u32(p, v)	put_le((p), (uint32_t)(v), 4)
+#define put_u64(p, v)	put_le((p), (uint64_t)(v), 8)
 void	put_double(unsigned char **, double);
 void	put_bytes(unsigned char **, const void *, size_t);
 
@@ -76,10 +78,13 @@ struct cursor {
 
 void		cursor_init(struct cursor *, const void *, size_t);
 size_t		cursor_left(const struct cursor *);
-uint8_t		get_u8(struct cursor *);
-uint16_t	get_u16(struct cursor *);
-uint32_t	get_u32(struct cursor *);
-uint64_t	get_u64(struct cursor *);
+/* N bytes, least significant first; 0 past the end (and the sticky
+ * error). */
+uint64_t	get_le(struct cursor *, int);
+#define get_u8(c)	((uint8_t)get_le((c), 1))
+#define get_u16(c)	((uint16_t)get_le((c), 2))
+#define get_u32(c)	((uint32_t)get_le((c), 4))
+#define get_u64(c)	get_le((c), 8)
 double		get_double(struct cursor *);
 void		get_bytes(struct cursor *, void *, size_t);
 

@@ -31,6 +31,7 @@
 #define OUT_HIGH	(256 * 1024)	/* stop reading a client above this */
 #define OUT_LOW		(64 * 1024)	/* and resume below this */
 #define HUP_CHECK	1		/* seconds between checks of a parked client */
+#define CONN_BATCH	64		/* requests of one client per turn */
 
 struct conn {
 	int				 fd;
@@ -273,7 +274,9 @@ conn_line(struct conn *c, const char *line, size_t len)
 }
 
 /* Answer the buffered requests, unless parked or held up by output the
- * client does not read. */
+ * client does not read; CONN_BATCH at a time, then the others get their
+ * turn (a client's later requests wait, unread, for the loop to come
+ * back: reading while lines wait could find the buffer full). */
 static void
 conn_process(struct conn *c)
 {
@@ -281,11 +284,11 @@ conn_process(struct conn *c)
 	size_t		 len;
 	long		 idle = server_conf()->limits.idle_timeout;
 	struct timeval	 tv = { idle, 0 };
-	int		 r, any = 0;
+	int		 r, n = 0;
 
 	while (!c->parked && evbuffer_get_length(c->out) < OUT_HIGH &&
-	    (r = linebuf_next(&c->lb, &line, &len)) != 0) {
-		any = 1;
+	    n < CONN_BATCH && (r = linebuf_next(&c->lb, &line, &len)) != 0) {
+		n++;
 		if (r == 1) {
 			conn_line(c, line, len);
 			continue;
@@ -298,15 +301,18 @@ conn_process(struct conn *c)
 	 * while a wait holds the client. */
 	if (c->parked)
 		evtimer_del(c->idle);
-	else if (idle > 0 && (any || !evtimer_pending(c->idle, NULL)))
+	else if (idle > 0 && (n > 0 || !evtimer_pending(c->idle, NULL)))
 		evtimer_add(c->idle, &tv);
-	if (c->eof && !c->parked && linebuf_pending(&c->lb) > 0 &&
+	if (n == CONN_BATCH)
+		event_active(c->resume, 0, 0);
+	else if (c->eof && !c->parked && linebuf_pending(&c->lb) > 0 &&
 	    evbuffer_get_length(c->out) < OUT_HIGH) {
 		server_reject(c->tr, "request without a newline before end "
 		    "of file", &c->peer);
 		linebuf_drop(&c->lb);
 	}
-	set_reading(c, !c->parked && evbuffer_get_length(c->out) < OUT_HIGH);
+	set_reading(c, n < CONN_BATCH && !c->parked &&
+	    evbuffer_get_length(c->out) < OUT_HIGH);
 	conn_mark(c);
 }
 

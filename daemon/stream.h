@@ -22,11 +22,12 @@ struct stream_handler {
 	void	(*closed)(struct conn *);
 };
 
-/* Take a connected, non-blocking descriptor; the peer was admitted with
- * stream_admit().  A write of the busy message and a close otherwise. */
+/* Take a connected, non-blocking descriptor whose peer stream_admit()
+ * let in. */
 void		 stream_new(int, enum tr_id, const struct peer *,
 		    const struct stream_handler *);
-/* May a new connection from PEER be taken?  NULL, or why not. */
+/* May a new connection from PEER be taken?  NULL, or why not (for
+ * stream_refuse). */
 const char	*stream_admit(const struct peer *);
 /* Write MSG to a descriptor that was not admitted, and close it. */
 void		 stream_refuse(int, const char *);

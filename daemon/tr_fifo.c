@@ -65,20 +65,6 @@ static struct {
 	struct linebuf	 lb;
 } fifo = { .fd = -1 };
 
-static int
-fifo_enabled(const struct conf *c)
-{
-	return c->fifo.enabled;
-}
-
-/* Only a new path needs a new FIFO; mode and group change in place. */
-static int
-fifo_changed(const struct conf *a, const struct conf *b)
-{
-	return a->fifo.enabled != b->fifo.enabled ||
-	    strcmp(a->fifo.path, b->fifo.path) != 0;
-}
-
 /* The pipe's size in bytes: it never holds more. */
 static size_t
 fifo_pipe_size(int fd)
@@ -227,9 +213,15 @@ fail:
 static void
 fifo_close(void)
 {
-	/* Drain what writers already put in the pipe: it would be lost. */
-	fifo_read(fifo.fd, EV_READ, NULL);
 	fifo_release();
+}
+
+/* Before the commit that precedes the close: take what writers already
+ * put in the pipe, which would be lost. */
+static void
+fifo_drain(void)
+{
+	fifo_read(fifo.fd, EV_READ, NULL);
 }
 
 /*
@@ -263,9 +255,10 @@ fifo_update(const struct conf *old, const struct conf *new, char **cause)
 
 const struct transport tr_fifo = {
 	.name = "fifo",
-	.enabled = fifo_enabled,
-	.changed = fifo_changed,
+	.enabled_at = offsetof(struct conf, fifo.enabled),
+	.where_at = offsetof(struct conf, fifo.path),
 	.update = fifo_update,
 	.open = fifo_open,
 	.close = fifo_close,
+	.drain = fifo_drain,
 };

@@ -41,19 +41,6 @@ static struct {
 
 static void	mq_close_(void);
 
-static int
-mq_enabled(const struct conf *c)
-{
-	return c->mq.enabled;
-}
-
-static int
-mq_changed(const struct conf *a, const struct conf *b)
-{
-	return a->mq.enabled != b->mq.enabled ||
-	    strcmp(a->mq.name, b->mq.name) != 0;
-}
-
 static void
 mq_read(evutil_socket_t fd, short events, void *arg)
 {
@@ -208,8 +195,8 @@ mq_close_(void)
 
 const struct transport tr_mq = {
 	.name = "mq",
-	.enabled = mq_enabled,
-	.changed = mq_changed,
+	.enabled_at = offsetof(struct conf, mq.enabled),
+	.where_at = offsetof(struct conf, mq.name),
 	.update = mq_update,
 	.open = mq_open_,
 	.close = mq_close_,

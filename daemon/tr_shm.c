@@ -51,19 +51,13 @@
 
 struct shm_state shm = { .fd = -1, .efd = -1 };
 
-static int
-shm_enabled(const struct conf *c)
-{
-	return c->shm.enabled;
-}
-
+/* A new mode or slot count means a new segment. */
 static int
 shm_changed(const struct conf *a, const struct conf *b)
 {
-	return a->shm.enabled != b->shm.enabled ||
-	    strcmp(a->shm.name, b->shm.name) != 0 ||
-	    a->shm.mode != b->shm.mode || a->shm.slots != b->shm.slots;
+	return a->shm.mode != b->shm.mode || a->shm.slots != b->shm.slots;
 }
+
 static void	segment_release(void);
 static void	recreate(void);
 
@@ -537,7 +531,8 @@ shm_close_(void)
 
 const struct transport tr_shm = {
 	.name = "shm",
-	.enabled = shm_enabled,
+	.enabled_at = offsetof(struct conf, shm.enabled),
+	.where_at = offsetof(struct conf, shm.name),
 	.changed = shm_changed,
 	.open = shm_open_,
 	.close = shm_close_,

@@ -37,19 +37,6 @@ static struct {
 } ux = { .fd = -1 };
 
 static int
-unix_enabled(const struct conf *c)
-{
-	return c->unix_.enabled;
-}
-
-/* Only a new path needs a new listener; mode and group change in place. */
-static int
-unix_changed(const struct conf *a, const struct conf *b)
-{
-	return strcmp(a->unix_.path, b->unix_.path) != 0;
-}
-
-static int
 unix_update(const struct conf *a, const struct conf *b, char **cause)
 {
 	if (ux.passed || (a->unix_.mode == b->unix_.mode &&
@@ -222,8 +209,8 @@ unix_close(void)
 
 const struct transport tr_unix = {
 	.name = "unix",
-	.enabled = unix_enabled,
-	.changed = unix_changed,
+	.enabled_at = offsetof(struct conf, unix_.enabled),
+	.where_at = offsetof(struct conf, unix_.path),
 	.open = unix_open,
 	.close = unix_close,
 	.update = unix_update,

@@ -81,6 +81,24 @@ check "100 clients listing 20,000 keys without reading: RSS bounded (${rss0} -> 
 check "  and a submit is answered meanwhile" timeout 5 "$IPCCTL" submit --key=during 1
 sleep 4
 
+# A glob that matches nothing once made one "keys" request walk the whole
+# store, and a client sending thousands of them held the loop for half a
+# minute.  A page's work is bounded and a client's requests are taken a
+# batch at a time: the loop never stands still for long meanwhile.
+awk 'BEGIN { for (i = 0; i < 70000; i++) printf "submit more%d 1\n", i }' |
+    "$RAWIPC" unix "$T/ipcd.sock" >/dev/null
+same "a page that finds nothing ends after a bounded walk, with a cursor to go on" \
+    "$(printf 'keys match=zzz* limit=100\n' | "$RAWIPC" unix "$T/ipcd.sock" |
+    sed -n 's/^ok count=0 cursor=[1-9][0-9]*$/bounded/p')" bounded
+awk 'BEGIN { for (i = 0; i < 3000; i++) print "keys match=zzz*" }' >"$T/nomatch"
+( cat "$T/nomatch"; sleep 4 ) | timeout 30 "$RAWIPC" unix "$T/ipcd.sock" >"$T/nomatch.out" &
+walker=$!
+most=$("$PWD/$BUILD/tests/pingmax" "$T/ipcd.sock" 3 | awk '{ print int($2) }')
+command wait $walker
+check "3000 store walks with a glob that matches nothing: the loop never stood still 1 s (longest ping ${most} ms)" \
+    test "${most:-99999}" -lt 1000
+check "  and every one was answered" test "$(grep -c '^ok count=' "$T/nomatch.out")" -eq 3000
+
 # The protocol version: a client of another version is refused by name.
 same "hello with ipcd's own version" \
     "$(printf 'hello 2\n' | "$RAWIPC" unix "$T/ipcd.sock" | cut -d' ' -f1-2)" "ok proto=2"

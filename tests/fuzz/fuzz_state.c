@@ -41,46 +41,8 @@
 #include "statefmt.h"
 #include "fuzz.h"
 
-/* state.c logs and may stop the process; the parsers should do neither,
- * so a fatal is a finding. */
-void
-log_warnx(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
-void
-log_info(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
-static void __attribute__((noreturn, format(printf, 1, 0)))
-die(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "fuzz_state: fatal: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	abort();
-}
-
-void
-fatal(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	die(fmt, ap);
-}
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	die(fmt, ap);
-}
+/* The parsers neither log nor stop the process: a fatal (exit) is a
+ * finding. */
 
 static void
 fix_snapshot(char *buf, size_t len)
