@@ -447,8 +447,12 @@ shm_close_tx(void *arg, struct tally *t)
 	char	err[256];
 	int	r;
 
-	if ((r = shm_detach(arg, err, sizeof err)) != 0)
+	if ((r = shm_detach(arg, err, sizeof err)) != 0) {
+		/* Counted as taken when put; these were not (all) taken. */
+		t->accepted -= ((struct shm_producer *)arg)->lost < t->accepted ?
+		    ((struct shm_producer *)arg)->lost : t->accepted;
 		tally_fail(t, fmtstr("shm: %s", err));
+	}
 	free(arg);
 	return r;
 }

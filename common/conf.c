@@ -152,6 +152,49 @@ conf_defaults(struct conf *c)
 	c->client.timeout = 30;
 }
 
+/* A path, a group or an IPC name, checked, into P. */
+static int
+set_string(enum conf_type type, char *p, const char *v, const char **cause)
+{
+	switch (type) {
+	case T_PATH:
+		if (*v != '/') {
+			*cause = "expected an absolute path";
+			return -1;
+		}
+		if (strlen(v) >= PATH_MAX - 1) {
+			*cause = "path too long";
+			return -1;
+		}
+		strcpy(p, v);
+		return 0;
+	case T_GROUP:
+		if (strlen(v) > CONF_NAME_MAX) {
+			*cause = "group name too long";
+			return -1;
+		}
+		if (*v != '\0' && getgrnam(v) == NULL) {
+			*cause = "no such group";
+			return -1;
+		}
+		strcpy(p, v);
+		return 0;
+	case T_IPCNAME:
+		if (v[0] != '/' || v[1] == '\0' || strchr(v + 1, '/') != NULL ||
+		    strlen(v) > CONF_NAME_MAX) {
+			*cause = "expected a name like /ipcd: one leading slash, "
+			    "no other, at most " CONF_NAME_MAX_STR " characters";
+			return -1;
+		}
+		strcpy(p, v);
+		return 0;
+	default:
+		break;
+	}
+	*cause = "internal error: not a string key";
+	return -1;
+}
+
 static int
 set_value(struct conf *c, const struct conf_key *k, const char *v,
     const char **cause)
@@ -174,16 +217,9 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		return 0;
 	case T_PATH:
-		if (*v != '/') {
-			*cause = "expected an absolute path";
-			return -1;
-		}
-		if (strlen(v) >= PATH_MAX - 1) {
-			*cause = "path too long";
-			return -1;
-		}
-		strcpy(p, v);
-		return 0;
+	case T_GROUP:
+	case T_IPCNAME:
+		return set_string(k->type, p, v, cause);
 	case T_MODE:
 		errno = 0;
 		l = strtol(v, &end, 8);
@@ -193,26 +229,6 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			return -1;
 		}
 		*(mode_t *)p = (mode_t)l;
-		return 0;
-	case T_GROUP:
-		if (strlen(v) > CONF_NAME_MAX) {
-			*cause = "group name too long";
-			return -1;
-		}
-		if (*v != '\0' && getgrnam(v) == NULL) {
-			*cause = "no such group";
-			return -1;
-		}
-		strcpy(p, v);
-		return 0;
-	case T_IPCNAME:
-		if (v[0] != '/' || v[1] == '\0' || strchr(v + 1, '/') != NULL ||
-		    strlen(v) > CONF_NAME_MAX) {
-			*cause = "expected a name like /ipcd: one leading slash, "
-			    "no other, at most " CONF_NAME_MAX_STR " characters";
-			return -1;
-		}
-		strcpy(p, v);
 		return 0;
 	case T_SYNC:
 	case T_ADMIN:

@@ -471,6 +471,7 @@ unmap:
 	close(p->fd);	/* and with it the ring's lock */
 	p->hdr = NULL;
 	p->fd = -1;
+	p->lost = lost;
 	if (why == NULL)
 		return 0;
 	if (lost > 0)

@@ -203,6 +203,8 @@ struct shm_producer {
 	long		 timeout_ms;	/* each wait's limit; 0: the defaults */
 	unsigned	 unposted;	/* records published since the last post */
 	const char	*broken;	/* why the segment must not be used */
+	uint64_t	 lost;		/* after a failed detach: records not
+					 * known to be committed */
 };
 
 /* TIMEOUT_MS bounds each wait (for a slot, for room in the ring, for the
