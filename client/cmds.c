@@ -31,8 +31,7 @@ static int
 timeout_only(struct opts *o, int argc, char **argv, int maxargs)
 {
 	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		OPTS_END
 	};
 	int	ch;
 
@@ -50,12 +49,8 @@ bad:
 int
 cmd_result(const struct opts *go, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "key", required_argument,
+	    NULL, 'k' }, { "wait", no_argument, NULL, 'w' }, OPTS_END };
 	const char	*key = IPCD_DEFAULT_KEY;
 	struct conn	 c;
 	char		*reply, *cause, total[64];
@@ -137,24 +132,27 @@ simple_request(const struct opts *o, const char *req)
 	return r;
 }
 
-int
-cmd_stats(const struct opts *go, int argc, char **argv)
+/* A command that is one request with no argument but --timeout. */
+static int
+bare_command(const struct opts *go, int argc, char **argv, const char *req)
 {
 	struct opts	o = *go;
 
 	if (timeout_only(&o, argc, argv, 0) == -1)
 		return EXIT_USAGE;
-	return simple_request(&o, REQ_STATS);
+	return simple_request(&o, req);
+}
+
+int
+cmd_stats(const struct opts *go, int argc, char **argv)
+{
+	return bare_command(go, argc, argv, REQ_STATS);
 }
 
 int
 cmd_ping(const struct opts *go, int argc, char **argv)
 {
-	struct opts	o = *go;
-
-	if (timeout_only(&o, argc, argv, 0) == -1)
-		return EXIT_USAGE;
-	return simple_request(&o, REQ_PING);
+	return bare_command(go, argc, argv, REQ_PING);
 }
 
 /* One key's fields as a line of "keys"; 1 when its total overflows. */
@@ -247,8 +245,7 @@ cmd_keys(const struct opts *go, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'l' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		OPTS_END
 	};
 	struct opts	 o = *go;
 	struct conn	 c;
@@ -292,12 +289,8 @@ cmd_keys(const struct opts *go, int argc, char **argv)
 int
 cmd_reset(const struct opts *go, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
-	};
+	static const struct option opts[] = { { "key", required_argument,
+	    NULL, 'k' }, { "all", no_argument, NULL, 'a' }, OPTS_END };
 	struct opts	 o = *go;
 	const char	*key = IPCD_DEFAULT_KEY;
 	struct conn	 c;

@@ -328,8 +328,7 @@ cmd_submit(const struct opts *go, int argc, char **argv)
 		{ "via", required_argument, NULL, 'v' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "part", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		OPTS_END
 	};
 	struct opts		 o = *go;
 	struct submit		 sb = { .key = IPCD_DEFAULT_KEY };
@@ -394,8 +393,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		OPTS_END
 	};
 	static struct conf	 conf;
 	struct opts		 o = { .tg = { .conf = &conf, .hello = 1 } };

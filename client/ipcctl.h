@@ -8,6 +8,10 @@
 #include "linebuf.h"
 #include "proto.h"
 
+/* The end of every command's option table: each takes --timeout. */
+#define OPTS_END \
+	{ "timeout", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 }
+
 /* Exit statuses, documented in ipcctl(1) and usage(). */
 #define EXIT_FAIL	1	/* any other failure */
 #define EXIT_USAGE	2	/* bad command line */

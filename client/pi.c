@@ -88,8 +88,7 @@ pi_opts(struct pi_job *j, int argc, char **argv)
 		{ "terms", required_argument, NULL, 'n' },
 		{ "via", required_argument, NULL, 'v' },
 		{ "key", required_argument, NULL, 'k' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 }
+		OPTS_END
 	};
 	const char	*key;
 	char		*end;

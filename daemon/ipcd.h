@@ -41,6 +41,11 @@ struct transport {
 	void		(*drain)(void);
 };
 
+/* Where a transport's section of struct conf keeps "enabled" and WHERE. */
+#define TR_CONF(sec, where)						\
+	.enabled_at = offsetof(struct conf, sec.enabled),		\
+	.where_at = offsetof(struct conf, sec.where)
+
 extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;
 
 /* Who sent a record, where the transport knows it (the socket does). */

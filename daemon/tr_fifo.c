@@ -254,11 +254,7 @@ fifo_update(const struct conf *old, const struct conf *new, char **cause)
 }
 
 const struct transport tr_fifo = {
-	.name = "fifo",
-	.enabled_at = offsetof(struct conf, fifo.enabled),
-	.where_at = offsetof(struct conf, fifo.path),
-	.update = fifo_update,
-	.open = fifo_open,
-	.close = fifo_close,
-	.drain = fifo_drain,
+	.name = "fifo", TR_CONF(fifo, path),
+	.open = fifo_open, .close = fifo_close,
+	.drain = fifo_drain, .update = fifo_update,
 };

@@ -194,10 +194,6 @@ mq_close_(void)
 }
 
 const struct transport tr_mq = {
-	.name = "mq",
-	.enabled_at = offsetof(struct conf, mq.enabled),
-	.where_at = offsetof(struct conf, mq.name),
-	.update = mq_update,
-	.open = mq_open_,
-	.close = mq_close_,
+	.name = "mq", TR_CONF(mq, name),
+	.open = mq_open_, .close = mq_close_, .update = mq_update,
 };

@@ -530,12 +530,7 @@ shm_close_(void)
 }
 
 const struct transport tr_shm = {
-	.name = "shm",
-	.enabled_at = offsetof(struct conf, shm.enabled),
-	.where_at = offsetof(struct conf, shm.name),
-	.changed = shm_changed,
-	.open = shm_open_,
-	.close = shm_close_,
-	.committed = shm_committed,
-	.drain = shm_drain_,
+	.name = "shm", TR_CONF(shm, name), .changed = shm_changed,
+	.open = shm_open_, .close = shm_close_,
+	.drain = shm_drain_, .committed = shm_committed,
 };

@@ -208,10 +208,6 @@ unix_close(void)
 }
 
 const struct transport tr_unix = {
-	.name = "unix",
-	.enabled_at = offsetof(struct conf, unix_.enabled),
-	.where_at = offsetof(struct conf, unix_.path),
-	.open = unix_open,
-	.close = unix_close,
-	.update = unix_update,
+	.name = "unix", TR_CONF(unix_, path),
+	.open = unix_open, .close = unix_close, .update = unix_update,
 };
