@@ -460,9 +460,13 @@ shm_detach(struct shm_producer *p, char *err, size_t errsize)
 		why = w;
 	}
 	/* Give the slot back, unless ipcd took it meanwhile: then say we
-	 * are done with the ring (records all committed are still safe). */
+	 * are done with the ring (records all committed are still safe).
+	 * With records not yet taken, keep it: ipcd reads only held slots,
+	 * and takes what a holder that is gone left before freeing it. */
 	me = p->pid;
-	if (atomic_load(&p->slot->gen) != p->gen ||
+	if (atomic_load(&p->slot->gen) != p->gen)
+		(void)revoked(p);
+	else if (why == NULL &&
 	    !atomic_compare_exchange_strong(&p->slot->owner, &me, 0))
 		(void)revoked(p);
 	shm_unguard();

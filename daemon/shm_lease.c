@@ -114,27 +114,24 @@ drain_ring(uint32_t r)
 	return got;
 }
 
-/* The slots with something to take: held, or with records published
- * that a holder which gave the slot back left behind.  -1 on a fault.  A
- * revoked lease's ring is never read again. */
+/* The slots in use, by their owner words (the table is small: the rings
+ * of free slots are never touched, so the segment stays sparse), or -1 on
+ * a fault.  A holder gives its slot back only once ipcd took all it
+ * published (shm_detach); one that could not wait keeps it, and the tend
+ * takes what it left before freeing it.  A revoked lease's ring is never
+ * read again. */
 static long
 in_use(uint32_t *list)
 {
-	uint32_t	i, r, n = 0;
+	uint32_t	i, n = 0;
 
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return -1;
 	shm_guard(shm.hdr, shm.size);
-	for (i = 0; i < shm.nslots; i++) {
-		if (shm.lease[i].revoked)
-			continue;
-		r = shm_ring_of(i, shm.lease[i].gen);
+	for (i = 0; i < shm.nslots; i++)
 		if (atomic_load_explicit(&shm.hdr->slot[i].owner,
-		    memory_order_relaxed) != 0 ||
-		    atomic_load_explicit(&ring(r)->head,
-		    memory_order_relaxed) != shm.tail[r])
+		    memory_order_relaxed) != 0 && !shm.lease[i].revoked)
 			list[n++] = i;
-	}
 	shm_unguard();
 	return n;
 }

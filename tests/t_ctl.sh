@@ -71,15 +71,18 @@ rss0=$(rss)
 awk 'BEGIN { for (i = 0; i < 100; i++) print "keys limit=1000" }' >"$T/keysreq"
 i=0
 while [ $i -lt 100 ]; do
-	( cat "$T/keysreq"; sleep 4 ) | timeout 6 sh -c "'$RAWIPC' unix '$T/ipcd.sock' | sleep 6" &
+	( cat "$T/keysreq"; sleep 8 ) | timeout 10 sh -c "'$RAWIPC' unix '$T/ipcd.sock' | sleep 10" &
 	i=$((i + 1))
 done
-sleep 3
+# Once all 100 are connected, give ipcd time to answer what it will.
+at_least_100() { [ "$(stat_of unix.clients)" -ge 100 ] 2>/dev/null && echo yes; }
+eventually yes at_least_100 >/dev/null
+sleep 2
 rss1=$(rss)
 check "100 clients listing 20,000 keys without reading: RSS bounded (${rss0} -> ${rss1} kB)" \
     test "$rss1" -lt $((rss0 + 131072))
 check "  and a submit is answered meanwhile" timeout 5 "$IPCCTL" submit --key=during 1
-sleep 4
+sleep 7
 
 # A glob that matches nothing once made one "keys" request walk the whole
 # store, and a client sending thousands of them held the loop for half a
