@@ -3,10 +3,16 @@
  * check ipcctl makes, so that hostile input really reaches the daemon.
  *
  *   rawipc unix PATH          stdin to the socket as is, then print replies
+ *   rawipc unix-many PATH N MS drip|whole
+ *                             N connections that never read: stdin sent on
+ *                             each, a byte a round to all (drip) or as much
+ *                             as the socket takes (whole); held MS ms, then
+ *                             closed; prints "conns C failed F sent B"
  *   rawipc mq NAME            stdin as one message
  *   rawipc shm NAME KEYLEN KEY VALUE PART NPARTS
  *                             one record with exactly these fields (VALUE is
- *                             read by strtod, so "nan" and "inf" work)
+ *                             read by strtod, so "nan" and "inf" work); the
+ *                             slot is held until ipcd has taken it
  *   rawipc shm-head NAME HEAD set the head of a free slot to HEAD
  *   rawipc shm-hold NAME      claim a slot, publish one record of key
  *                             "held", then sleep (to be SIGSTOPped/KILLed);
@@ -42,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -115,6 +122,60 @@ raw_unix(const char *path)
 	return 0;
 }
 
+/* Send what fits of BUF[0..LEN) on FD, never blocking: bytes sent. */
+static size_t
+send_some(int fd, const char *buf, size_t len)
+{
+	ssize_t	n = send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int
+raw_unix_many(const char *path, int n, int ms, const char *how)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct rlimit		 rl;
+	char			*buf;
+	size_t			 len, j, sent = 0;
+	int			*fd, i, failed = 0, drip = strcmp(how, "drip") == 0;
+
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	buf = slurp(&len);
+	if (n < 1 || (fd = calloc((size_t)n, sizeof *fd)) == NULL)
+		return 2;
+	for (i = 0; i < n; i++) {
+		fd[i] = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd[i] != -1 && connect(fd[i], (struct sockaddr *)&sun,
+		    sizeof sun) == 0)
+			continue;
+		if (fd[i] != -1)
+			close(fd[i]);
+		fd[i] = -1;
+		failed++;
+	}
+	/* A byte a round: ipcd reads each as a piece of a line. */
+	for (j = 0; drip && j < len; j++) {
+		for (i = 0; i < n; i++)
+			if (fd[i] != -1)
+				sent += send_some(fd[i], buf + j, 1);
+		usleep(1000);
+	}
+	for (i = 0; !drip && i < n; i++)
+		if (fd[i] != -1)
+			sent += send_some(fd[i], buf, len);
+	poll(NULL, 0, ms);
+	for (i = 0; i < n; i++)
+		if (fd[i] != -1)
+			close(fd[i]);
+	printf("conns %d failed %d sent %zu\n", n - failed, failed, sent);
+	return 0;
+}
+
 static int
 raw_mq(const char *name)
 {
@@ -180,6 +241,7 @@ raw_shm(char **argv)
 	struct shm_ring	*g = claim(h, &i);
 	uint64_t	 head = atomic_load(&g->head);
 	struct shm_rec	*r = &g->rec[head % SHM_RING];
+	int		 n;
 
 	memset(r, 0, sizeof *r);
 	r->keylen = (uint8_t)atoi(argv[1]);
@@ -189,6 +251,11 @@ raw_shm(char **argv)
 	r->nparts = (uint32_t)strtoul(argv[5], NULL, 0);
 	atomic_store(&g->head, head + 1);
 	shm_ring(h);
+	/* ipcd drains only held slots: hold this one until the record is
+	 * taken (at most 10 s), or it would wait for the slot's next
+	 * holder. */
+	for (n = 0; n < 10000 && atomic_load(&g->tail) <= head; n++)
+		usleep(1000);
 	atomic_store(&h->slot[i].owner, 0);
 	return 0;
 }
@@ -384,6 +451,9 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "unix") == 0)
 		return raw_unix(argv[2]);
+	if (argc == 6 && strcmp(argv[1], "unix-many") == 0)
+		return raw_unix_many(argv[2], atoi(argv[3]), atoi(argv[4]),
+		    argv[5]);
 	if (argc == 3 && strcmp(argv[1], "mq") == 0)
 		return raw_mq(argv[2]);
 	if (argc == 8 && strcmp(argv[1], "shm") == 0)
@@ -422,7 +492,8 @@ main(int argc, char **argv)
 		shm_unlink(argv[2]);
 		return 0;
 	}
-	fprintf(stderr, "usage: rawipc unix PATH | mq NAME | shm NAME KEYLEN "
+	fprintf(stderr, "usage: rawipc unix PATH | "
+	    "unix-many PATH N MS drip|whole | mq NAME | shm NAME KEYLEN "
 	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
 	    "shm-lockall NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
