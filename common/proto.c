@@ -120,11 +120,13 @@ record_parse(const char *line, size_t len, struct record *r,
 	size_t	 i;
 	int	 n = 0;
 
-	/* A newline (and a CR before it) ends the record. */
-	if (len > 0 && line[len - 1] == '\n')
+	/* A newline, and a CR just before it, end the record; a CR alone
+	 * is a control byte like any other. */
+	if (len > 0 && line[len - 1] == '\n') {
 		len--;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+	}
 	if (len >= IPCD_LINE_MAX) {
 		*cause = "record too long";
 		return -1;

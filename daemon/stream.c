@@ -261,7 +261,10 @@ conn_line(struct conn *c, const char *line, size_t len)
 {
 	char	buf[IPCD_LINE_MAX + 1];
 
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+	/* One line end: a newline, and a CR before it. */
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	memcpy(buf, line, len);
 	buf[len] = '\0';

@@ -37,7 +37,8 @@ seq -f 'p%g 1' 1 250 >"$T/recs"
 cat "$T/recs" >"$T/ipcd.fifo"
 check "250 keys made" wait_stat keys 251
 reply=$(printf 'keys limit=7\n' | "$RAWIPC" unix "$T/ipcd.sock" | head -1)
-contains "a page of 7 names its cursor" "$reply" "ok count=7 cursor="
+check "a page of about 7 (whole buckets) names its cursor" sh -c \
+    "echo '$reply' | grep -Eq '^ok count=(7|8|9|1[0-9]) cursor='"
 check "  which is not 0" sh -c "! echo '$reply' | grep -q 'cursor=0$'"
 same "ipcctl keys --limit=7 follows the cursor to all 251 keys" \
     "$("$IPCCTL" keys --limit=7 | wc -l)" 251

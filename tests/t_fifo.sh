@@ -8,21 +8,14 @@
 start_ipcd || exit 1
 f=$T/ipcd.fifo
 
-# Bytes ipcd has read so far: it took a piece once this moves.
-rchar() { sed -n 's/^rchar: //p' "/proc/$IPCD_PID/io"; }
-read_since() {
-	i=0
-	while [ "$(rchar)" = "$1" ] && [ $i -lt 1000 ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-}
+# ipcd took a piece once it counted it as rejected (bytes it read from
+# elsewhere would not say so).
+rejected_reach() { wait_stat fifo.rejected "$1" >/dev/null; }
 
 # A writer leaves "victim 1" and goes quiet; another writes "2.5".
 exec 3>"$f"
-r=$(rchar)
 printf 'victim 1' >&3
-read_since "$r"
+rejected_reach 1
 echo 2.5 >"$f"
 exec 3>&-
 check "the other writer's record arrived" wait_count default 1
@@ -39,9 +32,8 @@ ROUNDS=20
 exec 3>"$f" 4>"$f" 5>"$f" 6>"$f"
 n=0
 while [ $n -lt $ROUNDS ]; do
-	r=$(rchar)
 	printf 'a 1' >&3
-	read_since "$r"
+	rejected_reach $((2 * n + 2))	# the piece; "0 z" came before
 	printf 'b 1\n' >&4
 	printf 'c 1\n' >&5
 	printf 'd 1\n' >&6

@@ -39,6 +39,8 @@ write_conf "[limits]
 max_clients = 40"
 start_ipcd || exit 1
 ping_status() { "$IPCCTL" ping >/dev/null 2>&1; echo $?; }
+# Only the stats request itself connected: nothing left from above.
+eventually 1 stat_of unix.clients >/dev/null
 "$PWD/$BUILD/tests/holdconns" "$T/ipcd.sock" 60 3 >"$T/held" &
 held=$!
 # Ping only once the 60 are queued: a ping before would take a place.

@@ -266,9 +266,14 @@ raw_shm_head(const char *name, const char *head)
 	struct shm_hdr	*h = map(name);
 	uint32_t	 i;
 	struct shm_ring	*g = claim(h, &i);
+	uint64_t	 wild = strtoull(head, NULL, 0);
+	int		 n;
 
-	atomic_store(&g->head, strtoull(head, NULL, 0));
+	atomic_store(&g->head, wild);
 	shm_ring(h);
+	/* Held until ipcd has seen it (it resets the tail), as raw_shm. */
+	for (n = 0; n < 10000 && atomic_load(&g->tail) != wild; n++)
+		usleep(1000);
 	atomic_store(&h->slot[i].owner, 0);
 	return 0;
 }
