@@ -21,6 +21,7 @@
 #include "shm_lease.h"
 #include "xmalloc.h"
 
+#define SCAN_MARGIN	64	/* slots looked at past the highest held one */
 #define BATCH	256	/* records copied out under one guard */
 
 static struct shm_rec	batch[BATCH];
@@ -29,6 +30,15 @@ static struct shm_ring *
 ring(uint32_t r)
 {
 	return shm_ring_at(shm.hdr, shm.nslots, r);
+}
+
+/* Ring R's tail is about to move: have the next publish of done cover
+ * it (once, while done lags behind). */
+static void
+tail_moves(uint32_t r)
+{
+	if (shm.tail[r] == shm.done[r])
+		shm.moved[shm.nmoved++] = r;
 }
 
 /* Copy up to BATCH published records of ring R out; under a guard, so
@@ -48,6 +58,7 @@ copy_out(uint32_t r, const char **bad)
 	if (head - t > SHM_RING) {
 		/* Only a scribbler moves head back or past a full ring. */
 		*bad = "slot head out of range; slot reset";
+		tail_moves(r);
 		shm.tail[r] = head;
 		atomic_store_explicit(&g->tail, head, memory_order_release);
 		return 0;
@@ -106,6 +117,8 @@ drain_ring(uint32_t r)
 			else
 				(void)server_submit(TR_SHM, &rec, NULL);
 		}
+		if (n > 0)
+			tail_moves(r);
 		shm.tail[r] += (uint64_t)n;
 		got += n;
 		if (n > 0 && store_tail(r) != 0)
@@ -123,15 +136,21 @@ drain_ring(uint32_t r)
 static long
 in_use(uint32_t *list)
 {
-	uint32_t	i, n = 0;
+	uint32_t		i;
+	volatile uint32_t	n = 0;
 
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return -1;
 	shm_guard(shm.hdr, shm.size);
-	for (i = 0; i < shm.nslots; i++)
+	/* Submitters take the lowest free slot: past the highest held one
+	 * a few more are looked at, and the once-a-second look sees all. */
+	for (i = 0; i < shm.nslots && i < shm.scan_hi + SCAN_MARGIN; i++)
 		if (atomic_load_explicit(&shm.hdr->slot[i].owner,
-		    memory_order_relaxed) != 0 && !shm.lease[i].revoked)
+		    memory_order_relaxed) != 0 && !shm.lease[i].revoked) {
 			list[n++] = i;
+			if (i >= shm.scan_hi)
+				shm.scan_hi = i + 1;
+		}
 	shm_unguard();
 	return n;
 }
@@ -167,12 +186,12 @@ lease_publish_done(void)
 {
 	uint32_t	r;
 
-	for (r = 0; r < 2 * shm.nslots; r++)
-		if (shm.done[r] != shm.tail[r]) {
-			shm.done[r] = shm.tail[r];
-			atomic_store_explicit(&ring(r)->done, shm.done[r],
-			    memory_order_release);
-		}
+	while (shm.nmoved > 0) {
+		r = shm.moved[--shm.nmoved];
+		shm.done[r] = shm.tail[r];
+		atomic_store_explicit(&ring(r)->done, shm.done[r],
+		    memory_order_release);
+	}
 }
 
 /* Read what tend needs of every slot and of the dirty rings, and restore
@@ -186,8 +205,11 @@ look(void)
 	uint32_t	 i, r;
 	int		 restored = 0;
 
+	shm.scan_hi = 0;
 	for (i = 0; i < shm.nslots; i++) {
 		l = &shm.lease[i];
+		if (atomic_load(&shm.hdr->slot[i].owner) != 0)
+			shm.scan_hi = i + 1;
 		if (atomic_load(&shm.hdr->slot[i].gen) != l->gen) {
 			atomic_store(&shm.hdr->slot[i].gen, l->gen);
 			restored++;

@@ -40,6 +40,10 @@ struct shm_state {
 	uint64_t	*done;		/* per ring: last stored in done */
 	uint32_t	*rflags;	/* per ring: flags as last seen */
 	uint8_t		*dirty;		/* per ring: a revoked holder may store */
+	uint32_t	*moved;		/* rings whose tail moved since the
+					 * last publish of done */
+	uint32_t	 nmoved;
+	uint32_t	 scan_hi;	/* no slot above is held, as last seen */
 	int		 efd;
 	pthread_t	 thread;
 	int		 thread_running;

@@ -31,7 +31,7 @@
 #define OUT_HIGH	(256 * 1024)	/* stop reading a client above this */
 #define OUT_LOW		(64 * 1024)	/* and resume below this */
 #define HUP_CHECK	1		/* seconds between checks of a parked client */
-#define CONN_BATCH	64		/* requests of one client per turn */
+#define CONN_BATCH	256		/* requests of one client per turn */
 
 struct conn {
 	int				 fd;

@@ -285,6 +285,9 @@ segment_release(void)
 	free(shm.done);
 	free(shm.rflags);
 	free(shm.dirty);
+	free(shm.moved);
+	shm.moved = NULL;
+	shm.nmoved = shm.scan_hi = 0;
 	shm.lease = NULL;
 	shm.tail = shm.done = NULL;
 	shm.rflags = NULL;
@@ -330,6 +333,7 @@ segment_up(char **cause)
 	shm.done = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.done);
 	shm.rflags = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.rflags);
 	shm.dirty = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.dirty);
+	shm.moved = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.moved);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
