@@ -1,6 +1,6 @@
 #!/bin/sh
 # The longest pause of ipcd's loop while a snapshot of KEYS keys is
-# written: load KEYS keys through the FIFO, restart with the smallest
+# written: load KEYS keys over the socket (pipelined), restart with the smallest
 # compact_bytes, ping the socket in a tight loop (pingmax) and force one
 # compaction.  Prints pingmax's figure.
 #
@@ -15,7 +15,8 @@ max_keys = $((KEYS + 1000))"
 }
 conf 1099511627776
 start_ipcd || exit 1
-awk -v n=$KEYS 'BEGIN { for (i = 1; i <= n; i++) printf "k%d 1\n", i }' >"$T/ipcd.fifo"
+awk -v n=$KEYS 'BEGIN { for (i = 1; i <= n; i++) printf "submit k%d 1\n", i }' |
+    "$RAWIPC" unix "$T/ipcd.sock" >/dev/null
 eventually $KEYS stat_of keys >/dev/null || exit 1
 stop_ipcd
 echo "# snapshot of $KEYS keys: $(stat -c %s "$T/state") bytes"
