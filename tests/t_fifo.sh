@@ -60,15 +60,19 @@ total() {
 	done | awk '{ s += $1 } END { print s + 0 }'
 }
 awk -v n=$N 'BEGIN { for (i = 0; i < n; i++) print 1 }' >"$T/ones"
+# W writers of N ones each, to keys w0..w(W-1); their pids in $pids.
+start_writers() {
+	pids=
+	w=0
+	while [ $w -lt $W ]; do
+		"$IPCCTL" submit --via=fifo --key=w$w - <"$T/ones" >"$T/w$w" 2>&1 &
+		pids="$pids $!"
+		w=$((w + 1))
+	done
+}
 "$IPCCTL" reset --all >/dev/null
 before=$(stat_of fifo.rejected)
-pids=
-w=0
-while [ $w -lt $W ]; do
-	"$IPCCTL" submit --via=fifo --key=w$w - <"$T/ones" >"$T/w$w" 2>&1 &
-	pids="$pids $!"
-	w=$((w + 1))
-done
+start_writers
 failed=0
 for p in $pids; do
 	wait $p || failed=$((failed + 1))
@@ -91,13 +95,7 @@ same "none was rejected" "$(stat_of fifo.rejected)" "$before"
 # the one record it is glued to.
 "$IPCCTL" reset --all >/dev/null
 SPLITS=20
-pids=
-w=0
-while [ $w -lt $W ]; do
-	"$IPCCTL" submit --via=fifo --key=w$w - <"$T/ones" >"$T/w$w" 2>&1 &
-	pids="$pids $!"
-	w=$((w + 1))
-done
+start_writers
 (
 	exec 3>"$f"
 	n=0
