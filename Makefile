@@ -48,6 +48,10 @@ UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c
 
+# The submitter's side of shared memory and what it needs, for the tools
+# and tests that link it without the rest of common/.
+SHM_SRC	= common/shm.c common/shm_guard.c common/util.c common/xmalloc.c
+
 obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 # Debian 12 packages needed to build and to run every test.
@@ -75,18 +79,18 @@ $(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c common/xmalloc.c) 
 $(BUILD)/tests/accum_n7.o: common/accum.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DACCUM_NORMALIZE_EVERY=7 -c -o $@ $<
-$(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c common/shm.c common/shm_guard.c)
+$(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c $(SHM_SRC))
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
 	common/log.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
-$(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c common/shm.c common/shm_guard.c common/proto.c)
+$(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c $(SHM_SRC) common/proto.c)
 $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c common/shm.c common/shm_guard.c common/proto.c)
+$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c $(SHM_SRC) common/proto.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
@@ -148,7 +152,7 @@ fobj	= $(patsubst %.c,$(FUZZ)/%.o,$(1))
 $(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
-$(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c common/shm.c common/shm_guard.c)
+$(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c $(SHM_SRC))
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \

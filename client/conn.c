@@ -25,15 +25,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-double
-now_sec(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Wait up to TIMEOUT seconds for EVENTS on FD.  Returns the revents,
  * or 0 after setting *cause to name WHAT was waited for.
@@ -43,11 +34,11 @@ fd_wait(int fd, short events, double timeout, const char *what,
     char **cause)
 {
 	struct pollfd	 pfd = { .fd = fd, .events = events };
-	double		 end = now_sec() + timeout, left;
+	double		 end = mono_sec() + timeout, left;
 	int		 n;
 
 	for (;;) {
-		left = end - now_sec();
+		left = end - mono_sec();
 		if (left < 0)
 			left = 0;
 		if (left > 3600)	/* poll takes an int of milliseconds */
@@ -60,7 +51,7 @@ fd_wait(int fd, short events, double timeout, const char *what,
 			    strerror(errno));
 			return 0;
 		}
-		if (n == 0 && now_sec() >= end) {
+		if (n == 0 && mono_sec() >= end) {
 			*cause = fmtstr("gave up after %g s waiting for %s "
 			    "(is ipcd stopped or stuck?)", timeout, what);
 			return 0;
@@ -75,7 +66,7 @@ conn_open(struct conn *c, const struct target *tg, char **cause)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	const char		*path = tg->conf->unix_.path;
-	double			 end = now_sec() + tg->timeout;
+	double			 end = mono_sec() + tg->timeout;
 
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
@@ -94,7 +85,7 @@ conn_open(struct conn *c, const struct target *tg, char **cause)
 		return -1;
 	}
 	while (connect(c->fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-		if (errno == EINTR || (errno == EAGAIN && now_sec() < end)) {
+		if (errno == EINTR || (errno == EAGAIN && mono_sec() < end)) {
 			(void)poll(NULL, 0, 10);
 			continue;
 		}

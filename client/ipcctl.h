@@ -50,7 +50,6 @@ struct conn {
 	char			 line[IPCD_LINE_MAX + 1];
 };
 
-double	now_sec(void);
 int	fd_wait(int, short, double, const char *, char **);
 int	conn_open(struct conn *, const struct target *, char **);
 int	conn_write(struct conn *, const char *, size_t, char **);

@@ -360,7 +360,7 @@ mq_put(void *arg, const struct record *r, struct tally *t)
 {
 	struct mq_tx	*m = arg;
 	char		 line[IPCD_LINE_MAX];
-	double		 end = now_sec() + m->tg->timeout;
+	double		 end = mono_sec() + m->tg->timeout;
 	struct timespec	 ts;
 	int		 n;
 
@@ -375,7 +375,7 @@ mq_put(void *arg, const struct record *r, struct tally *t)
 		ts.tv_nsec -= 1000000000L;
 	}
 	while (mq_timedsend(m->mq, line, (size_t)n, 0, &ts) == -1) {
-		if (errno == EINTR && now_sec() < end)
+		if (errno == EINTR && mono_sec() < end)
 			continue;
 		if (errno == ETIMEDOUT || errno == EINTR)
 			return tally_fail(t, fmtstr("gave up after %g s "

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "shm.h"
+#include "util.h"
 
 #define WAIT_STEP_NS	50000		/* 50 us between looks at a full ring */
 #define WAIT_SPINS	100		/* after as many looks without sleeping */
@@ -110,10 +111,7 @@ nap(long ns)
 static long long
 now_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(mono_sec() * 1000);
 }
 
 /* When a wait that began now gives up: the caller's limit, or DEF. */

@@ -3,5 +3,6 @@
 #define IPCD_UTIL_H
 
 char	*fmtstr(const char *, ...) __attribute__((format(printf, 1, 2)));
+double	 mono_sec(void);
 
 #endif

@@ -215,7 +215,8 @@ server_reset(const char *key, enum tr_id tr, const struct peer *p)
 	if (n > 0)
 		state_reset(key);
 	log_fields(LOG_INFO, &(struct log_fields){
-	    .transport = transports[tr]->name, .key = key, .pid = p->pid, .uid = p->uid, .event = "reset" },
+	    .transport = transports[tr]->name, .key = key, .pid = p->pid,
+	    .uid = p->uid, .event = "reset" },
 	    "reset %s: %zu key%s removed", key ? key : "*", n, n == 1 ? "" : "s");
 	return n;
 }

@@ -19,6 +19,7 @@
 #include "ipcd.h"
 #include "log.h"
 #include "shm_lease.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define SCAN_MARGIN	64	/* slots looked at past the highest held one */
@@ -323,10 +324,7 @@ guarded(int (*fn)(uint32_t), uint32_t i)
 static time_t
 seconds(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1;	/* never 0, which means "not yet seen" */
+	return (time_t)mono_sec() + 1;	/* never 0: "not yet seen" */
 }
 
 /* What to do with slot I, one in use and not revoked: free it if its

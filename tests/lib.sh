@@ -104,6 +104,21 @@ start_ipcd() {
 	return 1
 }
 
+# kill9: kill ipcd as a crash would, and forget it.
+kill9() {
+	kill -KILL "$IPCD_PID"
+	command wait "$IPCD_PID" 2>/dev/null
+	IPCD_PID=
+}
+
+# wait_all PID...: wait for each; $failed is how many exited non-zero.
+wait_all() {
+	failed=0
+	for wa_pid in "$@"; do
+		command wait "$wa_pid" || failed=$((failed + 1))
+	done
+}
+
 # stop_ipcd: SIGTERM and the exit status.
 stop_ipcd() {
 	[ -n "$IPCD_PID" ] || return 0

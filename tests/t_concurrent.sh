@@ -21,10 +21,7 @@ for via in unix fifo mq shm; do
 		w=$((w + 1))
 	done
 done
-failed=0
-for p in $pids; do
-	wait $p || failed=$((failed + 1))
-done
+wait_all $pids
 same "24 concurrent workers over 4 transports all succeeded" "$failed" 0
 n=$((4 * WORKERS * TRIPLES * 3))
 check "all $n submissions arrived" wait_count c $n

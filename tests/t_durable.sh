@@ -3,11 +3,6 @@
 # clear message, never turned into wrong totals.
 . tests/lib.sh
 
-kill9() {
-	kill -KILL "$IPCD_PID"
-	wait "$IPCD_PID" 2>/dev/null
-	IPCD_PID=
-}
 
 start_ipcd || exit 1
 # Exact accumulators persist, not rounded totals: 1e16 + 1 is stored

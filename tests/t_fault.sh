@@ -33,9 +33,7 @@ while [ $cycle -le $CYCLES ]; do
 	fire_sent=$((fire_sent + 2000))
 	# 20 to 400 ms into the load.
 	sleep "$(awk -v s=$cycle 'BEGIN { srand(s * 7919); printf "%.3f", 0.02 + rand() * 0.38 }')"
-	kill -KILL "$IPCD_PID"
-	command wait "$IPCD_PID" 2>/dev/null
-	IPCD_PID=
+	kill9
 	command wait $p1 $p2 $p3 2>/dev/null
 	kill -KILL $f_fifo $f_mq $f_shm 2>/dev/null
 	command wait $f_fifo $f_mq $f_shm 2>/dev/null

@@ -73,10 +73,7 @@ start_writers() {
 "$IPCCTL" reset --all >/dev/null
 before=$(stat_of fifo.rejected)
 start_writers
-failed=0
-for p in $pids; do
-	wait $p || failed=$((failed + 1))
-done
+wait_all $pids
 same "$W writers all succeeded" "$failed" 0
 w=0
 while [ $w -lt $W ]; do

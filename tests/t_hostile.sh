@@ -567,9 +567,7 @@ while [ $cycle -le $KILLS ]; do
 		i=$((i + 1))
 	done
 	sleep "0.0$cycle"
-	kill -KILL "$IPCD_PID"
-	command wait "$IPCD_PID" 2>/dev/null
-	IPCD_PID=
+	kill9
 	command wait $pa $pb $pg 2>/dev/null
 	kill -KILL $p_fifo $p_mq $p_shm 2>/dev/null
 	command wait $p_fifo $p_mq $p_shm 2>/dev/null

@@ -6,11 +6,6 @@
 # nothing acknowledged.
 . tests/lib.sh
 
-kill9() {
-	kill -KILL "$IPCD_PID"
-	command wait "$IPCD_PID" 2>/dev/null
-	IPCD_PID=
-}
 # A run of ipcd that must stop by itself (timeout: the old behaviour was
 # to start on a damaged state).
 run_ipcd() {
