@@ -40,24 +40,12 @@ log_init(const char *ident, int verbose)
 	log_to_journal = stderr_is_journal();
 }
 
-void
-log_setverbose(int verbose)
-{
-	log_verbose = verbose;
-}
-
 /* The program that has a structured sink (ipcd: the journal) plugs it in;
  * this file calls nothing of the program. */
 void
 log_set_sink(log_sink_fn *fn)
 {
 	log_sink = fn;
-}
-
-int
-log_journal(void)
-{
-	return log_to_journal;
 }
 
 static void	log_vemit(int, const struct log_fields *, const char *, va_list)

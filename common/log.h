@@ -30,8 +30,6 @@ typedef int log_sink_fn(int, const char *, const char *,
 
 void	log_init(const char *, int);
 void	log_set_sink(log_sink_fn *);
-void	log_setverbose(int);
-int	log_journal(void);
 void	log_fields(int, const struct log_fields *, const char *, ...)
 	    LOG_PRINTF(3, 4);
 void	log_errno(int, const char *, ...) LOG_PRINTF(2, 3);
