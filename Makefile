@@ -32,7 +32,7 @@ PKG_LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon -Iclient $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
-COMMON	= common/accum.c common/conf.c common/log.c common/proto.c \
+COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common/proto.c \
 	  common/shm.c common/shm_guard.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c common/rundir.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
@@ -80,7 +80,7 @@ $(BUILD)/tests/accum_n7.o: common/accum.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DACCUM_NORMALIZE_EVERY=7 -c -o $@ $<
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c $(SHM_SRC))
-$(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/util.c common/xmalloc.c)
+$(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/conf_defaults.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
 	common/log.c)
@@ -154,7 +154,7 @@ $(FUZZ)/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c $(SHM_SRC))
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
-$(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/util.c common/xmalloc.c)
+$(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/conf_defaults.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
 	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \
 	common/proto.c common/crc32.c common/util.c common/xmalloc.c \

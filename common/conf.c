@@ -19,8 +19,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
-enum conf_type { T_BOOL, T_PATH, T_MODE, T_GROUP, T_IPCNAME, T_LONG, T_SYNC,
-    T_ADMIN };
+enum conf_type { T_BOOL, T_PATH, T_OPTPATH, T_MODE, T_GROUP, T_IPCNAME,
+    T_LONG, T_SYNC, T_ADMIN, T_STRING };
 
 /* The words of the enumerated types, indexed by value. */
 static const char *const sync_names[] = {
@@ -37,16 +37,29 @@ struct conf_key {
 	enum conf_type	 type;
 	size_t		 offset;
 	long		 min, max;	/* T_LONG */
+	/* T_STRING: the room that reads the value checks it. */
+	int		(*check)(const char *, const char **);
+	size_t		 size;		/* T_STRING: of the field */
 };
 
 #define K(sec, name, type, field) \
-	{ sec, name, type, offsetof(struct conf, field), 0, 0 }
+	{ sec, name, type, offsetof(struct conf, field), 0, 0, NULL, 0 }
 #define KL(sec, name, field, min, max) \
-	{ sec, name, T_LONG, offsetof(struct conf, field), min, max }
+	{ sec, name, T_LONG, offsetof(struct conf, field), min, max, NULL, 0 }
+#define KS(sec, name, field, check) \
+	{ sec, name, T_STRING, offsetof(struct conf, field), 0, 0, check, \
+	    sizeof ((struct conf *)0)->field }
 /* The keys of a filesystem endpoint, [unix] and [fifo] alike. */
 #define ENDPOINT(sec, field) \
 	K(sec, "enabled", T_BOOL, field.enabled), \
 	K(sec, "path", T_PATH, field.path), \
+	K(sec, "mode", T_MODE, field.mode), \
+	K(sec, "group", T_GROUP, field.group)
+
+/* [spool]: a directory instead of a path. */
+#define ENDPOINT_DIR(sec, field) \
+	K(sec, "enabled", T_BOOL, field.enabled), \
+	K(sec, "dir", T_PATH, field.dir), \
 	K(sec, "mode", T_MODE, field.mode), \
 	K(sec, "group", T_GROUP, field.group)
 
@@ -63,6 +76,15 @@ static const struct conf_key conf_keys[] = {
 	K("shm", "name", T_IPCNAME, shm.name),
 	K("shm", "mode", T_MODE, shm.mode),
 	KL("shm", "slots", shm.slots, 1, SHM_SLOTS_MAX),
+	K("tcp", "enabled", T_BOOL, tcp.enabled),
+	KS("tcp", "listen", tcp.listen, NULL),
+	KS("tcp", "allow", tcp.allow, NULL),
+	K("tcp", "token_file", T_OPTPATH, tcp.token_file),
+	K("tcp", "admin", T_BOOL, tcp.admin),
+	K("sysv", "enabled", T_BOOL, sysv.enabled),
+	KS("sysv", "key", sysv.key, NULL),
+	K("sysv", "mode", T_MODE, sysv.mode),
+	ENDPOINT_DIR("spool", spool),
 	K("state", "file", T_PATH, state.file),
 	K("state", "sync", T_SYNC, state.sync),
 	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),
@@ -77,86 +99,17 @@ static const struct conf_key conf_keys[] = {
 	KL("client", "timeout", client.timeout, 1, 86400),
 };
 
-/* -c FILE, else $IPCD_CONFIG, else the system file if it exists. */
-const char *
-conf_find(const char *flag)
-{
-	const char	*env;
-
-	if (flag != NULL)
-		return flag;
-	if ((env = getenv("IPCD_CONFIG")) != NULL && *env != '\0')
-		return env;
-	if (access(CONF_DEFAULT_FILE, F_OK) == 0)
-		return CONF_DEFAULT_FILE;
-	return NULL;
-}
-
-/*
- * The embedded defaults.  root gets the system paths; anybody else gets
- * paths of their own, so that "ipcd &" then "ipcctl submit 1" works for one
- * user with no file at all.  ipcd and ipcctl both come here.
- */
-void
-conf_defaults(struct conf *c)
-{
-	char		 run[PATH_MAX - 32], ipc[64];
-	const char	*xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
-	uid_t		 uid = getuid();
-
-	memset(c, 0, sizeof *c);
-	if (uid == 0) {
-		strcpy(run, "/run/ipcd");
-		strcpy(ipc, "/ipcd");
-		strcpy(c->state.file, "/var/lib/ipcd/state");
-	} else {
-		if (xdg != NULL && *xdg == '/' && strlen(xdg) < sizeof run - 8)
-			snprintf(run, sizeof run, "%s/ipcd", xdg);
-		else
-			snprintf(run, sizeof run, RUNDIR_TMP_FMT, (unsigned)uid);
-		snprintf(ipc, sizeof ipc, "/ipcd-%u", (unsigned)uid);
-		/* A user without a usable home (nobody) keeps state with
-		 * the runtime files. */
-		if (home != NULL && *home == '/' && strlen(home) < PATH_MAX - 64 &&
-		    access(home, W_OK) == 0)
-			snprintf(c->state.file, sizeof c->state.file,
-			    "%s/.local/state/ipcd/state", home);
-		else
-			snprintf(c->state.file, sizeof c->state.file,
-			    "%s/state", run);
-	}
-	c->unix_.enabled = 1;
-	snprintf(c->unix_.path, sizeof c->unix_.path, "%s/ipcd.sock", run);
-	c->unix_.mode = 0660;
-	c->fifo.enabled = 1;
-	snprintf(c->fifo.path, sizeof c->fifo.path, "%s/ipcd.fifo", run);
-	c->fifo.mode = 0620;
-	c->mq.enabled = 1;
-	strcpy(c->mq.name, ipc);
-	c->mq.mode = 0620;
-	c->mq.max_messages = 10;	/* the most an unprivileged user may ask */
-	c->mq.message_size = 4096;
-	c->shm.enabled = 1;
-	strcpy(c->shm.name, ipc);
-	c->shm.mode = 0660;
-	c->shm.slots = SHM_SLOTS;
-	c->state.sync = SYNC_BATCH;
-	c->state.compact_bytes = 64L << 20;
-	c->limits.max_clients = 1024;
-	c->limits.max_keys = 100000;
-	c->limits.max_record_bytes = 4096;
-	c->limits.idle_timeout = 600;
-	c->limits.max_clients_per_uid = 0;	/* a quarter of max_clients */
-	c->limits.max_parts = 100000;
-	c->limits.parts_memory = 64L << 20;
-	c->client.timeout = 30;
-}
-
 /* A path, a group or an IPC name, checked, into P. */
 static int
 set_string(enum conf_type type, char *p, const char *v, const char **cause)
 {
 	switch (type) {
+	case T_OPTPATH:
+		if (*v == '\0') {
+			*p = '\0';
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case T_PATH:
 		if (*v != '/') {
 			*cause = "expected an absolute path";
@@ -217,9 +170,22 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		}
 		return 0;
 	case T_PATH:
+	case T_OPTPATH:
 	case T_GROUP:
 	case T_IPCNAME:
 		return set_string(k->type, p, v, cause);
+	case T_STRING:
+		if (strlen(v) >= k->size) {
+			static char msg[64];
+			snprintf(msg, sizeof msg, "longer than the %zu bytes "
+			    "it may have", k->size - 1);
+			*cause = msg;
+			return -1;
+		}
+		if (k->check != NULL && k->check(v, cause) != 0)
+			return -1;
+		strcpy(p, v);
+		return 0;
 	case T_MODE:
 		errno = 0;
 		l = strtol(v, &end, 8);

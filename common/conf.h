@@ -14,6 +14,7 @@
 #define CONF_NAME_MAX		255	/* mq and shm names, group names */
 #define CONF_NAME_MAX_STR	"255"	/* the same, for messages */
 #define CONF_SIZE_MAX		(1024 * 1024)	/* bytes of a configuration file */
+#define CONF_LIST_MAX		1024	/* [tcp] listen and allow lists */
 /* The longest [unix] path: what a socket address holds, less its NUL. */
 #define CONF_SOCKPATH_MAX	(sizeof ((struct sockaddr_un *)0)->sun_path - 1)
 
@@ -51,6 +52,24 @@ struct conf {
 		mode_t	mode;
 		long	slots;
 	} shm;
+	struct {
+		int	enabled;
+		char	listen[CONF_LIST_MAX];	/* ADDR:PORT, [V6]:PORT, ... */
+		char	allow[CONF_LIST_MAX];	/* CIDRs; "": loopback only */
+		char	token_file[PATH_MAX];	/* "": no token asked */
+		int	admin;		/* TCP peers may reset */
+	} tcp;
+	struct {
+		int	enabled;
+		char	key[PATH_MAX];	/* a number, a path for ftok, or "" */
+		mode_t	mode;
+	} sysv;
+	struct {
+		int	enabled;
+		char	dir[PATH_MAX];
+		mode_t	mode;
+		char	group[CONF_NAME_MAX + 1];
+	} spool;
 	struct {
 		char	file[PATH_MAX];
 		int	sync;		/* SYNC_* */

@@ -69,6 +69,10 @@ path = $T/ipcd.fifo
 name = $NAME
 [shm]
 name = $NAME
+[sysv]
+key = $T
+[spool]
+dir = $T/spool
 [state]
 file = $T/state
 $*
