@@ -40,8 +40,11 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/shm_lease.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c
+# The senders, one file per transport (client/send.h).
+CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
+	  client/tx_shm.c
 CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
-	  client/send.c client/pi.c
+	  client/pi.c $(CLIENT_TX)
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
 CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
@@ -107,7 +110,7 @@ $(BUILD)/tests/%.so: tests/tools/%.c
 
 # The side-by-side benchmark (tests/bench/README.md): ipcd against bare
 # consumers of the same load.  `make bench` takes a few minutes.
-$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c client/send.c client/conn.c \
+$(BUILD)/bench/bench: $(call obj,tests/bench/bench.c $(CLIENT_TX) client/conn.c \
 	    client/reply.c $(COMMON))
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread -lm
