@@ -38,12 +38,15 @@ sender_find(const char *name)
 int
 via_parse(const char *name, const struct sender **s)
 {
-	if ((*s = sender_find(name)) == NULL) {
-		fprintf(stderr, "ipcctl: unknown transport \"%s\" (expected "
-		    "unix, fifo, mq or shm)\n", name);
-		return -1;
-	}
-	return 0;
+	size_t	i, n = sizeof senders / sizeof senders[0];
+
+	if ((*s = sender_find(name)) != NULL)
+		return 0;
+	fprintf(stderr, "ipcctl: unknown transport \"%s\" (expected ", name);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", senders[i]->name,
+		    i + 2 < n ? ", " : i + 1 < n ? " or " : ")\n");
+	return -1;
 }
 
 const char *
