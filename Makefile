@@ -44,7 +44,7 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 	  client/tx_shm.c
 CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
-	  client/pi.c $(CLIENT_TX)
+	  client/pi.c client/run.c client/run_cmd.c $(CLIENT_TX)
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
 CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \

@@ -53,7 +53,7 @@ cmd_result(const struct opts *go, int argc, char **argv)
 	    NULL, 'k' }, { "wait", no_argument, NULL, 'w' }, OPTS_END };
 	const char	*key = IPCD_DEFAULT_KEY;
 	struct conn	 c;
-	char		*reply, *cause, total[64];
+	char		*reply, *cause;
 	double		 wt = 0;
 	int		 ch, wait = 0, r;
 
@@ -78,30 +78,52 @@ cmd_result(const struct opts *go, int argc, char **argv)
 		return command_usage("result");
 	if ((r = connect_or_fail(&c, &go->tg)) != 0)
 		return r;
-	if (wait) {
-		/* ipcd says when the wait ran out; the socket's own timeout
-		 * starts after that (none without --timeout). */
-		c.reply_timeout = wt > 0 ? wt + go->tg.timeout : 1e12;
-		r = conn_request(&c, &reply, &cause, "%s %s %lu", REQ_WAIT, key,
-		    (unsigned long)(wt * 1000 + 0.999));
-	} else
+	if (wait)
+		r = request_wait(&c, key, wt, &reply, &cause);
+	else
 		r = conn_request(&c, &reply, &cause, "%s %s", REQ_RESULT, key);
 	if (r == CONN_FAIL)
 		r = conn_failed("result", cause);
-	else if (r != 0)
-		r = reply_exit("result", reply);
-	else {
-		if (go->json) {
-			reply_print_json(reply + 2);
-			putchar('\n');
-		} else if (!reply_overflow(reply) &&
-		    reply_field(reply, "total", total, sizeof total) == 0)
-			printf("%s\n", vis(total, strlen(total)));
-		if (reply_overflow(reply))
-			r = overflow_exit("result", reply);
-	}
+	else
+		r = result_print(go, "result", r, reply);
 	conn_close(&c);
 	return r;
+}
+
+/*
+ * "wait KEY": the reply once all parts of KEY are in, or ipcd's "err
+ * timeout" after WT seconds (0: no limit).  ipcd says when the wait ran
+ * out; the socket's own timeout starts after that.  As conn_request.
+ */
+int
+request_wait(struct conn *c, const char *key, double wt, char **reply,
+    char **cause)
+{
+	int	r;
+
+	c->reply_timeout = wt > 0 ? wt + c->tg->timeout : 1e12;
+	r = conn_request(c, reply, cause, "%s %s %lu", REQ_WAIT, key,
+	    (unsigned long)(wt * 1000 + 0.999));
+	c->reply_timeout = 0;
+	return r;
+}
+
+/* Print a key's total from the reply R (of conn_request, not CONN_FAIL)
+ * as "result" does, or report the error; the exit status. */
+int
+result_print(const struct opts *o, const char *what, int r, const char *reply)
+{
+	char	total[64];
+
+	if (r != 0)
+		return reply_exit(what, reply);
+	if (o->json) {
+		reply_print_json(reply + 2);
+		putchar('\n');
+	} else if (!reply_overflow(reply) &&
+	    reply_field(reply, "total", total, sizeof total) == 0)
+		printf("%s\n", vis(total, strlen(total)));
+	return reply_overflow(reply) ? overflow_exit(what, reply) : 0;
 }
 
 /* A request without arguments whose reply is printed field by field. */

@@ -23,8 +23,10 @@ static const struct command {
 	{ "submit", cmd_submit, "submit [--via=unix|fifo|mq|shm] [--key=K] "
 	    "[--part=I/N] [--timeout=S] [--] VALUE... | -" },
 	{ "result", cmd_result, "result [--key=K] [--wait] [--timeout=SECONDS]" },
-	{ "pi", cmd_pi, "pi [--workers=W] [--terms=N] [--via=T] [--key=K] "
-	    "[--timeout=SECONDS]" },
+	{ "pi", cmd_pi, "pi [--workers=W] [--terms=N] [--via=T|pipe|socketpair] "
+	    "[--key=K] [--timeout=SECONDS]" },
+	{ "run", cmd_run, "run -n N [--via=T] [--key=K] "
+	    "[--channel=pipe|socketpair] [--timeout=S] [--] CMD [ARG...]" },
 	{ "stats", cmd_stats, "stats [--timeout=S]" },
 	{ "keys", cmd_keys, "keys [--limit=L] [--timeout=S] [GLOB]" },
 	{ "reset", cmd_reset, "reset [--key=K | --all] [--timeout=S]" },
@@ -135,8 +137,9 @@ struct submit {
 	char			 where[64];	/* what was being sent at a failure */
 };
 
-/* One line of standard input (without its newline): a value, or nothing
- * if blank; -1 when the transport failed. */
+/* One line of standard input (without its newline): a record in the
+ * format of the FIFO, or with --key a bare value; nothing if blank.  -1
+ * when the transport failed. */
 static int
 submit_line(struct submit *sb, const char *p, size_t n, unsigned long lineno)
 {
@@ -159,12 +162,14 @@ submit_line(struct submit *sb, const char *p, size_t n, unsigned long lineno)
 	memcpy(line, p, n);
 	line[n] = '\0';
 	memset(&r, 0, sizeof r);
-	if (value_parse(line, &r.value, &cause) != 0) {
+	if (sb->key != NULL ? value_parse(line, &r.value, &cause) :
+	    record_parse(line, n, &r, &cause)) {
 		fprintf(stderr, "ipcctl: line %lu of standard input: \"%s\": "
 		    "%s\n", lineno, vis(line, n), cause);
 		sb->t.rejected++;
 	} else {
-		strcpy(r.key, sb->key);
+		if (sb->key != NULL)
+			strcpy(r.key, sb->key);
 		snprintf(sb->where, sizeof sb->where, "line %lu of standard "
 		    "input", lineno);
 		ret = sender_put(sb->s, sb->h, &r, &sb->t);
@@ -331,7 +336,7 @@ cmd_submit(const struct opts *go, int argc, char **argv)
 		OPTS_END
 	};
 	struct opts		 o = *go;
-	struct submit		 sb = { .key = IPCD_DEFAULT_KEY };
+	struct submit		 sb = { .key = NULL };	/* no --key */
 	struct record		*recs = NULL;
 	const char		*cause;
 	uint32_t		 part = 0, nparts = 0;
@@ -372,8 +377,8 @@ cmd_submit(const struct opts *go, int argc, char **argv)
 			    "value\n");
 		return command_usage("submit");
 	}
-	if (!fromstdin && (recs = submit_args(argc, argv, sb.key, part, nparts,
-	    &sb.t)) == NULL)
+	if (!fromstdin && (recs = submit_args(argc, argv, sb.key != NULL ?
+	    sb.key : IPCD_DEFAULT_KEY, part, nparts, &sb.t)) == NULL)
 		status = EXIT_REJECTED;
 	else
 		status = submit_run(&o, &sb, argc, argv, recs);
@@ -442,6 +447,9 @@ main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	o.tg.timeout = timeout > 0 ? timeout : (double)conf.client.timeout;
+	/* What ipcctl run starts finds the same ipcd. */
+	if (file != NULL)
+		setenv("IPCD_CONFIG", file, 1);
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[0], commands[i].name) == 0) {
 			optind = 1;

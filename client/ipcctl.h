@@ -101,6 +101,31 @@ int	cmd_stats(const struct opts *, int, char **);
 int	cmd_keys(const struct opts *, int, char **);
 int	cmd_reset(const struct opts *, int, char **);
 int	cmd_ping(const struct opts *, int, char **);
+int	request_wait(struct conn *, const char *, double, char **, char **);
+int	result_print(const struct opts *, const char *, int, const char *);
+
+/* run.c: N children, a channel each, their values submitted as parts. */
+#define RUN_RANKS_MAX	1024	/* children of one run (pi workers too) */
+
+struct run_job {
+	const char		*what;		/* "run", "pi": for messages */
+	const struct sender	*s;	/* submits the values; NULL: none come */
+	unsigned long		 n;
+	const char		*key;
+	int			 socketpair;	/* else a pipe */
+	double			 timeout;	/* > 0: the whole run's bound */
+	double			 wait;	/* else the bound of the final wait */
+	char			**argv;		/* the command to run, or */
+	int			(*child)(void *, unsigned long, int);
+	void			*arg;		/* ... a function, its argument */
+};
+
+int	run_room(const struct target *, const struct run_job *,
+	    struct conn *, char **);
+int	status_worse(int, int);
+int	cmd_run(const struct opts *, int, char **);
+void	key_fresh(char *, size_t, const char *);
+void	key_forget(struct conn *, const char *, const char *);
 
 /* pi.c */
 int	cmd_pi(const struct opts *, int, char **);
