@@ -411,22 +411,6 @@ run_how(const struct rank *rk, double timeout)
 	return how;
 }
 
-/* The worse of two exit statuses: a lost ipcd, then a timeout, then a
- * rejection, then any other failure. */
-int
-status_worse(int a, int b)
-{
-	static const int	order[] = { 0, EXIT_FAIL, EXIT_REJECTED,
-				    EXIT_TIMEOUT, EXIT_CONNECT };
-	int			ia = 0, ib = 0, k;
-
-	for (k = 0; k < 5; k++) {
-		ia = order[k] == a ? k : ia;
-		ib = order[k] == b ? k : ib;
-	}
-	return ia >= ib ? a : b;
-}
-
 /* Name every rank that failed; the exit status they make.  *lost: a part
  * is known never to come (then there is nothing to wait for). */
 static int

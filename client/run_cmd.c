@@ -33,6 +33,22 @@ key_forget(struct conn *c, const char *what, const char *key)
 		free(cause);
 }
 
+/* The worse of two exit statuses: a lost ipcd, then a timeout, then a
+ * rejection, then any other failure. */
+int
+status_worse(int a, int b)
+{
+	static const int	order[] = { 0, EXIT_FAIL, EXIT_REJECTED,
+				    EXIT_TIMEOUT, EXIT_CONNECT };
+	int			ia = 0, ib = 0, k;
+
+	for (k = 0; k < 5; k++) {
+		ia = order[k] == a ? k : ia;
+		ib = order[k] == b ? k : ib;
+	}
+	return ia >= ib ? a : b;
+}
+
 /* The options of run, up to the command; 0 or an exit status. */
 static int
 run_opts(const struct opts *o, struct run_job *j, char *key, int argc,
