@@ -34,6 +34,26 @@ contains "  the line is named, the NUL escaped" "$(cat "$T/status.out")" \
     'line 1 of standard input: "1\x009999": contains a NUL byte'
 same "  and only the good line counts" "$("$IPCCTL" result --key=nul)" 5
 
+# --- submit - takes whole records, over every transport -------------------
+for via in unix fifo mq shm; do
+	status "submit --via=$via - takes records of the FIFO format" 4 sh -c \
+	    "printf 'r$via 2.5\\n@1 b$via 1e6 3/10\\nx y z w\\n7\\n' |
+	    \"$IPCCTL\" submit --via=$via -"
+	contains "  a bad line is named by its number" "$(cat "$T/status.out")" \
+	    'line 3 of standard input: "x y z w": record has too many fields'
+	check "  KEY VALUE" wait_count r$via 1
+	same "  KEY VALUE I/N: a part" "$(field b$via parts)/$(field b$via nparts)" 1/10
+	check "  a bare VALUE: the key default, after the bad line" \
+	    eventually "$(echo $via | sed 's/unix/7/; s/fifo/14/; s/mq/21/; s/shm/28/')" \
+	    field default total
+done
+same "  the lines were taken as they are" "$(field rshm total)/$(field bshm total)" 2.5/1000000
+status "with --key, lines stay bare values" 4 sh -c \
+    "printf 'jobs 2.5\\n' | \"$IPCCTL\" submit --key=bare -"
+contains "  the record is refused as a value" "$(cat "$T/status.out")" \
+    'line 1 of standard input: "jobs 2.5": value is not a number'
+"$IPCCTL" reset --all >/dev/null
+
 # --- escaped echoes -------------------------------------------------------
 out=$(printf 'a\001\033[31mb\n' | "$IPCCTL" submit --key=esc - 2>&1)
 contains "a rejected line is echoed with its control bytes escaped" "$out" \
