@@ -48,10 +48,17 @@ usage(FILE *f)
 	    "  --json    print results as JSON\n"
 	    "  -t S, --timeout=S  seconds to wait for ipcd at each step "
 	    "(default: [client]\n            timeout, 30; 0 is refused); for "
-	    "result and pi, the wait for parts\n  -h, --help, -V, --version\n"
+	    "result and pi, the wait for parts;\n            after run, the "
+	    "whole run (without it, children have no limit)\n"
+	    "  -h, --help, -V, --version\n\n"
+	    "submit - reads records \"[KEY] VALUE [I/N]\", one a line; with "
+	    "--key, bare values.\nrun gives each child IPCD_RANK, IPCD_SIZE, "
+	    "IPCD_KEY, IPCD_PART and IPCD_FD,\nwhere it writes its value "
+	    "line.\n"
 	    "\nexit status: 0 ok, 1 failure, 2 usage, 3 ipcd unreachable, gone, "
 	    "silent past\nthe timeout or speaking another protocol, 4 rejected "
-	    "or a total overflows\na double, 5 result --wait timed out\n",
+	    "or a total overflows\na double, 5 result --wait, pi or run timed "
+	    "out\n",
 	    CONF_DEFAULT_FILE);
 }
 

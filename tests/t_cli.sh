@@ -23,6 +23,12 @@ contains "ipcd -V" "$("$IPCD" -V)" "ipcd 0.1.0 (protocol 2)"
 
 contains "ipcctl -h lists every command" "$("$IPCCTL" -h | tr '\n' ' ')" \
     "submit [--via=unix|fifo|mq|shm] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
+contains "ipcctl -h shows run" "$("$IPCCTL" -h)" \
+    "run -n N [--via=T] [--key=K] [--channel=pipe|socketpair] [--timeout=S] [--] CMD [ARG...]"
+contains "ipcctl -h shows pi over a pipe or a socketpair" "$("$IPCCTL" -h)" \
+    "pi [--workers=W] [--terms=N] [--via=T|pipe|socketpair]"
+contains "ipcctl -h says submit - takes records" "$("$IPCCTL" -h)" \
+    'submit - reads records "[KEY] VALUE [I/N]"'
 status "ipcctl with no command exits 2" 2 "$IPCCTL"
 status "ipcctl frobnicate exits 2" 2 "$IPCCTL" frobnicate
 status "ipcctl submit with no value exits 2" 2 "$IPCCTL" submit

@@ -33,9 +33,16 @@ fi
 for cmd in $("$IPCCTL" -h | awk '/^commands:/ { c = 1; next } /^$/ { c = 0 } c { print $1 }'); do
 	check "ipcctl $cmd is in ipcctl(1)" grep -Eq "^(\.It )?\.?Cm $cmd( |\$)" man/ipcctl.1
 done
-for opt in via key part wait timeout workers terms all json; do
+for opt in via key part wait timeout workers terms all json channel; do
 	check "ipcctl --$opt is in --help and ipcctl(1)" sh -c \
 	    "'$IPCCTL' -h | grep -q -- '--$opt' && grep -q 'Fl Fl $opt' man/ipcctl.1"
+done
+check "ipcctl run -n is in --help and ipcctl(1)" sh -c \
+    "'$IPCCTL' -h | grep -q -- 'run -n N' && grep -q '^\.Fl n Ar N' man/ipcctl.1"
+for v in IPCD_RANK IPCD_SIZE IPCD_KEY IPCD_PART IPCD_FD; do
+	check "run's $v is set, in --help and in ipcctl(1)" sh -c \
+	    "grep -q '\"$v\"' client/run.c && '$IPCCTL' -h | grep -q $v &&
+	    grep -q '^\.It Ev $v' man/ipcctl.1"
 done
 for f in c h n v V; do
 	check "ipcd -$f is in --help and ipcd(8)" sh -c \

@@ -1,10 +1,11 @@
 #!/bin/sh
-# The reference job: 10 workers, 10^7 terms, over each transport, prints
+# The reference job: 10 workers, 10^7 terms, over each transport (and a
+# pipe and a socketpair to the launcher), prints
 # 3.14159262176; the workers really submit parts of one key.
 . tests/lib.sh
 
 start_ipcd || exit 1
-for via in unix fifo mq shm; do
+for via in unix fifo mq shm pipe socketpair; do
 	out=$("$IPCCTL" pi --workers=10 --terms=10000000 --via=$via)
 	same "pi over $via" "$(echo "$out" | tail -n 1)" 3.14159262176
 done
