@@ -28,39 +28,15 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define RUN_READ	65536		/* bytes of one read of a channel */
-#define RUN_DRAIN_MAX	(1024 * 1024)	/* read from an exited child's */
+#define RUN_READ	65536		/* bytes of one read */
+/* Bytes read from the channel of a child that exited, at most. */
+#define RUN_DRAIN_MAX	(1024 * 1024)
 #define STR(x)		#x
 #define XSTR(x)		STR(x)
 #define TOO_LONG	"value line longer than " XSTR(IPCD_LINE_MAX) \
 			" bytes"
 
-enum { R_NONE, R_VALUE, R_BAD };
-
-struct rank {
-	pid_t		 pid;		/* 0 once reaped */
-	int		 fd;		/* the read end; -1 once closed */
-	int		 got;		/* R_* */
-	int		 more;		/* more than the value line came */
-	int		 killed;	/* by the launcher, at the deadline */
-	int		 status;	/* of waitpid, once reaped */
-	const char	*why;		/* why the value is bad */
-	size_t		 len;
-	char		 line[IPCD_LINE_MAX];
-};
-
-struct run {
-	const struct run_job	*j;
-	struct rank		*r;
-	unsigned long		 started, live;
-	void			*h;		/* the sender, if any */
-	struct tally		 t;
-	int			 puts;		/* values since the flush */
-	int			 cfd;		/* the launcher's socket */
-	int			 sig[2];	/* the SIGCHLD self-pipe */
-	double			 deadline;	/* 0: none */
-	struct rlimit		 nofile;	/* the children's */
-};
+#include "run.h"
 
 static int	run_sigfd = -1;
 
@@ -68,7 +44,7 @@ static void
 run_sigchld(int sig)
 {
 	int	saved = errno;
-	ssize_t	n = write(run_sigfd, "", 1);	/* full: already woken */
+	ssize_t	n = write(run_sigfd, "", 1);	/* full: awake */
 
 	(void)n;
 	errno = saved;
@@ -105,8 +81,7 @@ run_child(struct run *ru, unsigned long i, int fd)
 			close(ru->r[k].fd);
 	close(ru->sig[0]);
 	close(ru->sig[1]);
-	if (ru->cfd != -1)
-		close(ru->cfd);
+	close(ru->c->fd);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	(void)setrlimit(RLIMIT_NOFILE, &ru->nofile);
@@ -302,8 +277,31 @@ run_kill(struct run *ru, int deadline)
 
 	for (i = 0; i < ru->started; i++)
 		if (ru->r[i].pid > 0 && kill(ru->r[i].pid, SIGKILL) == 0)
-			ru->r[i].killed = deadline;
+			ru->r[i].killed = deadline ? KILLED_DEADLINE :
+			    KILLED_FAILED;
 	(void)run_reap(ru, 0);
+}
+
+/* While the children compute, the launcher's connections are idle: a
+ * ping on each every half [limits] idle_timeout keeps ipcd from dropping
+ * them.  -1 when one failed. */
+static int
+run_keepalive(struct run *ru)
+{
+	char	*reply, *cause;
+	int	 r;
+
+	ru->next = mono_sec() + ru->every;
+	if (ru->h != NULL && sender_flush(ru->j->s, ru->h, &ru->t) != 0)
+		return -1;
+	if ((r = conn_request(ru->c, &reply, &cause, "%s", REQ_PING)) == 0)
+		return 0;
+	if (r == CONN_FAIL)
+		conn_failed(ru->j->what, cause);
+	else
+		reply_exit(ru->j->what, reply);
+	ru->gone = 1;
+	return -1;
 }
 
 /* Read the channels and reap the children until none is left or the
@@ -315,7 +313,7 @@ run_collect(struct run *ru)
 	unsigned long	*idx = xcalloc(ru->started + 1, sizeof *idx);
 	unsigned long	 i;
 	nfds_t		 k, n;
-	double		 left;
+	double		 left, wake;
 	char		 b[64];
 	int		 r, ret = 0;
 
@@ -323,12 +321,19 @@ run_collect(struct run *ru)
 		pfd[0] = (struct pollfd){ .fd = ru->sig[0], .events = POLLIN };
 		for (n = 1, i = 0; i < ru->started; i++)
 			if (ru->r[i].fd != -1) {
-				pfd[n] = (struct pollfd){ ru->r[i].fd, POLLIN, 0 };
+				pfd[n].fd = ru->r[i].fd;
+				pfd[n].events = POLLIN;
 				idx[n++] = i;
 			}
-		left = ru->deadline > 0 ? ru->deadline - mono_sec() : -1;
-		if (ru->deadline > 0 && left <= 0)
+		if (ru->deadline > 0 && mono_sec() >= ru->deadline)
 			break;
+		if (ru->every > 0 && mono_sec() >= ru->next &&
+		    (ret = run_keepalive(ru)) != 0)
+			break;
+		wake = ru->deadline;
+		if (ru->every > 0 && (wake == 0 || ru->next < wake))
+			wake = ru->next;
+		left = wake > 0 ? wake - mono_sec() : -1;
 		if (left > 3600)	/* poll takes an int of milliseconds */
 			left = 3600;
 		r = poll(pfd, n, left < 0 ? -1 : (int)(left * 1000 + 0.999));
@@ -391,115 +396,6 @@ run_start(struct run *ru)
 	return 0;
 }
 
-/* A rank's end, as a message: "exited with status 2" or "". */
-static const char *
-run_how(const struct rank *rk, double timeout)
-{
-	static char	how[64];
-
-	if (rk->killed)
-		snprintf(how, sizeof how, "still running after %g s: killed",
-		    timeout);
-	else if (WIFSIGNALED(rk->status))
-		snprintf(how, sizeof how, "killed by signal %d",
-		    WTERMSIG(rk->status));
-	else if (WIFEXITED(rk->status) && WEXITSTATUS(rk->status) != 0)
-		snprintf(how, sizeof how, "exited with status %d",
-		    WEXITSTATUS(rk->status));
-	else
-		how[0] = '\0';
-	return how;
-}
-
-/* Name every rank that failed; the exit status they make.  *lost: a part
- * is known never to come (then there is nothing to wait for). */
-static int
-run_report(const struct run *ru, int *lost)
-{
-	const struct rank	*rk;
-	const char		*how, *w = ru->j->what;
-	unsigned long		 i;
-	int			 st = 0;
-
-	for (i = 0; i < ru->started; i++) {
-		rk = &ru->r[i];
-		how = run_how(rk, ru->j->timeout);
-		if (rk->got == R_BAD) {
-			fprintf(stderr, "ipcctl: %s: rank %lu: bad value%s%s%s: "
-			    "%s%s%s\n", w, i, rk->len > 0 ? " \"" : "",
-			    vis(rk->line, rk->len < 40 ? rk->len : 40),
-			    rk->len > 0 ? "\"" : "", rk->why, *how ? "; " : "",
-			    how);
-			st = status_worse(st, rk->killed ? EXIT_TIMEOUT : EXIT_REJECTED);
-			*lost = 1;
-		} else if (*how != '\0') {
-			fprintf(stderr, "ipcctl: %s: rank %lu: %s%s\n", w, i, how,
-			    rk->got == R_VALUE ? " after its value" :
-			    ", without a value");
-			st = status_worse(st, rk->killed ? EXIT_TIMEOUT : EXIT_FAIL);
-			*lost |= rk->got != R_VALUE;
-		} else if (rk->more) {
-			fprintf(stderr, "ipcctl: %s: rank %lu: wrote more than "
-			    "its value line; the rest was discarded\n", w, i);
-			st = status_worse(st, EXIT_REJECTED);
-		}
-	}
-	if (ru->started < ru->j->n) {
-		st = status_worse(st, EXIT_FAIL);
-		*lost = 1;
-	}
-	return st;
-}
-
-/* Close the sender (every value taken, or the cause); an exit status. */
-static int
-run_submitted(struct run *ru, int *lost)
-{
-	if (ru->h == NULL)
-		return 0;
-	if (sender_close(ru->j->s, ru->h, &ru->t) != 0 || ru->t.cause != NULL) {
-		fprintf(stderr, "ipcctl: %s: submit over %s failed: %s; %lu of "
-		    "%lu values sent were taken\n", ru->j->what,
-		    sender_name(ru->j->s), ru->t.cause != NULL ? ru->t.cause :
-		    "no answer", ru->t.accepted + ru->t.duplicates, ru->t.sent);
-		*lost = 1;
-		return EXIT_CONNECT;
-	}
-	if (ru->t.rejected > 0) {
-		*lost = 1;
-		return EXIT_REJECTED;	/* the sender named them */
-	}
-	return 0;
-}
-
-/* The final wait for all N parts, bounded by what is left of the run's
- * timeout or by the job's wait; ranks that gave no value are named if
- * it fails.  The exit status; *reply on success. */
-static int
-run_wait(const struct run *ru, struct conn *c, char **reply)
-{
-	const struct run_job	*j = ru->j;
-	double			 wt = j->wait;
-	char			*cause, *line;
-	unsigned long		 i;
-	int			 r;
-
-	if (j->timeout > 0 && (wt = ru->deadline - mono_sec()) < 0.001)
-		wt = 0.001;
-	if ((r = request_wait(c, j->key, wt, &line, &cause)) == CONN_FAIL)
-		return conn_failed(j->what, cause);
-	if (r == 0) {
-		*reply = line;
-		return 0;
-	}
-	r = reply_exit(j->what, line);
-	for (i = 0; i < ru->started; i++)
-		if (ru->r[i].got == R_NONE)
-			fprintf(stderr, "ipcctl: %s: rank %lu exited without a "
-			    "value\n", j->what, i);
-	return r;
-}
-
 /*
  * Launch the job's N children, submit their values as they come, wait
  * for all N parts on C (the caller's connection, opened first so that no
@@ -511,7 +407,8 @@ int
 run_room(const struct target *tg, const struct run_job *j, struct conn *c,
     char **reply)
 {
-	struct run	 ru = { .j = j, .cfd = c->fd };
+	struct run	 ru = { .j = j, .c = c };
+	long		 idle = tg->conf->limits.idle_timeout;
 	char		*cause;
 	unsigned long	 i;
 	int		 st, lost = 0, failed;
@@ -519,6 +416,13 @@ run_room(const struct target *tg, const struct run_job *j, struct conn *c,
 	*reply = NULL;
 	if (j->s != NULL && (ru.h = sender_open(j->s, tg, &cause)) == NULL)
 		return conn_failed(j->what, cause);
+	if (idle > 0 && idle < 86400) {
+		ru.every = idle / 2.0;
+		ru.next = mono_sec() + ru.every;
+		/* The next flush with nothing put since pings. */
+		if (ru.h != NULL)
+			(void)sender_flush(j->s, ru.h, &ru.t);
+	}
 	ru.r = xcalloc(j->n, sizeof *ru.r);
 	for (i = 0; i < j->n; i++)
 		ru.r[i].fd = -1;
@@ -536,11 +440,16 @@ run_room(const struct target *tg, const struct run_job *j, struct conn *c,
 		close(ru.sig[1]);
 	}
 	st = status_worse(run_submitted(&ru, &lost), run_report(&ru, &lost));
+	if (ru.gone) {
+		st = status_worse(st, EXIT_CONNECT);
+		lost = 1;
+	}
 	if (!lost)
 		st = status_worse(st, run_wait(&ru, c, reply));
 	else
 		fprintf(stderr, "ipcctl: %s: no total: not every rank's part "
 		    "can come\n", j->what);
 	free(ru.r);
+	free(ru.t.cause);
 	return st;
 }

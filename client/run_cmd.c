@@ -1,14 +1,18 @@
-/* ipcctl run: its command line, the total, and the key of its own that
- * a run forgets afterwards; the launcher itself is run.c. */
+/* ipcctl run: its command line; the end of a run (the children that
+ * failed, the final wait, the total); the key of its own that a run
+ * forgets afterwards.  The launcher itself is run.c. */
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "run.h"
+#include "send.h"
+#include "util.h"
 
 /* A fresh key for one job: nobody else's parts land in it. */
 void
@@ -49,6 +53,120 @@ status_worse(int a, int b)
 	return ia >= ib ? a : b;
 }
 
+/* A rank's end, as a message: "exited with status 2" or "". */
+static const char *
+run_how(const struct rank *rk, double timeout)
+{
+	static char	how[64];
+
+	if (rk->killed == KILLED_DEADLINE)
+		snprintf(how, sizeof how, "still running after %g s: killed",
+		    timeout);
+	else if (rk->killed == KILLED_FAILED)
+		snprintf(how, sizeof how, "stopped, as the run failed");
+	else if (WIFSIGNALED(rk->status))
+		snprintf(how, sizeof how, "killed by signal %d",
+		    WTERMSIG(rk->status));
+	else if (WIFEXITED(rk->status) && WEXITSTATUS(rk->status) != 0)
+		snprintf(how, sizeof how, "exited with status %d",
+		    WEXITSTATUS(rk->status));
+	else
+		how[0] = '\0';
+	return how;
+}
+
+/* Name every rank that failed; the exit status they make.  *lost: a part
+ * is known never to come (then there is nothing to wait for). */
+int
+run_report(const struct run *ru, int *lost)
+{
+	const struct rank	*rk;
+	const char		*how, *w = ru->j->what;
+	unsigned long		 i;
+	int			 st = 0;
+
+	for (i = 0; i < ru->started; i++) {
+		rk = &ru->r[i];
+		how = run_how(rk, ru->j->timeout);
+		if (rk->got == R_BAD) {
+			fprintf(stderr, "ipcctl: %s: rank %lu: bad value", w, i);
+			if (rk->len > 0)
+				fprintf(stderr, " \"%s\"", vis(rk->line,
+				    rk->len < 40 ? rk->len : 40));
+			fprintf(stderr, ": %s%s%s\n", rk->why, *how ? "; " : "",
+			    how);
+			st = status_worse(st, rk->killed == KILLED_DEADLINE ?
+			    EXIT_TIMEOUT : EXIT_REJECTED);
+			*lost = 1;
+		} else if (*how != '\0') {
+			fprintf(stderr, "ipcctl: %s: rank %lu: %s%s\n", w, i,
+			    how, rk->got == R_VALUE ? " after its value" :
+			    ", without a value");
+			st = status_worse(st, rk->killed == KILLED_DEADLINE ?
+			    EXIT_TIMEOUT : EXIT_FAIL);
+			*lost |= rk->got != R_VALUE;
+		} else if (rk->more) {
+			fprintf(stderr, "ipcctl: %s: rank %lu: wrote more than "
+			    "its value line; the rest was discarded\n", w, i);
+			st = status_worse(st, EXIT_REJECTED);
+		}
+	}
+	if (ru->started < ru->j->n) {
+		st = status_worse(st, EXIT_FAIL);
+		*lost = 1;
+	}
+	return st;
+}
+
+/* Close the sender (every value taken, or the cause); an exit status. */
+int
+run_submitted(struct run *ru, int *lost)
+{
+	if (ru->h == NULL)
+		return 0;
+	if (sender_close(ru->j->s, ru->h, &ru->t) != 0 || ru->t.cause != NULL) {
+		fprintf(stderr, "ipcctl: %s: submit over %s failed: %s; %lu of "
+		    "%lu values sent were taken\n", ru->j->what,
+		    sender_name(ru->j->s), ru->t.cause != NULL ? ru->t.cause :
+		    "no answer", ru->t.accepted + ru->t.duplicates, ru->t.sent);
+		*lost = 1;
+		return EXIT_CONNECT;
+	}
+	if (ru->t.rejected > 0) {
+		*lost = 1;
+		return EXIT_REJECTED;	/* the sender named them */
+	}
+	return 0;
+}
+
+/* The final wait for all N parts, bounded by what is left of the run's
+ * timeout or by the job's wait; ranks that gave no value are named if
+ * it fails.  The exit status; *reply on success. */
+int
+run_wait(const struct run *ru, struct conn *c, char **reply)
+{
+	const struct run_job	*j = ru->j;
+	double			 wt = j->wait;
+	char			*cause, *line;
+	unsigned long		 i;
+	int			 r;
+
+	if (j->timeout > 0 && (wt = ru->deadline - mono_sec()) < 0.001)
+		wt = 0.001;
+	if ((r = request_wait(c, j->key, wt, &line, &cause)) == CONN_FAIL)
+		return conn_failed(j->what, cause);
+	if (r == 0) {
+		*reply = line;
+		return 0;
+	}
+	r = reply_exit(j->what, line);
+	for (i = 0; i < ru->started; i++)
+		if (ru->r[i].got == R_NONE)
+			fprintf(stderr, "ipcctl: %s: rank %lu exited without a "
+			    "value\n", j->what, i);
+	return r;
+}
+
 /* The options of run, up to the command; 0 or an exit status. */
 static int
 run_opts(const struct opts *o, struct run_job *j, char *key, int argc,
@@ -80,7 +198,8 @@ run_opts(const struct opts *o, struct run_job *j, char *key, int argc,
 		} else if (ch == 'C' && strcmp(optarg, "pipe") != 0 &&
 		    strcmp(optarg, "socketpair") != 0) {
 			fprintf(stderr, "ipcctl: run: --channel=%s: expected "
-			    "pipe or socketpair\n", vis(optarg, strlen(optarg)));
+			    "pipe or socketpair\n",
+			    vis(optarg, strlen(optarg)));
 			return EXIT_USAGE;
 		} else if (ch == 'C')
 			j->socketpair = optarg[0] == 's';

@@ -116,3 +116,15 @@ for via in pipe socketpair; do
 	contains "  says so" "$out" "pi over $via: 10 workers"
 done
 same "pi's keys are removed" "$("$IPCCTL" keys 'pi.*')" ""
+
+# Children that compute for longer than [limits] idle_timeout: the
+# launcher keeps its connections alive.
+stop_ipcd
+write_conf "[limits]
+idle_timeout = 1"
+start_ipcd || exit 1
+for via in unix fifo; do
+	status "children quiet for 2.5 idle timeouts, then values over $via" 0 \
+	    timeout 20 "$IPCCTL" run -n 2 --via=$via -- sh -c 'sleep 2.5; echo 1 >&$IPCD_FD'
+	same "  the total" "$(cat "$T/status.out")" 2
+done
