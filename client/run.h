@@ -31,8 +31,8 @@ struct run {
 	int			 puts;		/* since the flush */
 	struct conn		*c;		/* the launcher's */
 	int			 gone;		/* it failed */
-	double			 every;		/* keep-alive period */
-	double			 next;		/* next keep-alive */
+	double			 every;		/* pings: period */
+	double			 next;		/* next ping */
 	int			 sig[2];	/* the SIGCHLD self-pipe */
 	double			 deadline;	/* 0: none */
 	struct rlimit		 nofile;	/* the children's */

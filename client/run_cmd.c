@@ -89,7 +89,8 @@ run_report(const struct run *ru, int *lost)
 		rk = &ru->r[i];
 		how = run_how(rk, ru->j->timeout);
 		if (rk->got == R_BAD) {
-			fprintf(stderr, "ipcctl: %s: rank %lu: bad value", w, i);
+			fprintf(stderr, "ipcctl: %s: rank %lu: bad value", w,
+			    i);
 			if (rk->len > 0)
 				fprintf(stderr, " \"%s\"", vis(rk->line,
 				    rk->len < 40 ? rk->len : 40));
