@@ -84,7 +84,8 @@ run_child(struct run *ru, unsigned long i, int fd)
 	close(ru->c->fd);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	(void)setrlimit(RLIMIT_NOFILE, &ru->nofile);
+	if (ru->raised)
+		(void)setrlimit(RLIMIT_NOFILE, &ru->nofile);
 	if (j->argv == NULL)
 		_exit(j->child(j->arg, i, fd));
 	snprintf(v, sizeof v, "%lu", i);
@@ -269,17 +270,21 @@ run_reap(struct run *ru, int flags)
 	return 0;
 }
 
-/* The deadline, or a failure: every child still running is killed. */
-static void
+/* The deadline, or a failure: every child still running is killed;
+ * how many. */
+static unsigned long
 run_kill(struct run *ru, int deadline)
 {
-	unsigned long	i;
+	unsigned long	i, n = 0;
 
 	for (i = 0; i < ru->started; i++)
-		if (ru->r[i].pid > 0 && kill(ru->r[i].pid, SIGKILL) == 0)
+		if (ru->r[i].pid > 0 && kill(ru->r[i].pid, SIGKILL) == 0) {
 			ru->r[i].killed = deadline ? KILLED_DEADLINE :
 			    KILLED_FAILED;
+			n++;
+		}
 	(void)run_reap(ru, 0);
+	return n;
 }
 
 /* While the children compute, the launcher's connections are idle: a
@@ -386,7 +391,7 @@ run_start(struct run *ru)
 		rl = ru->nofile;
 		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
 		    rl.rlim_max > ru->j->n + 64 ? ru->j->n + 64 : rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		ru->raised = setrlimit(RLIMIT_NOFILE, &rl) == 0;
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -429,7 +434,9 @@ run_room(const struct target *tg, const struct run_job *j, struct conn *c,
 	if (j->timeout > 0)
 		ru.deadline = mono_sec() + j->timeout;
 	failed = run_start(&ru) != 0 || run_collect(&ru) != 0;
-	run_kill(&ru, !failed);
+	if ((i = run_kill(&ru, !failed)) > 0 && failed)
+		fprintf(stderr, "ipcctl: %s: stopped the %lu children still "
+		    "running\n", j->what, i);
 	for (i = 0; i < ru.started; i++)
 		if (ru.r[i].fd != -1)
 			close(ru.r[i].fd);

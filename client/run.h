@@ -36,6 +36,7 @@ struct run {
 	int			 sig[2];	/* the SIGCHLD self-pipe */
 	double			 deadline;	/* 0: none */
 	struct rlimit		 nofile;	/* the children's */
+	int			 raised;	/* the launcher's, above it */
 };
 
 int	run_report(const struct run *, int *);

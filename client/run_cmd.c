@@ -62,8 +62,6 @@ run_how(const struct rank *rk, double timeout)
 	if (rk->killed == KILLED_DEADLINE)
 		snprintf(how, sizeof how, "still running after %g s: killed",
 		    timeout);
-	else if (rk->killed == KILLED_FAILED)
-		snprintf(how, sizeof how, "stopped, as the run failed");
 	else if (WIFSIGNALED(rk->status))
 		snprintf(how, sizeof how, "killed by signal %d",
 		    WTERMSIG(rk->status));
@@ -87,6 +85,8 @@ run_report(const struct run *ru, int *lost)
 
 	for (i = 0; i < ru->started; i++) {
 		rk = &ru->r[i];
+		if (rk->killed == KILLED_FAILED)
+			continue;	/* the failure was named */
 		how = run_how(rk, ru->j->timeout);
 		if (rk->got == R_BAD) {
 			fprintf(stderr, "ipcctl: %s: rank %lu: bad value", w,

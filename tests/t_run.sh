@@ -128,3 +128,29 @@ for via in unix fifo; do
 	    timeout 20 "$IPCCTL" run -n 2 --via=$via -- sh -c 'sleep 2.5; echo 1 >&$IPCD_FD'
 	same "  the total" "$(cat "$T/status.out")" 2
 done
+
+# More children than the soft limit of descriptors allows: the launcher
+# raises its own, and the children get the one it started with.
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 1100 ]; then
+	same "run -n 300 under ulimit -Sn 256" "$(sh -c 'ulimit -Sn 256; exec "$0" run -n 300 \
+	    -- sh -c "echo 1 >&\$IPCD_FD; ulimit -n >\"$1/nofile.\$IPCD_RANK\""' \
+	    "$IPCCTL" "$T")" 300
+	same "  each child has the limit ipcctl started with" "$(cat "$T/nofile.299")" 256
+else
+	echo "skip - the hard limit of descriptors is below 1100"
+fi
+
+# ipcd goes away while the children compute: exit 3, the children do not
+# outlive the run.
+"$IPCCTL" run -n 3 -- sh -c 'touch "$0/up.$IPCD_RANK"
+	while [ ! -e "$0/go" ]; do sleep 0.05; done
+	echo 1 >&$IPCD_FD; exec sleep 600 9>"$0/child.lock"' "$T" >"$T/gone.out" 2>&1 &
+runpid=$!
+check "the children of a run are up" eventually yes \
+    sh -c "[ -e $T/up.0 ] && [ -e $T/up.1 ] && [ -e $T/up.2 ] && echo yes"
+stop_ipcd
+touch "$T/go"
+command wait $runpid
+same "ipcd gone during a run: exit 3" "$?" 3
+contains "  saying so" "$(cat "$T/gone.out")" "submit over unix failed"
+check "  and no child is left running" sh -c "! fuser $T/child.lock"
