@@ -117,6 +117,17 @@ for via in pipe socketpair; do
 done
 same "pi's keys are removed" "$("$IPCCTL" keys 'pi.*')" ""
 
+# More children than the soft limit of descriptors allows: the launcher
+# raises its own, and the children get the one it started with.
+if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 1100 ]; then
+	same "run -n 300 under ulimit -Sn 256" "$(sh -c 'ulimit -Sn 256; exec "$0" run -n 300 \
+	    -- sh -c "echo 1 >&\$IPCD_FD; ulimit -n >\"$1/nofile.\$IPCD_RANK\""' \
+	    "$IPCCTL" "$T")" 300
+	same "  each child has the limit ipcctl started with" "$(cat "$T/nofile.299")" 256
+else
+	echo "skip - the hard limit of descriptors is below 1100"
+fi
+
 # Children that compute for longer than [limits] idle_timeout: the
 # launcher keeps its connections alive.
 stop_ipcd
@@ -128,17 +139,6 @@ for via in unix fifo; do
 	    timeout 20 "$IPCCTL" run -n 2 --via=$via -- sh -c 'sleep 2.5; echo 1 >&$IPCD_FD'
 	same "  the total" "$(cat "$T/status.out")" 2
 done
-
-# More children than the soft limit of descriptors allows: the launcher
-# raises its own, and the children get the one it started with.
-if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 1100 ]; then
-	same "run -n 300 under ulimit -Sn 256" "$(sh -c 'ulimit -Sn 256; exec "$0" run -n 300 \
-	    -- sh -c "echo 1 >&\$IPCD_FD; ulimit -n >\"$1/nofile.\$IPCD_RANK\""' \
-	    "$IPCCTL" "$T")" 300
-	same "  each child has the limit ipcctl started with" "$(cat "$T/nofile.299")" 256
-else
-	echo "skip - the hard limit of descriptors is below 1100"
-fi
 
 # ipcd goes away while the children compute: exit 3, the children do not
 # outlive the run.
