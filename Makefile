@@ -257,7 +257,7 @@ clean:
 help:
 	@echo "make          build $(BUILD)/ipcd and $(BUILD)/ipcctl"
 	@echo "make check    install missing packages, build, run every test"
-	@echo "make demo     run ipcd on its defaults and the pi job over each transport"
+	@echo "make demo     run ipcd on its defaults and the pi job over every mechanism, timed"
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
