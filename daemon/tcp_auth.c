@@ -1,6 +1,5 @@
 /* The token gate of the tcp transport; see tcp_auth.h. */
 
-#include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -45,10 +44,7 @@ tcp_auth_close(void)
 static void
 gate_refuse(struct conn *c, const char *cause, const char *msg)
 {
-	char	why[128];
-
-	snprintf(why, sizeof why, "%s from %s", cause, conn_peer(c)->addr);
-	server_reject(TR_TCP, why, conn_peer(c));
+	server_reject(TR_TCP, cause, conn_peer(c));
 	conn_reply(c, "err %s %s", ERR_DENIED, msg);
 	conn_shut(c);
 }

@@ -111,7 +111,6 @@ tcp_accept(evutil_socket_t lfd, short events, void *arg)
 	socklen_t		 len;
 	struct peer		 p;
 	const char		*why;
-	char			 msg[128];
 	int			 fd, one = 1;
 
 	for (;;) {
@@ -130,9 +129,8 @@ tcp_accept(evutil_socket_t lfd, short events, void *arg)
 		if (!netaddr_allowed(&tc.allow, (struct sockaddr *)&ss, len)) {
 			/* Not a byte is read from it, not a byte written. */
 			close(fd);
-			snprintf(msg, sizeof msg, "peer %s is not in [tcp] "
-			    "allow; closed unread", p.addr);
-			server_reject(TR_TCP, msg, &p);
+			server_reject(TR_TCP, "peer not in [tcp] allow; "
+			    "closed unread", &p);
 			continue;
 		}
 		if ((why = stream_admit(&p)) != NULL) {
