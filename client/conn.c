@@ -185,6 +185,10 @@ hello_check(const char *line, char **cause)
 	else if (strncmp(line, "err " ERR_LIMIT " ", 4 +
 	    strlen(ERR_LIMIT) + 1) == 0)
 		return 1;
+	else if (strncmp(line, "err " ERR_DENIED " ", 4 +
+	    strlen(ERR_DENIED) + 1) == 0)
+		*cause = fmtstr("ipcd refused the connection: %s",
+		    vis(line, strlen(line)));
 	else if (strncmp(line, "err " ERR_VERSION " ", 4 +
 	    strlen(ERR_VERSION) + 1) == 0)
 		*cause = fmtstr("protocol mismatch: %s (this ipcctl %s speaks "
