@@ -201,7 +201,8 @@ SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 INSTALL		?= install
-SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket
+SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
+		  ipcd-tcp.socket
 MANPAGES	= man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5
 
 # systemd/*.in with the installation paths filled in; remade when a path
