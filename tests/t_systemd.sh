@@ -181,7 +181,7 @@ check "  starts ipcd through ipcd-fifo.socket" until_prop ipcd.service ActiveSta
 check "  and the value is counted" eventually 1 total
 same "ipcd adopted every passed descriptor and opened shm itself" \
     "$(inc ipcctl stats | grep '\.open=' | tr '\n' ' ')" \
-    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 "
+    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 "
 same "no passed descriptor was left unused" \
     "$(inc journalctl -q --no-pager -u ipcd -g 'no enabled transport' | wc -l)" 0
 status "systemctl stop ipcd (the sockets stay)" 0 inc systemctl stop ipcd.service
