@@ -709,6 +709,19 @@ tcp_listener(unsigned *port)
 	return fd;
 }
 
+/* The raw TCP sink listens on one port for the whole run; ipcd gets a
+ * port the kernel just gave out (and took back). */
+static void
+tcp_ports(void)
+{
+	unsigned	raw_port;
+
+	raw_tcp = tcp_listener(&raw_port);
+	snprintf(raw_conf.tcp.listen, sizeof raw_conf.tcp.listen,
+	    "127.0.0.1:%u", raw_port);
+	close(tcp_listener(&ipcd_port));
+}
+
 static int
 parse_list(char *s, const char **out, int max)
 {
@@ -726,8 +739,6 @@ main(int argc, char **argv)
 	const char	*ks[8], *ts[8], *ys[4];
 	char		 klist[64] = "1,4,16";
 	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp";
-	unsigned	 raw_port;
-	int		 fd;
 	char		 ylist[32] = "batch,never";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
 	double		 scale = 1;
@@ -786,13 +797,7 @@ main(int argc, char **argv)
 	snprintf(raw_conf.fifo.path, sizeof raw_conf.fifo.path, "%s", raw_fifo);
 	snprintf(raw_conf.unix_.path, sizeof raw_conf.unix_.path, "%s", raw_sock);
 	snprintf(raw_conf.mq.name, sizeof raw_conf.mq.name, "%s", raw_mq);
-	/* The raw TCP sink listens here for the whole run; ipcd gets a port
-	 * the kernel just gave out (and took back). */
-	raw_tcp = tcp_listener(&raw_port);
-	snprintf(raw_conf.tcp.listen, sizeof raw_conf.tcp.listen,
-	    "127.0.0.1:%u", raw_port);
-	fd = tcp_listener(&ipcd_port);
-	close(fd);
+	tcp_ports();
 	unlink(raw_fifo);
 	if (mkfifo(raw_fifo, 0600) == -1)
 		die("%s: %s", raw_fifo, strerror(errno));
