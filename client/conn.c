@@ -97,9 +97,38 @@ conn_open(struct conn *c, const struct target *tg, char **cause)
 		c->fd = -1;
 		return -1;
 	}
-	linebuf_init(&c->lb, CONN_BUF, IPCD_LINE_MAX);
-	c->hello = tg->hello ? HELLO_UNSENT : HELLO_NONE;
+	conn_ready(c);
 	return 0;
+}
+
+/* C->fd is connected: ready for requests (the token, if any, is in
+ * C->token). */
+void
+conn_ready(struct conn *c)
+{
+	linebuf_init(&c->lb, CONN_BUF, IPCD_LINE_MAX);
+	c->hello = c->tg->hello ? HELLO_UNSENT : HELLO_NONE;
+	c->auth = c->token[0] != '\0' ? HELLO_UNSENT : HELLO_NONE;
+}
+
+/* What must go before the first request ("auth", "hello"), into BUF of
+ * CONN_PREAMBLE bytes; its length.  Their replies are read, and checked,
+ * by conn_next before any other. */
+size_t
+conn_preamble(struct conn *c, char *buf, size_t size)
+{
+	int	n = 0;
+
+	if (c->auth == HELLO_UNSENT) {
+		n = snprintf(buf, size, "%s %s\n", REQ_AUTH, c->token);
+		c->auth = HELLO_PENDING;
+	}
+	if (c->hello == HELLO_UNSENT && n >= 0 && (size_t)n < size) {
+		n += snprintf(buf + n, size - (size_t)n, "%s %d\n", REQ_HELLO,
+		    IPCD_PROTO_VERSION);
+		c->hello = HELLO_PENDING;
+	}
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 /* Write all of BUF, waiting for room at most the timeout at a time; the
@@ -107,17 +136,13 @@ conn_open(struct conn *c, const struct target *tg, char **cause)
 int
 conn_write(struct conn *c, const char *buf, size_t len, char **cause)
 {
-	char	 hello[32];
+	char	 pre[CONN_PREAMBLE];
+	size_t	 pl;
 	ssize_t	 n;
-	int	 hl;
 
-	if (c->hello == HELLO_UNSENT) {
-		c->hello = HELLO_PENDING;
-		hl = snprintf(hello, sizeof hello, "%s %d\n", REQ_HELLO,
-		    IPCD_PROTO_VERSION);
-		if (conn_write(c, hello, (size_t)hl, cause) != 0)
-			return -1;
-	}
+	if ((pl = conn_preamble(c, pre, sizeof pre)) > 0 &&
+	    conn_write(c, pre, pl, cause) != 0)
+		return -1;
 	while (len > 0) {
 		n = write(c->fd, buf, len);
 		if (n == -1 && errno == EAGAIN) {
@@ -160,6 +185,10 @@ hello_check(const char *line, char **cause)
 	else if (strncmp(line, "err " ERR_LIMIT " ", 4 +
 	    strlen(ERR_LIMIT) + 1) == 0)
 		return 1;
+	else if (strncmp(line, "err " ERR_DENIED " ", 4 +
+	    strlen(ERR_DENIED) + 1) == 0)
+		*cause = fmtstr("ipcd refused the connection: %s",
+		    vis(line, strlen(line)));
 	else if (strncmp(line, "err " ERR_VERSION " ", 4 +
 	    strlen(ERR_VERSION) + 1) == 0)
 		*cause = fmtstr("protocol mismatch: %s (this ipcctl %s speaks "
@@ -193,6 +222,14 @@ conn_next(struct conn *c, char **line, char **cause)
 		}
 		memcpy(c->line, p, len - 1);
 		c->line[len - 1] = '\0';
+		if (c->auth == HELLO_PENDING) {
+			c->auth = HELLO_NONE;
+			if (reply_status(c->line) == 0)
+				continue;
+			*cause = fmtstr("ipcd refused the connection: %s",
+			    vis(c->line, strlen(c->line)));
+			return -1;
+		}
 		if (c->hello == HELLO_PENDING) {
 			c->hello = HELLO_NONE;
 			if ((r = hello_check(c->line, cause)) == -1)
@@ -289,4 +326,5 @@ conn_close(struct conn *c)
 		linebuf_free(&c->lb);
 	}
 	c->fd = -1;
+	explicit_bzero(c->token, sizeof c->token);
 }

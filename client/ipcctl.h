@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "linebuf.h"
 #include "proto.h"
+#include "token.h"
 
 /* The end of every command's option table: each takes --timeout. */
 #define OPTS_END \
@@ -40,18 +41,25 @@ struct opts {
 #define HELLO_NONE	0	/* none to send or to read */
 #define HELLO_UNSENT	1	/* goes out with the first request */
 #define HELLO_PENDING	2	/* sent; its reply comes first */
+/* A connection's requests to send before any other: "auth TOKEN" (tcp
+ * with a token_file) and "hello PROTO", at most this long. */
+#define CONN_PREAMBLE	(TOKEN_MAX + 32)
 
 struct conn {
 	int			 fd;
 	const struct target	*tg;
 	struct linebuf		 lb;
 	int			 hello;		/* HELLO_* */
+	int			 auth;		/* HELLO_*, for "auth" */
+	char			 token[TOKEN_MAX + 1];
 	double			 reply_timeout;	/* > 0: instead of tg's */
 	char			 line[IPCD_LINE_MAX + 1];
 };
 
 int	fd_wait(int, short, double, const char *, char **);
 int	conn_open(struct conn *, const struct target *, char **);
+void	conn_ready(struct conn *);
+size_t	conn_preamble(struct conn *, char *, size_t);
 int	conn_write(struct conn *, const char *, size_t, char **);
 int	conn_next(struct conn *, char **, char **);
 int	conn_fill(struct conn *, char **);

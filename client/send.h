@@ -21,6 +21,14 @@ struct sender {
 /* Keep the first cause of failure (the one the user needs); -1. */
 int	tally_fail(struct tally *, char *);
 
-extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm;
+extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm, tx_tcp;
+
+/* tx_unix.c: the pipelined stream sender, over a connection that the
+ * given function makes (conn_open, or TCP's). */
+void	*tx_stream_open(const struct target *, int (*)(struct conn *,
+	    const struct target *, char **), char **);
+int	 tx_stream_put(void *, const struct record *, struct tally *);
+int	 tx_stream_flush(void *, struct tally *);
+int	 tx_stream_close(void *, struct tally *);
 
 #endif

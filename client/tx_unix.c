@@ -1,7 +1,8 @@
 /*
- * Submitting over the Unix socket, pipelined: requests go out while
+ * Submitting over a stream socket, pipelined: requests go out while
  * replies are read as they come, up to WINDOW outstanding, so a stream
- * costs no round trip per value.
+ * costs no round trip per value.  The Unix socket's sender is here; the
+ * TCP one (tx_tcp.c) differs only in how it connects.
  */
 
 #include <errno.h>
@@ -29,16 +30,24 @@ struct unix_tx {
 	int		quiet;		/* nothing put since the last flush */
 };
 
-static void *
-unix_open(const struct target *tg, char **cause)
+/* A stream sender on the connection that CONNECT makes. */
+void *
+tx_stream_open(const struct target *tg, int (*connect)(struct conn *,
+    const struct target *, char **), char **cause)
 {
 	struct unix_tx	*u = xcalloc(1, sizeof *u);
 
-	if (conn_open(&u->conn, tg, cause) != 0) {
+	if (connect(&u->conn, tg, cause) != 0) {
 		free(u);
 		return NULL;
 	}
 	return u;
+}
+
+static void *
+unix_open(const struct target *tg, char **cause)
+{
+	return tx_stream_open(tg, conn_open, cause);
 }
 
 static void
@@ -125,24 +134,18 @@ unix_pump(struct unix_tx *u, struct tally *t, int all)
 	return 0;
 }
 
-static int
-unix_put(void *arg, const struct record *r, struct tally *t)
+int
+tx_stream_put(void *arg, const struct record *r, struct tally *t)
 {
 	struct unix_tx	*u = arg;
-	char		 hello[32];
 	int		 n;
 
 	if (unix_pump(u, t, 0) != 0)
 		return -1;
-	if (u->conn.hello == HELLO_UNSENT) {
-		/* The hello, pipelined with the first submission; its reply
-		 * is taken by conn_next before any other. */
-		n = snprintf(hello, sizeof hello, "%s %d\n", REQ_HELLO,
-		    IPCD_PROTO_VERSION);
-		memcpy(u->out, hello, (size_t)n);
-		u->outlen = (size_t)n;
-		u->conn.hello = HELLO_PENDING;
-	}
+	/* The token and the hello, pipelined with the first submission;
+	 * their replies are taken by conn_next before any other. */
+	u->outlen += conn_preamble(&u->conn, u->out + u->outlen,
+	    sizeof u->out - u->outlen);
 	memcpy(u->out + u->outlen, "submit ", 7);
 	n = record_format(u->out + u->outlen + 7,
 	    sizeof u->out - u->outlen - 7, r);
@@ -158,8 +161,8 @@ unix_put(void *arg, const struct record *r, struct tally *t)
 /* Send every request and read every reply.  Called again with nothing
  * put since, the input is still quiet: a ping then keeps ipcd from
  * dropping the connection as idle ([limits] idle_timeout). */
-static int
-unix_flush(void *arg, struct tally *t)
+int
+tx_stream_flush(void *arg, struct tally *t)
 {
 	struct unix_tx	*u = arg;
 	char		*reply, *cause;
@@ -173,8 +176,8 @@ unix_flush(void *arg, struct tally *t)
 	return 0;
 }
 
-static int
-unix_close(void *arg, struct tally *t)
+int
+tx_stream_close(void *arg, struct tally *t)
 {
 	struct unix_tx	*u = arg;
 	unsigned	 left;
@@ -193,5 +196,5 @@ unix_close(void *arg, struct tally *t)
 }
 
 const struct sender tx_unix = {
-	"unix", unix_open, unix_put, unix_flush, unix_close
+	"unix", unix_open, tx_stream_put, tx_stream_flush, tx_stream_close
 };

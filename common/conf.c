@@ -13,6 +13,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "netaddr.h"
 #include "proto.h"
 #include "rundir.h"
 #include "shm.h"
@@ -77,8 +78,8 @@ static const struct conf_key conf_keys[] = {
 	K("shm", "mode", T_MODE, shm.mode),
 	KL("shm", "slots", shm.slots, 1, SHM_SLOTS_MAX),
 	K("tcp", "enabled", T_BOOL, tcp.enabled),
-	KS("tcp", "listen", tcp.listen, NULL),
-	KS("tcp", "allow", tcp.allow, NULL),
+	KS("tcp", "listen", tcp.listen, netaddr_check_listen),
+	KS("tcp", "allow", tcp.allow, netaddr_check_allow),
 	K("tcp", "token_file", T_OPTPATH, tcp.token_file),
 	K("tcp", "admin", T_BOOL, tcp.admin),
 	K("sysv", "enabled", T_BOOL, sysv.enabled),

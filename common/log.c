@@ -68,7 +68,11 @@ log_vemit(int prio, const struct log_fields *f, const char *fmt, va_list ap)
 	    log_sink(prio, log_ident, msg, f) == 0)
 		goto out;
 	/* Not under journald, or the journal refused: never lose it. */
-	if (f != NULL && f->transport != NULL)
+	if (f != NULL && f->transport != NULL && f->addr != NULL &&
+	    f->addr[0] != '\0')
+		fprintf(stderr, "%s: %s: %s: peer %s: %s\n", log_ident,
+		    names[prio & 7], f->transport, f->addr, msg);
+	else if (f != NULL && f->transport != NULL)
 		fprintf(stderr, "%s: %s: %s: %s\n", log_ident, names[prio & 7],
 		    f->transport, msg);
 	else

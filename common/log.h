@@ -18,6 +18,7 @@ struct log_fields {
 	const char	*key;		/* IPCD_KEY= */
 	pid_t		 pid;		/* IPCD_PEER_PID= */
 	uid_t		 uid;		/* IPCD_PEER_UID= (when pid != 0) */
+	const char	*addr;		/* IPCD_PEER_ADDR=: a network peer's */
 	const char	*event;		/* IPCD_EVENT=: start, stop, reload, reject, ... */
 };
 

@@ -66,6 +66,7 @@
  * "ok proto=N version=... pid=N", or "err version ..." when ipcd speaks
  * another protocol. */
 #define REQ_HELLO	"hello"
+#define REQ_AUTH	"auth"		/* auth TOKEN: first, over tcp with a token_file */
 
 /* The CODE of an "err" reply. */
 #define ERR_USAGE	"usage"		/* malformed request */

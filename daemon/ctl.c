@@ -368,6 +368,9 @@ admin_allowed(const struct conn *c)
 {
 	const struct peer	*p = conn_peer(c);
 
+	/* A network peer has no uid to trust. */
+	if (p->addr[0] != '\0')
+		return server_conf()->tcp.admin;
 	return server_conf()->unix_.admin == ADMIN_ANYONE || p->uid == 0 ||
 	    p->uid == geteuid();
 }
@@ -378,6 +381,11 @@ req_reset(struct conn *c, char *args)
 	const struct peer	*p = conn_peer(c);
 	int			 all = args != NULL && strcmp(args, "*") == 0;
 
+	if (!admin_allowed(c) && p->addr[0] != '\0') {
+		refuse(c, "reset by a network peer", ERR_DENIED, "reset is "
+		    "not taken from network peers ([tcp] admin = no)");
+		return;
+	}
 	if (!admin_allowed(c)) {
 		refuse(c, "reset by a peer that is not an admin", ERR_DENIED,
 		    "reset is for root and uid %u (%s.admin = owner)",

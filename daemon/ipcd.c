@@ -75,6 +75,11 @@ main(int argc, char **argv)
 		free(cause);
 		return EXIT_CONFIG;
 	}
+	if (tcp_conf_check(&conf, &cause) != 0) {
+		fprintf(stderr, "ipcd: %s\n", cause);
+		free(cause);
+		return EXIT_CONFIG;
+	}
 	if (check) {
 		if (verbose)
 			conf_print(&conf);

@@ -9,6 +9,7 @@
 
 #include "accum.h"
 #include "conf.h"
+#include "netaddr.h"
 #include "proto.h"
 
 struct event_base;
@@ -18,7 +19,7 @@ struct event_base;
  * server_submit(); that is all it knows of the daemon.  Each transport's
  * file keeps its state static and exports one of these.
  */
-enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_COUNT };
+enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_TCP, TR_COUNT };
 
 struct transport {
 	const char	*name;
@@ -46,14 +47,20 @@ struct transport {
 	.enabled_at = offsetof(struct conf, sec.enabled),		\
 	.where_at = offsetof(struct conf, sec.where)
 
-extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;
+extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm, tr_tcp;
 
-/* Who sent a record, where the transport knows it (the socket does). */
+/* Who sent a record, where the transport knows it: the Unix socket knows
+ * the process and its user, TCP only the address (pid 0, uid PEER_NOUID). */
 struct peer {
 	pid_t	pid;
 	uid_t	uid;
 	gid_t	gid;
+	char	addr[NETADDR_HOST_MAX];	/* "" unless a network peer */
 };
+#define PEER_NOUID	((uid_t)-1)
+
+/* tr_tcp.c: what [tcp] must be for ipcd to start (or reload) with it. */
+int	tcp_conf_check(const struct conf *, char **);
 
 /* ipcd's exit statuses, documented in ipcd(8). */
 #define EXIT_USAGE	2

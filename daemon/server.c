@@ -33,6 +33,7 @@ static const struct transport *const transports[TR_COUNT] = {
 	[TR_FIFO] = &tr_fifo,
 	[TR_MQ] = &tr_mq,
 	[TR_SHM] = &tr_shm,
+	[TR_TCP] = &tr_tcp,
 };
 
 struct tr_counters {
@@ -105,6 +106,17 @@ total_text(const struct key *k, char *buf, size_t size)
 		double_format(buf, size, t);
 }
 
+/* Who P is, for the journal. */
+static void
+peer_fields(struct log_fields *f, const struct peer *p)
+{
+	if (p != NULL) {
+		f->pid = p->pid;
+		f->uid = p->uid;
+		f->addr = p->addr;
+	}
+}
+
 /* K got its last part: wake its waiters and say so. */
 static void
 key_completed(enum tr_id tr, const struct key *k, const struct peer *p)
@@ -115,10 +127,7 @@ key_completed(enum tr_id tr, const struct key *k, const struct peer *p)
 
 	ctl_key_completed(k);
 	total_text(k, total, sizeof total);
-	if (p != NULL) {
-		f.pid = p->pid;
-		f.uid = p->uid;
-	}
+	peer_fields(&f, p);
 	log_fields(LOG_INFO, &f, "key %s: %u/%u parts, total %s", k->name,
 	    k->received, k->nparts, total);
 }
@@ -182,10 +191,7 @@ server_reject(enum tr_id tr, const char *cause, const struct peer *p)
 		c->unlogged++;
 		return;
 	}
-	if (p != NULL) {
-		f.pid = p->pid;
-		f.uid = p->uid;
-	}
+	peer_fields(&f, p);
 	if (c->unlogged > 0)
 		log_fields(LOG_WARNING, &f, "rejected input: %s (and %llu more "
 		    "since the last report)", cause,
@@ -216,7 +222,7 @@ server_reset(const char *key, enum tr_id tr, const struct peer *p)
 		state_reset(key);
 	log_fields(LOG_INFO, &(struct log_fields){
 	    .transport = transports[tr]->name, .key = key, .pid = p->pid,
-	    .uid = p->uid, .event = "reset" },
+	    .uid = p->uid, .addr = p->addr, .event = "reset" },
 	    "reset %s: %zu key%s removed", key ? key : "*", n, n == 1 ? "" : "s");
 	return n;
 }
@@ -229,9 +235,10 @@ server_stats(char *buf, size_t size)
 	int	i;
 
 	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu "
-	    "unix.clients=%ld parts_bytes=%zu", (long)getpid(),
+	    "unix.clients=%ld tcp.clients=%ld parts_bytes=%zu", (long)getpid(),
 	    (long long)(time(NULL) - srv.started), store_count(srv.store),
-	    stream_count(TR_UNIX), store_parts_bytes(srv.store));
+	    stream_count(TR_UNIX), stream_count(TR_TCP),
+	    store_parts_bytes(srv.store));
 	for (i = 0; i < TR_COUNT && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len,
 		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
@@ -510,9 +517,10 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s%s%s%s), config %s", (long)getpid(),
+	    "started (pid %ld;%s%s%s%s%s), config %s", (long)getpid(),
 	    srv.open[TR_UNIX] ? " unix" : "", srv.open[TR_FIFO] ? " fifo" : "",
 	    srv.open[TR_MQ] ? " mq" : "", srv.open[TR_SHM] ? " shm" : "",
+	    srv.open[TR_TCP] ? " tcp" : "",
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 
@@ -527,7 +535,8 @@ server_run(struct conf *conf)
 	for (i = 0; i < TR_COUNT; i++)
 		close_transport(i);	/* drains the FIFO and the rings */
 	server_commit();
-	stream_close_all(TR_UNIX);
+	for (i = 0; i < TR_COUNT; i++)
+		stream_close_all(i);
 	state_close(srv.store);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "stop" },
 	    "stopped");

@@ -9,7 +9,8 @@
  * memory and blocks nobody else.  A parked client (a wait) is not read
  * from; once a second the layer asks whether it hung up altogether.
  * Connections are capped in all (limits.max_clients) and per user
- * (limits.max_clients_per_uid), so one user cannot take them all.
+ * (limits.max_clients_per_uid), or per address for network peers, so
+ * one user or one host cannot take them all.
  */
 
 #include <errno.h>
@@ -55,9 +56,11 @@ struct conn {
 	TAILQ_ENTRY(conn)		 dentry;
 };
 
-/* Connections per user, for limits.max_clients_per_uid. */
+/* Connections per user, or per address for a network peer, for
+ * limits.max_clients_per_uid. */
 struct uid_count {
 	uid_t	uid;
+	char	addr[NETADDR_HOST_MAX];
 	long	n;
 };
 
@@ -73,35 +76,38 @@ static struct {
 
 static void	conn_process(struct conn *);
 
-/* Root and ipcd's own user are not held to the per-user cap. */
+/* Root and ipcd's own user are not held to the per-user cap; a network
+ * peer, whose user is unknown, always is. */
 static int
-uid_exempt(uid_t uid)
+uid_exempt(const struct peer *p)
 {
-	return uid == 0 || uid == geteuid();
+	return p->addr[0] == '\0' && (p->uid == 0 || p->uid == geteuid());
 }
 
 static struct uid_count *
-uid_find(uid_t uid)
+uid_find(const struct peer *p)
 {
 	size_t	i;
 
 	for (i = 0; i < sl.nuids; i++)
-		if (sl.uids[i].uid == uid)
+		if (sl.uids[i].uid == p->uid &&
+		    strcmp(sl.uids[i].addr, p->addr) == 0)
 			return &sl.uids[i];
 	return NULL;
 }
 
 static void
-uid_add(uid_t uid, long delta)
+uid_add(const struct peer *p, long delta)
 {
 	struct uid_count	*u;
 
-	if (uid_exempt(uid))
+	if (uid_exempt(p))
 		return;
-	if ((u = uid_find(uid)) == NULL) {
+	if ((u = uid_find(p)) == NULL) {
 		sl.uids = xrealloc(sl.uids, (sl.nuids + 1) * sizeof *sl.uids);
 		u = &sl.uids[sl.nuids++];
-		u->uid = uid;
+		u->uid = p->uid;
+		strcpy(u->addr, p->addr);
 		u->n = 0;
 	}
 	if ((u->n += delta) == 0)
@@ -122,7 +128,7 @@ per_uid_cap(const struct conf *c)
 const char *
 stream_admit(const struct peer *p)
 {
-	static char		 why[96];
+	static char		 why[160];
 	const struct conf	*c = server_conf();
 	struct uid_count	*u;
 
@@ -131,20 +137,24 @@ stream_admit(const struct peer *p)
 		    "(limits.max_clients = %ld)", c->limits.max_clients);
 		return why;
 	}
-	if (p != NULL && !uid_exempt(p->uid) && (u = uid_find(p->uid)) != NULL &&
-	    u->n >= per_uid_cap(c)) {
+	if (p == NULL || uid_exempt(p) || (u = uid_find(p)) == NULL ||
+	    u->n < per_uid_cap(c))
+		return NULL;
+	if (p->addr[0] != '\0')
+		snprintf(why, sizeof why, "too many clients from %s "
+		    "(limits.max_clients_per_uid = %ld)", p->addr,
+		    per_uid_cap(c));
+	else
 		snprintf(why, sizeof why, "too many clients of uid %lu "
 		    "(limits.max_clients_per_uid = %ld)", (unsigned long)p->uid,
 		    per_uid_cap(c));
-		return why;
-	}
-	return NULL;
+	return why;
 }
 
 void
 stream_refuse(int fd, const char *why)
 {
-	char	msg[160];
+	char	msg[200];
 	int	n;
 
 	n = snprintf(msg, sizeof msg, "err %s %s\n", ERR_LIMIT, why);
@@ -163,7 +173,7 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&sl.dirty, c, dentry);
 	sl.count[c->tr]--;
 	sl.total--;
-	uid_add(c->peer.uid, -1);
+	uid_add(&c->peer, -1);
 	event_free(c->rev);
 	event_free(c->wev);
 	event_free(c->resume);
@@ -396,6 +406,22 @@ conn_park(struct conn *c)
 	evtimer_add(c->hup, &sec);
 }
 
+/* No more requests from C: what it sent after this is dropped unread,
+ * and it is let go once its replies are out. */
+void
+conn_shut(struct conn *c)
+{
+	c->eof = 1;
+	linebuf_drop(&c->lb);
+	set_reading(c, 0);
+}
+
+void
+conn_set_handler(struct conn *c, const struct stream_handler *h)
+{
+	c->h = h;
+}
+
 void
 conn_resume(struct conn *c)
 {
@@ -429,7 +455,7 @@ stream_new(int fd, enum tr_id tr, const struct peer *p,
 	TAILQ_INSERT_TAIL(&sl.all, c, entry);
 	sl.count[tr]++;
 	sl.total++;
-	uid_add(p->uid, 1);
+	uid_add(p, 1);
 	set_reading(c, 1);
 	if (idle.tv_sec > 0)
 		evtimer_add(c->idle, &idle);

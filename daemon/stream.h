@@ -1,6 +1,6 @@
 /*
  * The stream layer: connections of the stream transports (the Unix socket
- * today, TCP next).  It reads request lines, hands each to its handler,
+ * and TCP).  It reads request lines, hands each to its handler,
  * holds the replies until the commit that makes what they answer durable,
  * and bounds what a client can make ipcd hold.  It knows nothing of the
  * requests themselves (ctl.c) or of listening (tr_unix.c).
@@ -45,6 +45,10 @@ void		 conn_write(struct conn *, const void *, size_t);
 /* Stop taking requests (a wait) until conn_resume; a parked client that
  * hangs up is noticed and freed all the same. */
 void		 conn_park(struct conn *);
+/* Take no more requests; let C go once its replies are out. */
+void		 conn_shut(struct conn *);
+/* Hand C's next requests to H (after a gate such as TCP's token). */
+void		 conn_set_handler(struct conn *, const struct stream_handler *);
 /* Continue with the next requests, from the loop. */
 void		 conn_resume(struct conn *);
 const struct peer *conn_peer(const struct conn *);

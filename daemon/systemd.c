@@ -44,8 +44,8 @@ int
 sysd_journal(int prio, const char *ident, const char *msg,
     const struct log_fields *f)
 {
-	char		 b[8][128 + 64];
-	struct iovec	 iov[10];
+	char		 b[9][128 + 64];
+	struct iovec	 iov[11];
 	int		 n = 0, k = 0;
 	char		 m[1100];
 
@@ -68,6 +68,8 @@ sysd_journal(int prio, const char *ident, const char *msg,
 			FIELD("IPCD_PEER_PID=%ld", (long)f->pid);
 			FIELD("IPCD_PEER_UID=%lu", (unsigned long)f->uid);
 		}
+		if (f->addr != NULL && f->addr[0] != '\0')
+			FIELD("IPCD_PEER_ADDR=%s", f->addr);
 		if (f->event != NULL)
 			FIELD("IPCD_EVENT=%s", f->event);
 	}
@@ -166,6 +168,29 @@ int
 sysd_take_mq(const char *name, const char *mqname, char **cause)
 {
 	return take(name, sd_is_mq, "message queue", mqname, cause);
+}
+
+/* Every listening TCP socket passed as NAME (a unit may list several),
+ * at most MAX, into FDS: how many, or -1 with a cause. */
+int
+sysd_take_inet(const char *name, int *fds, int max, char **cause)
+{
+	int	i, n = 0;
+
+	*cause = NULL;
+	for (i = 0; i < npassed && n < max; i++) {
+		if (strcmp(passed[i].name, name) != 0)
+			continue;
+		if (sd_is_socket_inet(passed[i].fd, AF_UNSPEC, SOCK_STREAM, 1,
+		    0) <= 0) {
+			*cause = fmtstr("the descriptor systemd passed as \"%s\" "
+			    "is not a listening TCP socket", name);
+			return -1;
+		}
+		passed[i].taken = 1;
+		fds[n++] = passed[i].fd;
+	}
+	return n;
 }
 
 /* After start-up: say which passed descriptors nobody wanted. */

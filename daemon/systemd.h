@@ -20,6 +20,7 @@ int	sysd_listen_init(void);
 int	sysd_take_socket(const char *, const char *, char **);
 int	sysd_take_fifo(const char *, const char *, char **);
 int	sysd_take_mq(const char *, const char *, char **);
+int	sysd_take_inet(const char *, int *, int, char **);
 void	sysd_listen_done(void);
 
 #endif

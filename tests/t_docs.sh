@@ -54,7 +54,7 @@ done
 for s in 0 1 2 65 78; do
 	check "ipcd exit status $s is documented" grep -q "^\.It $s\$" man/ipcd.8
 done
-for f in IPCD_TRANSPORT IPCD_KEY IPCD_PEER_PID IPCD_PEER_UID IPCD_EVENT; do
+for f in IPCD_TRANSPORT IPCD_KEY IPCD_PEER_PID IPCD_PEER_UID IPCD_PEER_ADDR IPCD_EVENT; do
 	check "journal field $f is emitted and documented" sh -c \
 	    "grep -q '$f=' daemon/systemd.c && grep -q 'Va $f' man/ipcd.8"
 done

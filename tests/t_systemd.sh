@@ -137,7 +137,7 @@ same "systemd-sysusers made the user and group ipcd from the sysusers.d file" \
     "$(inc id -un ipcd) $(inc id -gn ipcd)" "ipcd ipcd"
 status "systemd-analyze verify passes on the installed units" 0 \
     inc systemd-analyze verify $U/ipcd.service $U/ipcd.socket \
-    $U/ipcd-fifo.socket $U/ipcd-mq.socket
+    $U/ipcd-fifo.socket $U/ipcd-mq.socket $U/ipcd-tcp.socket
 [ -s "$T/status.out" ] && sed 's/^/#   verify: /' "$T/status.out"
 sec=$(inc systemd-analyze security --no-pager ipcd.service 2>&1)
 score=$(printf '%s\n' "$sec" |
@@ -181,7 +181,7 @@ check "  starts ipcd through ipcd-fifo.socket" until_prop ipcd.service ActiveSta
 check "  and the value is counted" eventually 1 total
 same "ipcd adopted every passed descriptor and opened shm itself" \
     "$(inc ipcctl stats | grep '\.open=' | tr '\n' ' ')" \
-    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 "
+    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 "
 same "no passed descriptor was left unused" \
     "$(inc journalctl -q --no-pager -u ipcd -g 'no enabled transport' | wc -l)" 0
 status "systemctl stop ipcd (the sockets stay)" 0 inc systemctl stop ipcd.service
@@ -293,6 +293,29 @@ check "  the socket and FIFO nodes are still there" \
 same "  the next submission starts ipcd with the totals kept" \
     "$(inc ipcctl submit --via=unix 1 >/dev/null 2>&1; total)" 64
 inc systemctl stop ipcd.service 2>/dev/null
+
+# TCP, opt-in: its socket unit was installed, not enabled; with it and
+# "[tcp] enabled = yes", a submission over TCP starts ipcd, which adopts
+# the socket (its own sandbox has no network).
+same "ipcd-tcp.socket is installed but not enabled" \
+    "$(inc systemctl is-enabled ipcd-tcp.socket) $(inc systemctl is-active ipcd-tcp.socket)" \
+    "disabled inactive"
+inc sh -c 'printf "\n[tcp]\nenabled = yes\n" >>/etc/ipcd/ipcd.conf'
+status "systemctl start ipcd-tcp.socket" 0 inc systemctl start ipcd-tcp.socket
+same "  it names its descriptor tcp" "$(prop ipcd-tcp.socket FileDescriptorName)" tcp
+check "ipcctl submit --via=tcp 2 (ipcd stopped)" inc ipcctl submit --via=tcp 2
+check "  starts ipcd through ipcd-tcp.socket" until_prop ipcd.service ActiveState active
+check "  and the value is counted" eventually 66 total
+same "  ipcd adopted the socket" "$(inc ipcctl stats | grep '^tcp\.\(open\|accepted\)=' | tr '\n' ' ')" \
+    "tcp.open=1 tcp.accepted=1 "
+same "  no passed descriptor was left unused" \
+    "$(inc journalctl -q --no-pager -u ipcd -g 'no enabled transport' | wc -l)" 0
+contains "reset over tcp is refused" "$(inc bash -c 'exec 3<>/dev/tcp/127.0.0.1/7390 &&
+    echo "reset *" >&3 && head -n 1 <&3')" "err denied"
+check "  journalctl IPCD_PEER_ADDR=127.0.0.1 shows it" eventually 1 inc sh -c \
+    'journalctl -q --no-pager -u ipcd IPCD_TRANSPORT=tcp IPCD_PEER_ADDR=127.0.0.1 -o cat |
+    grep -c "reset by a network peer"'
+inc systemctl stop ipcd.service ipcd-tcp.socket 2>/dev/null
 
 ct_down
 echo "# container powered off"

@@ -2,12 +2,14 @@
  * bench: ipcd against the cheapest correct consumer of the same load.
  *
  * For each transport (fifo, mq, unix pipelined, unix one request at a
- * time, shm) and K concurrent client processes, the same client load
+ * time, shm, tcp pipelined) and K concurrent client processes, the same
+ * client load
  * (client/send.c, as ipcctl sends) runs against
  *
  *   RAW   a bare epoll sink in a forked process that reads the same
  *         records, sums them with strtod and exits once it has them all
- *         (the socket sink also answers "ok\n" per request); for shm, K
+ *         (the socket sinks, Unix and TCP on loopback, also answer "ok\n"
+ *         per request); for shm, K
  *         processes doing sem_wait; add to a shared double; sem_post;
  *   IPCD  the real ipcd, started here on private paths and names; the
  *         clock stops when "result KEY" on the socket shows the exact
@@ -35,6 +37,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -53,16 +57,20 @@ static struct target	ipcd_tg = { .conf = &ipcd_conf, .timeout = 60,
 			    .hello = 1 };
 static struct target	raw_tg = { .conf = &raw_conf, .timeout = 60 };
 
-enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_N };
-static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm" };
+enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_N };
+static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm",
+    "tcp" };
 /* Records per run (all clients together) at scale 1. */
-static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000 };
+static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000,
+    900000 };
 
 static const char	*ipcd_bin, *work;
 static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
 static char		 raw_mq[64], ipcd_name[64];
 static pid_t		 ipcd_pid = -1;
 static int		 quick, failures;
+static int		 raw_tcp = -1;	/* the TCP sink's listener, made once */
+static unsigned		 ipcd_port;
 static unsigned long	 runno;
 
 static double
@@ -150,6 +158,8 @@ sink(enum tr t, long want, int ready, int res)
 		if (mq == (mqd_t)-1)
 			die("sink: mq_open: %s", strerror(errno));
 		fd = (int)mq;
+	} else if (t == T_TCP) {
+		fd = lfd = raw_tcp;
 	} else {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
@@ -197,6 +207,13 @@ sink(enum tr t, long want, int ready, int res)
 
 				while ((cfd = accept4(lfd, NULL, NULL,
 				    SOCK_NONBLOCK)) != -1) {
+					int one = 1;
+
+					/* As ipcd does. */
+					if (t == T_TCP)
+						setsockopt(cfd, IPPROTO_TCP,
+						    TCP_NODELAY, &one,
+						    sizeof one);
 					c = calloc(1, sizeof *c);
 					c->fd = cfd;
 					if (nconns < 256)
@@ -471,8 +488,9 @@ write_conf(const char *sync, long max_keys)
 		die("%s: %s", conf_path, strerror(errno));
 	fprintf(f, "[unix]\npath = %s/ipcd.sock\n[fifo]\npath = %s/ipcd.fifo\n"
 	    "[mq]\nname = %s\n[shm]\nname = %s\n[state]\nfile = %s/state\n"
-	    "sync = %s\n[limits]\nmax_keys = %ld\n", work, work, ipcd_name,
-	    ipcd_name, work, sync, max_keys);
+	    "sync = %s\n[limits]\nmax_keys = %ld\n[tcp]\nenabled = yes\n"
+	    "listen = 127.0.0.1:%u\n", work, work, ipcd_name, ipcd_name, work,
+	    sync, max_keys, ipcd_port);
 	fclose(f);
 }
 
@@ -673,6 +691,37 @@ rss(long nkeys)
 	ipcd_stop();
 }
 
+/* A listening socket on a loopback port the kernel picks; its port. */
+static int
+tcp_listener(unsigned *port)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	socklen_t		len = sizeof sin;
+	int			fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    listen(fd, 128) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
+		die("tcp listener: %s", strerror(errno));
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* The raw TCP sink listens on one port for the whole run; ipcd gets a
+ * port the kernel just gave out (and took back). */
+static void
+tcp_ports(void)
+{
+	unsigned	raw_port;
+
+	raw_tcp = tcp_listener(&raw_port);
+	snprintf(raw_conf.tcp.listen, sizeof raw_conf.tcp.listen,
+	    "127.0.0.1:%u", raw_port);
+	close(tcp_listener(&ipcd_port));
+}
+
 static int
 parse_list(char *s, const char **out, int max)
 {
@@ -688,7 +737,8 @@ int
 main(int argc, char **argv)
 {
 	const char	*ks[8], *ts[8], *ys[4];
-	char		 klist[64] = "1,4,16", tlist[128] = "fifo,mq,unix,unix1,shm";
+	char		 klist[64] = "1,4,16";
+	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp";
 	char		 ylist[32] = "batch,never";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
 	double		 scale = 1;
@@ -718,7 +768,7 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
-			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm] "
+			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp] "
 			    "[-y batch,never] [-r RSSKEYS] IPCD WORKDIR\n");
 			return 2;
 		}
@@ -747,6 +797,7 @@ main(int argc, char **argv)
 	snprintf(raw_conf.fifo.path, sizeof raw_conf.fifo.path, "%s", raw_fifo);
 	snprintf(raw_conf.unix_.path, sizeof raw_conf.unix_.path, "%s", raw_sock);
 	snprintf(raw_conf.mq.name, sizeof raw_conf.mq.name, "%s", raw_mq);
+	tcp_ports();
 	unlink(raw_fifo);
 	if (mkfifo(raw_fifo, 0600) == -1)
 		die("%s: %s", raw_fifo, strerror(errno));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "netaddr.h"
 #include "fuzz.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
@@ -65,6 +66,10 @@ check_name(const char *n)
 static void
 check_conf(const struct conf *c)
 {
+	struct netaddr_listen	 l;
+	struct netaddr_allow	 a;
+	const char		*why;
+
 	CHECK(strcmp(c->file, path) == 0);
 	check_path(c->unix_.path);
 	check_path(c->fifo.path);
@@ -90,6 +95,11 @@ check_conf(const struct conf *c)
 	CHECK(c->limits.max_record_bytes >= 16 &&
 	    c->limits.max_record_bytes <= 4096);
 	CHECK(c->limits.idle_timeout >= 0 && c->limits.idle_timeout <= 86400);
+	/* The [tcp] lists as ipcd and ipcctl will parse them again. */
+	CHECK(netaddr_parse_listen(c->tcp.listen, &l, &why) == 0 &&
+	    l.n <= NETADDR_LISTEN_MAX);
+	CHECK(netaddr_parse_allow(c->tcp.allow, &a, &why) == 0 && a.n >= 1 &&
+	    a.n <= NETADDR_ALLOW_MAX);
 }
 
 int

@@ -41,6 +41,10 @@ static const struct {
 	{ "[unix]\nthis line has no equals sign\n", "2: syntax error" },
 	{ "[unix\n", "1: syntax error" },
 	{ "[limits]\nmax_clients = 99999999999999999999\n", "2: [limits] max_clients: expected a whole number" },
+	{ "[tcp]\nlisten = 127.0.0.1\n", "2: [tcp] listen: \"127.0.0.1\": expected ADDRESS:PORT" },
+	{ "[tcp]\nlisten = [::1]:7390 ::1:7390\n", "2: [tcp] listen: \"::1:7390\": an IPv6 address goes in brackets" },
+	{ "[tcp]\nallow = 10.0.0.1/8\n", "2: [tcp] allow: \"10.0.0.1/8\": the address has bits set past its prefix" },
+	{ "[tcp]\nallow = example.org\n", "2: [tcp] allow: \"example.org\": not a numeric" },
 };
 
 /* refused FILE WORDS: conf_load(FILE) fails with FILE and WORDS in the
