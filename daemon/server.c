@@ -33,6 +33,7 @@ static const struct transport *const transports[TR_COUNT] = {
 	[TR_FIFO] = &tr_fifo,
 	[TR_MQ] = &tr_mq,
 	[TR_SHM] = &tr_shm,
+	[TR_SYSV] = &tr_sysv,
 };
 
 struct tr_counters {
@@ -510,9 +511,10 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s%s%s%s), config %s", (long)getpid(),
+	    "started (pid %ld;%s%s%s%s%s), config %s", (long)getpid(),
 	    srv.open[TR_UNIX] ? " unix" : "", srv.open[TR_FIFO] ? " fifo" : "",
 	    srv.open[TR_MQ] ? " mq" : "", srv.open[TR_SHM] ? " shm" : "",
+	    srv.open[TR_SYSV] ? " sysv" : "",
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 

@@ -1,0 +1,20 @@
+/*
+ * The key of ipcd's System V message queue, from [sysv] key: a number, an
+ * absolute path for ftok(3), or "" for the runtime directory (the one of
+ * the [unix] path).  ipcd and ipcctl both resolve it here, so that they
+ * always agree on it.
+ */
+#ifndef IPCD_SYSVKEY_H
+#define IPCD_SYSVKEY_H
+
+#include <sys/types.h>
+
+#define SYSVKEY_PROJ	'i'	/* ftok's project id */
+/* The POSIX shared-memory name of the lock ipcd holds on a key, so that
+ * two ipcds never read one queue (daemon/tr_sysv.c). */
+#define SYSVKEY_LOCK_FMT	"/ipcd-sysv-%08x"
+
+int	sysvkey_check(const char *, const char **);
+int	sysvkey_resolve(const char *, const char *, key_t *, char **);
+
+#endif
