@@ -10,9 +10,6 @@
 #include <sys/types.h>
 
 #define SYSVKEY_PROJ	'i'	/* ftok's project id */
-/* The POSIX shared-memory name of the lock ipcd holds on a key, so that
- * two ipcds never read one queue (daemon/tr_sysv.c). */
-#define SYSVKEY_LOCK_FMT	"/ipcd-sysv-%08x"
 
 int	sysvkey_check(const char *, const char **);
 int	sysvkey_resolve(const char *, const char *, key_t *, char **);

@@ -18,7 +18,8 @@
  * be lost; removing the queue would lose its messages.  When the queue is
  * full the wake-up cannot be sent, but then msgrcv does not block either.
  * A wake-up the thread did not take is taken back after the join, so it
- * does not stay in the queue for the next start.
+ * does not stay in the queue for the next start; one it never got (taken
+ * by another reader) is sent again, so a stop cannot hang.
  */
 
 #include <errno.h>
@@ -28,11 +29,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/msg.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sysv_recv.h"
 #include "util.h"
 #include "xmalloc.h"
+
+#define STOP_RESEND	1	/* seconds between wake-ups at a stop */
 
 struct slot {
 	size_t		len;
@@ -131,26 +135,36 @@ recv_start(int qid, int efd, char **cause)
 	return 0;
 }
 
-/* Stop the thread; what it took stays in the ring for the loop. */
+/* Stop the thread; what it took stays in the ring for the loop.  A
+ * wake-up taken by another reader of the queue (only ipcd's user or root
+ * may read it) is sent again each second. */
 void
 recv_stop(void)
 {
 	struct sysv_msg	wake = { .mtype = SYSV_WAKE };
+	struct timespec	ts;
 	int		sent = 0;
 
 	if (!rv.running)
 		return;
 	pthread_mutex_lock(&rv.mu);
 	rv.stop = 1;
-	if (rv.receiving)
-		sent = msgsnd(rv.qid, &wake, 0, IPC_NOWAIT) == 0;
 	pthread_cond_signal(&rv.room);
 	pthread_mutex_unlock(&rv.mu);
-	pthread_join(rv.thread, NULL);
+	for (;;) {
+		pthread_mutex_lock(&rv.mu);
+		if (rv.receiving && msgsnd(rv.qid, &wake, 0, IPC_NOWAIT) == 0)
+			sent++;
+		pthread_mutex_unlock(&rv.mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += STOP_RESEND;
+		if (pthread_timedjoin_np(rv.thread, NULL, &ts) == 0)
+			break;
+	}
 	rv.running = 0;
-	if (sent)
-		(void)msgrcv(rv.qid, &wake, 0, SYSV_WAKE, IPC_NOWAIT |
-		    MSG_NOERROR);
+	while (sent-- > 0 && msgrcv(rv.qid, &wake, 0, SYSV_WAKE, IPC_NOWAIT |
+	    MSG_NOERROR) == 0)
+		;
 }
 
 /* The errno that ended the thread, or 0. */

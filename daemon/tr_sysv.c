@@ -20,8 +20,8 @@
  * Whoever can read the queue reads the submissions, so a queue that
  * exists is taken only if ipcd's user made it and owns it: another local
  * user could have made it first, with a mode that lets them read.  Two
- * ipcds on one key would split its records: ipcd holds a lock named after
- * the key (node_claim) for as long as it reads it.  A queue removed under
+ * ipcds on one key would split its records: ipcd holds a lock of the key
+ * for as long as it reads it (lock_take).  A queue removed under
  * ipcd (only its owner or root can) is said so and made again, at most
  * once a second.
  */
@@ -33,8 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +43,6 @@
 
 #include "ipcd.h"
 #include "log.h"
-#include "node.h"
 #include "sysv_recv.h"
 #include "sysvkey.h"
 #include "util.h"
@@ -51,82 +50,83 @@
 #define SYSV_DRAIN	4096	/* messages per pass before yielding */
 /* ipcd always keeps the right to read (and IPC_STAT) its own queue. */
 #define SYSV_MODE_OWN	(S_IRUSR | S_IWUSR)
-#define LOCK_TRIES	16	/* lock names removed under us before giving up */
+#define LOCK_TRIES	16	/* objects removed under us before giving up */
 
 static struct {
 	key_t		 key;
 	int		 qid;
 	mode_t		 mode;
-	int		 lockfd;
-	char		 lockname[32];
+	int		 semid;		/* the lock */
 	int		 efd;
 	struct event	*ev;		/* the thread woke the loop */
 	struct event	*again;		/* a pass left messages */
 	struct event	*retry;		/* make the queue again */
 	time_t		 lost_at;
-} sv = { .qid = -1, .lockfd = -1, .efd = -1 };
+} sv = { .qid = -1, .semid = -1, .efd = -1 };
 
 /*
- * Hold the lock named after the key, so that a second ipcd on it refuses
- * to start.  The name is removed at the close; a lock taken on a file the
- * name no longer gives (removed meanwhile) would be no lock, so the name
- * is looked up again after the lock is had.
+ * Hold the lock of the key, so that a second ipcd on it refuses to start:
+ * a System V semaphore of the same key (the keys of queues and of
+ * semaphores are apart), raised from 0 to 1 in one semop with SEM_UNDO,
+ * so the kernel puts it back when ipcd dies however it dies.  It lives
+ * where the queue's key does, in the IPC namespace, whatever the mounts.
+ * It is removed at the close; one removed under a taker's semget is made
+ * again.  One that another user made is refused, like such a queue.
  */
 static int
 lock_take(char **cause)
 {
-	char		what[64];
-	struct stat	a, b;
-	int		fd, fd2, i, same;
+	struct sembuf	 op[2] = { { 0, 0, IPC_NOWAIT },
+			    { 0, 1, IPC_NOWAIT | SEM_UNDO } };
+	struct semid_ds	 ds;
+	union semun_ {
+		int		 val;
+		struct semid_ds	*buf;
+	} arg = { .buf = &ds };
+	int		 id, i;
 
-	snprintf(sv.lockname, sizeof sv.lockname, SYSVKEY_LOCK_FMT,
-	    (unsigned)sv.key);
-	snprintf(what, sizeof what, "System V message queue 0x%08x",
-	    (unsigned)sv.key);
 	for (i = 0; i < LOCK_TRIES; i++) {
-		fd = shm_open(sv.lockname, O_RDONLY | O_CREAT | O_CLOEXEC,
-		    0600);
-		if (fd == -1 || fstat(fd, &a) != 0) {
-			*cause = fmtstr("lock /dev/shm%s: %s", sv.lockname,
-			    strerror(errno));
-			if (fd != -1)
-				close(fd);
+		if ((id = semget(sv.key, 1, IPC_CREAT | 0600)) == -1)
+			break;
+		if (semctl(id, 0, IPC_STAT, arg) != 0) {
+			if (errno == EIDRM || errno == EINVAL)
+				continue;
+			break;
+		}
+		if (ds.sem_perm.uid != geteuid() ||
+		    ds.sem_perm.cuid != geteuid()) {
+			*cause = fmtstr("the lock of System V message queue "
+			    "0x%08x, a semaphore of that key, belongs to uid "
+			    "%u; refusing to use it", (unsigned)sv.key,
+			    (unsigned)ds.sem_perm.uid);
 			return -1;
 		}
-		if (a.st_uid != geteuid()) {
-			*cause = fmtstr("lock /dev/shm%s of %s belongs to uid "
-			    "%u; refusing to use it", sv.lockname, what,
-			    (unsigned)a.st_uid);
-			close(fd);
-			return -1;
-		}
-		if (node_claim(fd, what, cause) != 0) {
-			close(fd);
-			return -1;
-		}
-		fd2 = shm_open(sv.lockname, O_RDONLY | O_CLOEXEC, 0);
-		same = fd2 != -1 && fstat(fd2, &b) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-		if (fd2 != -1)
-			close(fd2);
-		if (same) {
-			sv.lockfd = fd;
+		if (semop(id, op, 2) == 0) {
+			sv.semid = id;
 			return 0;
 		}
-		close(fd);
+		if (errno == EAGAIN) {
+			*cause = fmtstr("System V message queue 0x%08x is in "
+			    "use by another ipcd (pid %d); give this one "
+			    "another key", (unsigned)sv.key,
+			    semctl(id, 0, GETPID));
+			return -1;
+		}
+		if (errno != EIDRM && errno != EINVAL)
+			break;
 	}
-	*cause = fmtstr("lock /dev/shm%s keeps being removed", sv.lockname);
+	*cause = fmtstr("the lock of System V message queue 0x%08x: %s",
+	    (unsigned)sv.key, strerror(errno));
 	return -1;
 }
 
 static void
 lock_drop(void)
 {
-	if (sv.lockfd == -1)
+	if (sv.semid == -1)
 		return;
-	shm_unlink(sv.lockname);
-	close(sv.lockfd);
-	sv.lockfd = -1;
+	semctl(sv.semid, 0, IPC_RMID);
+	sv.semid = -1;
 }
 
 /* An existing queue: ours only if our user made it and owns it; then it

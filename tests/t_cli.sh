@@ -95,9 +95,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	sleep 0.3
 	same "nobody: ipcctl result" "$($u "$IPCCTL" result)" 4
 	check "nobody: the socket is in /tmp/ipcd-65534" test -S /tmp/ipcd-65534/ipcd.sock
+	check "nobody: the System V queue of the key both derive" \
+	    $u "$IPCCTL" submit --via=sysv 1
+	check "  is read" eventually 5 $u "$IPCCTL" result
 	kill -TERM $upid
 	wait $upid
 	"$RAWIPC" unlink /ipcd-65534
+	"$RAWIPC" sysv-clean /tmp/ipcd-65534
 	rm -rf /tmp/ipcd-65534
 else
 	echo "# not root: the per-user default test needs setpriv as root; SKIPPED"

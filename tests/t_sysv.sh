@@ -121,6 +121,12 @@ start_ipcd || exit 1
 check "  and is taken at the next start" wait_count down 3
 same "  exactly" "$("$IPCCTL" result --key=down)" 6
 
+# A crash leaves the lock (the kernel undoes it) and the queue.
+kill9
+check "after a crash, a record sent is queued" sub --key=crash 4
+start_ipcd || exit 1
+check "  and the next ipcd takes the key and the record" wait_count crash 1
+
 # --- a full queue ---------------------------------------------------------
 kill -STOP "$IPCD_PID"
 seq 1 5000 | sed 's/.*/1/' >"$T/ones"

@@ -42,7 +42,8 @@
  *   rawipc sysv-create KEY    create the queue KEY (as the caller, 0666)
  *   rawipc sysv-count KEY     print the number of messages in queue KEY
  *   rawipc sysv-rm KEY        remove queue KEY
- *   rawipc sysv-clean KEY     remove queue KEY and ipcd's lock name of it
+ *   rawipc sysv-clean KEY     remove queue KEY and ipcd's lock of it (the
+ *                             semaphore of that key)
  */
 
 #include <errno.h>
@@ -56,6 +57,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -481,9 +483,9 @@ raw_sysv(const char *mode, const char *key, const char *mtype)
 	key_t		 k = sysv_key(key);
 	struct msqid_ds	 ds;
 	struct { long mtype; char mtext[65536]; } *m;
-	char		 lock[64], *buf;
+	char		*buf;
 	size_t		 len;
-	int		 q;
+	int		 q, s;
 
 	if (strcmp(mode, "create") == 0)
 		q = msgget(k, IPC_CREAT | IPC_EXCL | 0666);
@@ -498,11 +500,8 @@ raw_sysv(const char *mode, const char *key, const char *mtype)
 			return 1;
 		printf("%lu\n", (unsigned long)ds.msg_qnum);
 	} else if (strcmp(mode, "rm") == 0 || strcmp(mode, "clean") == 0) {
-		if (strcmp(mode, "clean") == 0) {
-			snprintf(lock, sizeof lock, SYSVKEY_LOCK_FMT,
-			    (unsigned)k);
-			shm_unlink(lock);
-		}
+		if (strcmp(mode, "clean") == 0 && (s = semget(k, 0, 0)) != -1)
+			semctl(s, 0, IPC_RMID);
 		return msgctl(q, IPC_RMID, NULL) == 0 ? 0 : 1;
 	} else if (strcmp(mode, "send") == 0) {
 		buf = slurp(&len);
