@@ -18,7 +18,7 @@
 #include "xmalloc.h"
 
 #define SEND_NAP_MIN	0.0001	/* seconds of the first sleep on a full queue */
-#define SEND_NAP_MAX	0.01	/* and of the longest */
+#define SEND_NAP_MAX	0.001	/* and of the longest */
 
 struct sysv_tx {
 	int			 qid;
