@@ -35,16 +35,16 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common/proto.c \
 	  common/shm.c common/shm_guard.c common/util.c common/crc32.c \
 	  common/xmalloc.c common/linebuf.c common/rundir.c common/netaddr.c \
-	  common/token.c
+	  common/token.c common/sysvkey.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
-	  daemon/tr_tcp.c daemon/tcp_auth.c \
+	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
 	  daemon/shm_lease.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
-	  client/tx_shm.c client/tx_tcp.c
+	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c
 CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
 	  client/pi.c client/run.c client/run_cmd.c $(CLIENT_TX)
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
@@ -85,7 +85,7 @@ $(BUILD)/tests/accum_n7.o: common/accum.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DACCUM_NORMALIZE_EVERY=7 -c -o $@ $<
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c $(SHM_SRC))
-$(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/util.c common/xmalloc.c)
+$(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/sysvkey.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_netaddr: $(call obj,tests/unit/test_netaddr.c common/netaddr.c common/token.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
@@ -96,7 +96,7 @@ $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c $(SHM_SRC) common/proto.c)
+$(BUILD)/tests/rawipc: $(call obj,tests/tools/rawipc.c $(SHM_SRC) common/proto.c common/sysvkey.c)
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/holdconns: $(call obj,tests/tools/holdconns.c)
@@ -160,7 +160,7 @@ $(FUZZ)/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c $(SHM_SRC))
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
-$(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/util.c common/xmalloc.c)
+$(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/sysvkey.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
 	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \
 	common/proto.c common/crc32.c common/util.c common/xmalloc.c \

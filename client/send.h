@@ -21,7 +21,8 @@ struct sender {
 /* Keep the first cause of failure (the one the user needs); -1. */
 int	tally_fail(struct tally *, char *);
 
-extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm, tx_tcp;
+extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm, tx_tcp,
+    tx_sysv;
 
 /* tx_unix.c: the pipelined stream sender, over a connection that the
  * given function makes (conn_open, or TCP's). */

@@ -17,6 +17,7 @@
 #include "proto.h"
 #include "rundir.h"
 #include "shm.h"
+#include "sysvkey.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -83,7 +84,7 @@ static const struct conf_key conf_keys[] = {
 	K("tcp", "token_file", T_OPTPATH, tcp.token_file),
 	K("tcp", "admin", T_BOOL, tcp.admin),
 	K("sysv", "enabled", T_BOOL, sysv.enabled),
-	KS("sysv", "key", sysv.key, NULL),
+	KS("sysv", "key", sysv.key, sysvkey_check),
 	K("sysv", "mode", T_MODE, sysv.mode),
 	ENDPOINT_DIR("spool", spool),
 	K("state", "file", T_PATH, state.file),

@@ -19,7 +19,7 @@ struct event_base;
  * server_submit(); that is all it knows of the daemon.  Each transport's
  * file keeps its state static and exports one of these.
  */
-enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_TCP, TR_COUNT };
+enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_TCP, TR_SYSV, TR_COUNT };
 
 struct transport {
 	const char	*name;
@@ -47,7 +47,8 @@ struct transport {
 	.enabled_at = offsetof(struct conf, sec.enabled),		\
 	.where_at = offsetof(struct conf, sec.where)
 
-extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm, tr_tcp;
+extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm, tr_tcp,
+    tr_sysv;
 
 /* Who sent a record, where the transport knows it: the Unix socket knows
  * the process and its user, TCP only the address (pid 0, uid PEER_NOUID). */

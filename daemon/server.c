@@ -34,6 +34,7 @@ static const struct transport *const transports[TR_COUNT] = {
 	[TR_MQ] = &tr_mq,
 	[TR_SHM] = &tr_shm,
 	[TR_TCP] = &tr_tcp,
+	[TR_SYSV] = &tr_sysv,
 };
 
 struct tr_counters {
@@ -463,6 +464,22 @@ raise_fd_limit(long clients)
 		    "may be open", clients, (unsigned long long)rl.rlim_cur);
 }
 
+/* " unix fifo ...": the transports open now, for the start line. */
+static const char *
+open_names(void)
+{
+	static char	buf[128];
+	size_t		len = 0;
+	int		i;
+
+	buf[0] = '\0';
+	for (i = 0; i < TR_COUNT && len < sizeof buf; i++)
+		if (srv.open[i])
+			len += (size_t)snprintf(buf + len, sizeof buf - len,
+			    " %s", transports[i]->name);
+	return buf;
+}
+
 /* Returns ipcd's exit status. */
 int
 server_run(struct conf *conf)
@@ -517,10 +534,7 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s%s%s%s%s), config %s", (long)getpid(),
-	    srv.open[TR_UNIX] ? " unix" : "", srv.open[TR_FIFO] ? " fifo" : "",
-	    srv.open[TR_MQ] ? " mq" : "", srv.open[TR_SHM] ? " shm" : "",
-	    srv.open[TR_TCP] ? " tcp" : "",
+	    "started (pid %ld;%s), config %s", (long)getpid(), open_names(),
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 

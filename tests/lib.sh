@@ -167,6 +167,7 @@ stat_of() {
 cleanup() {
 	[ -n "$IPCD_PID" ] && kill -KILL "$IPCD_PID" 2>/dev/null
 	"$RAWIPC" unlink "$NAME" 2>/dev/null
+	"$RAWIPC" sysv-clean "$T" 2>/dev/null	# ipcd leaves it, by design
 	rm -rf "$T"
 }
 trap cleanup EXIT

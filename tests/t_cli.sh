@@ -22,7 +22,7 @@ contains "ipcd -h" "$("$IPCD" -h)" "usage: ipcd [-nhvV] [-c file]"
 contains "ipcd -V" "$("$IPCD" -V)" "ipcd 0.1.0 (protocol 2)"
 
 contains "ipcctl -h lists every command" "$("$IPCCTL" -h | tr '\n' ' ')" \
-    "submit [--via=unix|fifo|mq|shm|tcp] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
+    "submit [--via=unix|fifo|mq|shm|tcp|sysv] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
 contains "ipcctl -h shows run" "$("$IPCCTL" -h)" \
     "run -n N [--via=T] [--key=K] [--channel=pipe|socketpair] [--timeout=S] [--] CMD [ARG...]"
 contains "ipcctl -h shows pi over a pipe or a socketpair" "$("$IPCCTL" -h)" \
@@ -101,9 +101,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	sleep 0.3
 	same "nobody: ipcctl result" "$($u "$IPCCTL" result)" 4
 	check "nobody: the socket is in /tmp/ipcd-65534" test -S /tmp/ipcd-65534/ipcd.sock
+	check "nobody: the System V queue of the key both derive" \
+	    $u "$IPCCTL" submit --via=sysv 1
+	check "  is read" eventually 5 $u "$IPCCTL" result
 	kill -TERM $upid
 	wait $upid
 	"$RAWIPC" unlink /ipcd-65534
+	"$RAWIPC" sysv-clean /tmp/ipcd-65534
 	rm -rf /tmp/ipcd-65534
 else
 	echo "# not root: the per-user default test needs setpriv as root; SKIPPED"

@@ -2,14 +2,15 @@
  * bench: ipcd against the cheapest correct consumer of the same load.
  *
  * For each transport (fifo, mq, unix pipelined, unix one request at a
- * time, shm, tcp pipelined) and K concurrent client processes, the same
- * client load
+ * time, shm, tcp pipelined, sysv) and K concurrent client processes, the
+ * same client load
  * (client/send.c, as ipcctl sends) runs against
  *
  *   RAW   a bare epoll sink in a forked process that reads the same
  *         records, sums them with strtod and exits once it has them all
  *         (the socket sinks, Unix and TCP on loopback, also answer "ok\n"
- *         per request); for shm, K
+ *         per request); for sysv, a bare loop of blocking msgrcv on a queue
+ *         of its own; for shm, K
  *         processes doing sem_wait; add to a shared double; sem_post;
  *   IPCD  the real ipcd, started here on private paths and names; the
  *         clock stops when "result KEY" on the socket shows the exact
@@ -41,6 +42,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,6 +51,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "sysvkey.h"
 
 /* Where the clients send: ipcd's paths, or the raw sinks' (which speak
  * no "hello"); handed to the senders, never swapped under them. */
@@ -57,12 +60,12 @@ static struct target	ipcd_tg = { .conf = &ipcd_conf, .timeout = 60,
 			    .hello = 1 };
 static struct target	raw_tg = { .conf = &raw_conf, .timeout = 60 };
 
-enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_N };
+enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_SYSV, T_N };
 static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm",
-    "tcp" };
+    "tcp", "sysv" };
 /* Records per run (all clients together) at scale 1. */
 static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000,
-    900000 };
+    900000, 300000 };
 
 static const char	*ipcd_bin, *work;
 static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
@@ -130,6 +133,57 @@ struct sconn {
 	size_t	outlen, outcap;
 };
 
+/* Remove the System V queue of [sysv] key V, which nobody else does. */
+static void
+sysv_remove(const char *v, const char *sock)
+{
+	key_t	 k;
+	char	*cause;
+	int	 q;
+
+	if (sysvkey_resolve(v, sock, &k, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	if ((q = msgget(k, 0)) != -1)
+		msgctl(q, IPC_RMID, NULL);
+}
+
+/* The bare System V consumer: a fresh queue, blocking msgrcv, strtod. */
+static void
+sink_sysv(long want, int ready, int res)
+{
+	struct { long mtype; char mtext[IPCD_LINE_MAX + 1]; } m;
+	double	 sum = 0;
+	long	 count = 0;
+	ssize_t	 n;
+	key_t	 k;
+	char	*cause;
+	int	 q;
+
+	sysv_remove(raw_conf.sysv.key, raw_sock);
+	if (sysvkey_resolve(raw_conf.sysv.key, raw_sock, &k, &cause) != 0)
+		die("sink: %s", cause);
+	if ((q = msgget(k, IPC_CREAT | IPC_EXCL | 0600)) == -1)
+		die("sink: msgget: %s", strerror(errno));
+	if (write(ready, "r", 1) != 1)
+		die("sink: ready");
+	while (count < want) {
+		if ((n = msgrcv(q, &m, sizeof m.mtext - 1, 0, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			die("sink: msgrcv: %s", strerror(errno));
+		}
+		if (n == 0 || m.mtext[n - 1] != '\n')
+			m.mtext[n++] = '\n';
+		sum_lines(m.mtext, (size_t)n, 1, &sum, &count);
+	}
+	msgctl(q, IPC_RMID, NULL);
+	if (write(res, &sum, sizeof sum) != sizeof sum)
+		_exit(1);
+	_exit(0);
+}
+
 /* The sink process: reads until `want` records, then writes the sum to
  * `res` and exits.  `ready` is written once it accepts records. */
 static void
@@ -145,6 +199,8 @@ sink(enum tr t, long want, int ready, int res)
 	int			 nconns = 0;
 	size_t			 len = 0;
 
+	if (t == T_SYSV)
+		sink_sysv(want, ready, res);
 	ep = epoll_create1(0);
 	if (t == T_FIFO) {
 		if ((fd = open(raw_fifo, O_RDWR | O_NONBLOCK)) == -1)
@@ -738,7 +794,7 @@ main(int argc, char **argv)
 {
 	const char	*ks[8], *ts[8], *ys[4];
 	char		 klist[64] = "1,4,16";
-	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp";
+	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp,sysv";
 	char		 ylist[32] = "batch,never";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
 	double		 scale = 1;
@@ -768,7 +824,7 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
-			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp] "
+			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp,sysv] "
 			    "[-y batch,never] [-r RSSKEYS] IPCD WORKDIR\n");
 			return 2;
 		}
@@ -798,6 +854,8 @@ main(int argc, char **argv)
 	snprintf(raw_conf.unix_.path, sizeof raw_conf.unix_.path, "%s", raw_sock);
 	snprintf(raw_conf.mq.name, sizeof raw_conf.mq.name, "%s", raw_mq);
 	tcp_ports();
+	/* The FIFO exists for as long as the runs: its inode makes the key. */
+	snprintf(raw_conf.sysv.key, sizeof raw_conf.sysv.key, "%s", raw_fifo);
 	unlink(raw_fifo);
 	if (mkfifo(raw_fifo, 0600) == -1)
 		die("%s: %s", raw_fifo, strerror(errno));
@@ -817,6 +875,7 @@ main(int argc, char **argv)
 	}
 	if (rsskeys > 0)
 		rss(rsskeys);
+	sysv_remove(ipcd_conf.sysv.key, ipcd_conf.unix_.path);	/* ipcd leaves it */
 	unlink(raw_fifo);
 	mq_unlink(ipcd_name);
 	shm_unlink(ipcd_name);

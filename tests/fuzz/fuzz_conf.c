@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "netaddr.h"
 #include "fuzz.h"
+#include "sysvkey.h"
 
 int	LLVMFuzzerInitialize(int *, char ***);
 
@@ -63,6 +64,26 @@ check_name(const char *n)
 	CHECK(n[0] == '/' && strchr(n + 1, '/') == NULL);
 }
 
+/* [sysv]: a key that loaded resolves, unless it is a path (ftok needs
+ * the file) or empty (the runtime directory). */
+static void
+check_sysv(const struct conf *c)
+{
+	const char	*why;
+	char		*cause = NULL;
+	key_t		 k;
+
+	CHECK(c->sysv.enabled == 0 || c->sysv.enabled == 1);
+	CHECK(c->sysv.mode <= 0777);
+	CHECK(strnlen(c->sysv.key, PATH_MAX) < PATH_MAX);
+	CHECK(sysvkey_check(c->sysv.key, &why) == 0);
+	if (c->sysv.key[0] != '\0' && c->sysv.key[0] != '/') {
+		CHECK(sysvkey_resolve(c->sysv.key, "/", &k, &cause) == 0);
+		CHECK(k != 0);
+	}
+	free(cause);
+}
+
 static void
 check_conf(const struct conf *c)
 {
@@ -100,6 +121,7 @@ check_conf(const struct conf *c)
 	    l.n <= NETADDR_LISTEN_MAX);
 	CHECK(netaddr_parse_allow(c->tcp.allow, &a, &why) == 0 && a.n >= 1 &&
 	    a.n <= NETADDR_ALLOW_MAX);
+	check_sysv(c);
 }
 
 int

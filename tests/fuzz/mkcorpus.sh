@@ -85,6 +85,7 @@ sync = always
 idle_timeout = 0
 EOC
 printf '[shm]\nname = /s\n[bogus]\nx = 1\n' >"$C/fuzz_conf/unknown.conf"
+printf '[sysv]\nenabled = yes\nkey = 0x7e01ab\nmode = 0600\n' >"$C/fuzz_conf/sysv.conf"
 
 # --- state: a snapshot and a journal from a real ipcd ---------------------
 start_ipcd || exit 1

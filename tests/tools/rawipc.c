@@ -36,6 +36,14 @@
  *                             run CMD with the queue NAME passed as
  *                             systemd would, named "mq" (fd 3)
  *   rawipc unlink NAME        remove the mq and shm objects NAME
+ *   rawipc sysv KEY MTYPE     stdin as one System V message of type MTYPE
+ *                             (KEY as [sysv] key says: a number or a path);
+ *                             status 4 if the queue is full
+ *   rawipc sysv-create KEY    create the queue KEY (as the caller, 0666)
+ *   rawipc sysv-count KEY     print the number of messages in queue KEY
+ *   rawipc sysv-rm KEY        remove queue KEY
+ *   rawipc sysv-clean KEY     remove queue KEY and ipcd's lock of it (the
+ *                             semaphore of that key)
  */
 
 #include <errno.h>
@@ -48,6 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,6 +65,7 @@
 #include <unistd.h>
 
 #include "shm.h"
+#include "sysvkey.h"
 
 static char *
 slurp(size_t *len)
@@ -451,6 +462,61 @@ raw_mq_pass(const char *name, char **cmd)
 	return 1;
 }
 
+static key_t
+sysv_key(const char *v)
+{
+	key_t	 k;
+	char	*cause;
+
+	if (sysvkey_resolve(v, "", &k, &cause) != 0) {
+		fprintf(stderr, "rawipc: %s\n", cause);
+		exit(2);
+	}
+	return k;
+}
+
+/* MODE: "send" (stdin as one message of type MTYPE), "create", "count",
+ * "rm" or "clean". */
+static int
+raw_sysv(const char *mode, const char *key, const char *mtype)
+{
+	key_t		 k = sysv_key(key);
+	struct msqid_ds	 ds;
+	struct { long mtype; char mtext[65536]; } *m;
+	char		*buf;
+	size_t		 len;
+	int		 q, s;
+
+	if (strcmp(mode, "create") == 0)
+		q = msgget(k, IPC_CREAT | IPC_EXCL | 0666);
+	else
+		q = msgget(k, 0);
+	if (q == -1) {
+		perror("rawipc: msgget");
+		return 3;
+	}
+	if (strcmp(mode, "count") == 0) {
+		if (msgctl(q, IPC_STAT, &ds) != 0)
+			return 1;
+		printf("%lu\n", (unsigned long)ds.msg_qnum);
+	} else if (strcmp(mode, "rm") == 0 || strcmp(mode, "clean") == 0) {
+		if (strcmp(mode, "clean") == 0 && (s = semget(k, 0, 0)) != -1)
+			semctl(s, 0, IPC_RMID);
+		return msgctl(q, IPC_RMID, NULL) == 0 ? 0 : 1;
+	} else if (strcmp(mode, "send") == 0) {
+		buf = slurp(&len);
+		if ((m = malloc(sizeof *m)) == NULL || len > sizeof m->mtext)
+			return 1;
+		m->mtype = strtol(mtype, NULL, 0);
+		memcpy(m->mtext, buf, len);
+		if (msgsnd(q, m, len, IPC_NOWAIT) != 0) {
+			perror("rawipc: msgsnd");
+			return errno == EAGAIN ? 4 : 1;
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -492,6 +558,10 @@ main(int argc, char **argv)
 	}
 	if (argc >= 4 && strcmp(argv[1], "mq-pass") == 0)
 		return raw_mq_pass(argv[2], argv + 3);
+	if (argc == 4 && strcmp(argv[1], "sysv") == 0)
+		return raw_sysv("send", argv[2], argv[3]);
+	if (argc == 3 && strncmp(argv[1], "sysv-", 5) == 0)
+		return raw_sysv(argv[1] + 5, argv[2], NULL);
 	if (argc == 3 && strcmp(argv[1], "unlink") == 0) {
 		mq_unlink(argv[2]);
 		shm_unlink(argv[2]);
@@ -503,6 +573,7 @@ main(int argc, char **argv)
 	    "shm-lockall NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
 	    "shm-offset FIELD [SLOT] | shm-ring NAME | mq-create NAME | "
-	    "mq-pass NAME CMD [ARG...] | unlink NAME\n");
+	    "mq-pass NAME CMD [ARG...] | unlink NAME | sysv KEY MTYPE | "
+	    "sysv-create KEY | sysv-count KEY | sysv-rm KEY | sysv-clean KEY\n");
 	return 2;
 }
