@@ -62,7 +62,7 @@ obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
-	   gnuplot-nox systemd-container iproute2
+	   gnuplot-nox systemd-container iproute2 python3
 
 .PHONY: all check deps demo clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE

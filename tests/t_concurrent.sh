@@ -5,8 +5,10 @@
 # floating-point addition would lose most of the ones.
 . tests/lib.sh
 
-start_ipcd || exit 1
-VIAS="unix fifo mq shm"
+start_ipcd "[tcp]
+enabled = yes
+listen = 127.0.0.1:$(free_port)" || exit 1
+VIAS="unix fifo mq shm tcp sysv"
 NV=$(echo $VIAS | wc -w)
 WORKERS=6
 TRIPLES=2000

@@ -43,8 +43,7 @@ raw() {
 	python3 "$T/raw.py" "$@" 2>&1
 }
 
-# A free port on loopback (the kernel's choice), for this test alone.
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 V6=no
 python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
     2>/dev/null && V6=yes
