@@ -2,7 +2,7 @@
 #ifndef IPCD_CTL_H
 #define IPCD_CTL_H
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "stream.h"
 
 /* What a stream transport hands its connections' request lines to. */

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "systemd.h"
 

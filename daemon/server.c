@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "ctl.h"
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "stream.h"
 #include "systemd.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "shm_lease.h"
 #include "util.h"

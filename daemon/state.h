@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 
 /* state_file.c */
 int	 sf_open_dir(const char *, char **);

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 
 #define SNAP_MAGIC	"IPCDSNP1"
 #define SNAP_VERSION	2	/* written; version 1 is still read */

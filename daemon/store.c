@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "siphash.h"
 #include "xmalloc.h"

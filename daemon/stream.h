@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 
 struct conn;
 

@@ -7,7 +7,7 @@
 #ifndef IPCD_TCP_AUTH_H
 #define IPCD_TCP_AUTH_H
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "stream.h"
 
 /* Read the token of C's [tcp] token_file (or forget it, if none is set);

@@ -44,7 +44,7 @@
 
 #include <event2/event.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "linebuf.h"
 #include "log.h"
 #include "node.h"

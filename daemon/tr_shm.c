@@ -35,7 +35,7 @@
 
 #include <event2/event.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "node.h"
 #include "shm.h"

@@ -41,7 +41,7 @@
 
 #include <event2/event.h>
 
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "sysv_recv.h"
 #include "sysvkey.h"

@@ -19,7 +19,7 @@
 #include <event2/event.h>
 
 #include "ctl.h"
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "node.h"
 #include "stream.h"

@@ -36,7 +36,7 @@
 #include <string.h>
 
 #include "crc32.h"
-#include "ipcd.h"
+#include "daemon.h"
 #include "log.h"
 #include "statefmt.h"
 #include "fuzz.h"

@@ -1,7 +1,7 @@
 /* What the parts of ipcd share: the transport interface, the loop's
  * services (server.c) and the key store (store.c). */
-#ifndef IPCD_IPCD_H
-#define IPCD_IPCD_H
+#ifndef IPCD_DAEMON_H
+#define IPCD_DAEMON_H
 
 #include <stddef.h>
 #include <sys/queue.h>
