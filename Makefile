@@ -39,7 +39,8 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/shm_lease.c daemon/state.c daemon/state_file.c \
-	  daemon/state_load.c daemon/statefmt.c
+	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
+	  daemon/tr_spool.c daemon/spool_file.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 	  client/tx_shm.c
@@ -159,7 +160,7 @@ $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c $(SHM_S
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/conf_defaults.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
-	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \
+	daemon/statefmt.c daemon/spoolid.c daemon/store.c daemon/siphash.c common/accum.c \
 	common/proto.c common/crc32.c common/util.c common/xmalloc.c \
 	common/log.c)
 $(FUZZ)/fuzz_%:

@@ -18,7 +18,7 @@ struct event_base;
  * server_submit(); that is all it knows of the daemon.  Each transport's
  * file keeps its state static and exports one of these.
  */
-enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_COUNT };
+enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_SPOOL, TR_COUNT };
 
 struct transport {
 	const char	*name;
@@ -46,7 +46,7 @@ struct transport {
 	.enabled_at = offsetof(struct conf, sec.enabled),		\
 	.where_at = offsetof(struct conf, sec.where)
 
-extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm;
+extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm, tr_spool;
 
 /* Who sent a record, where the transport knows it (the socket does). */
 struct peer {
@@ -119,6 +119,9 @@ int	state_open(const struct conf *, struct store *, char **);
 void	state_submit(struct store *, struct key *, const struct record *);
 void	state_duplicate(struct store *, struct key *);
 void	state_reset(const char *);
+struct spool_id;
+void	state_spool_begin(void);
+void	state_spool_done(const struct spool_id *);
 void	state_commit(struct store *);
 void	state_close(struct store *);
 void	state_reap(void);
@@ -140,6 +143,10 @@ enum apply		 server_submit(enum tr_id, const struct record *,
 enum apply		 server_take_line(enum tr_id, const char *, size_t,
 			    const struct peer *, struct record *,
 			    const char **);
+/* The same checks, without submitting or counting: 0, or -1 with
+ * *cause. */
+int			 server_check_line(const char *, size_t,
+			    struct record *, const char **);
 /* The reason given for a line longer than the limit, for transports whose
  * line splitter dropped one. */
 const char		*server_too_long(void);

@@ -33,6 +33,7 @@ static const struct transport *const transports[TR_COUNT] = {
 	[TR_FIFO] = &tr_fifo,
 	[TR_MQ] = &tr_mq,
 	[TR_SHM] = &tr_shm,
+	[TR_SPOOL] = &tr_spool,
 };
 
 struct tr_counters {
@@ -156,13 +157,21 @@ server_too_long(void)
 	return msg;
 }
 
+int
+server_check_line(const char *line, size_t len, struct record *r,
+    const char **cause)
+{
+	if (len <= (size_t)srv.conf.limits.max_record_bytes)
+		return record_parse(line, len, r, cause);
+	*cause = server_too_long();
+	return -1;
+}
+
 enum apply
 server_take_line(enum tr_id tr, const char *line, size_t len,
     const struct peer *p, struct record *r, const char **cause)
 {
-	if (len > (size_t)srv.conf.limits.max_record_bytes)
-		*cause = server_too_long();
-	else if (record_parse(line, len, r, cause) == 0)
+	if (server_check_line(line, len, r, cause) == 0)
 		return server_submit(tr, r, p);
 	server_reject(tr, *cause, p);
 	return APPLY_INVALID;
@@ -510,9 +519,10 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s%s%s%s), config %s", (long)getpid(),
+	    "started (pid %ld;%s%s%s%s%s), config %s", (long)getpid(),
 	    srv.open[TR_UNIX] ? " unix" : "", srv.open[TR_FIFO] ? " fifo" : "",
 	    srv.open[TR_MQ] ? " mq" : "", srv.open[TR_SHM] ? " shm" : "",
+	    srv.open[TR_SPOOL] ? " spool" : "",
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 
