@@ -43,7 +43,7 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/tr_spool.c daemon/spool_file.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
-	  client/tx_shm.c
+	  client/tx_shm.c client/tx_spool.c
 CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
 	  client/pi.c $(CLIENT_TX)
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).

@@ -21,6 +21,6 @@ struct sender {
 /* Keep the first cause of failure (the one the user needs); -1. */
 int	tally_fail(struct tally *, char *);
 
-extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm;
+extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm, tx_spool;
 
 #endif
