@@ -356,9 +356,10 @@ reconcile(void)
 	for (i = 0; i < n; i++)
 		ids[i] = *spoolid_at(i);
 	if ((removed = remove_applied(ids, n)) > 0)
-		log_info("spool: %zu file%s applied before a stop were still "
-		    "there; removed without applying them again", removed,
-		    removed == 1 ? "" : "s");
+		log_info("spool: %zu file%s applied before a stop %s still "
+		    "there; removed without applying %s again", removed,
+		    removed == 1 ? "" : "s", removed == 1 ? "was" : "were",
+		    removed == 1 ? "it" : "them");
 	free(ids);
 }
 
