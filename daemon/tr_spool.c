@@ -46,6 +46,7 @@
 #define SPOOL_REJECTED_MAX	10000	/* files kept in rejected/; past it, removed */
 #define SPOOL_IGNORED_MAX	256	/* objects neither moved aside nor removed */
 #define SPOOL_EVENTS		(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR)
+#define SPOOL_SLOW_APPLY	0.1	/* seconds: worth a debug line */
 #define SPOOL_DIR_BITS		(S_ISGID | S_ISVTX)
 #define SPOOL_REJECTED		"rejected"
 #define SPOOL_REJECTED_MODE	0710
@@ -152,8 +153,11 @@ on_inotify(evutil_socket_t fd, short events, void *arg)
 	while ((n = read(fd, buf, sizeof buf)) > 0)
 		for (p = buf; p < buf + n; p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)(void *)p;
-			if (ev->mask & IN_Q_OVERFLOW)
+			if (ev->mask & IN_Q_OVERFLOW) {
+				log_debug("spool: inotify's queue overflowed; "
+				    "scanning %s", sp.dir);
 				sp.rescan = 1;
+			}
 			else if (ev->len > 0 &&
 			    spoolid_name_valid(ev->name, strlen(ev->name)) &&
 			    (!(ev->mask & IN_CREATE) || planted(ev->name)))
@@ -255,6 +259,19 @@ take_next(void)
 	return 0;
 }
 
+/* Apply cur, and say so when that held the loop long (a big file). */
+static void
+apply_cur(void)
+{
+	double	start = mono_sec(), took;
+	size_t	n;
+
+	n = spool_file_apply(&sp.cur);
+	if ((took = mono_sec() - start) >= SPOOL_SLOW_APPLY)
+		log_debug("spool: %s: %zu records applied in %.3f s",
+		    name_shown(sp.cur.id.name), n, took);
+}
+
 /* One slice of work a loop pass: SPOOL_PASS_BYTES read or checked, at
  * most SPOOL_PASS_FILES files; the rest in the next pass. */
 static void
@@ -275,7 +292,7 @@ spool_work(evutil_socket_t fd, short events, void *arg)
 		if ((r = spool_file_step(&sp.cur, &budget, &why)) == 0)
 			continue;
 		if (r == 1) {
-			(void)spool_file_apply(&sp.cur);
+			apply_cur();
 			if (sp.ndone == sp.dcap) {
 				sp.dcap = sp.dcap ? sp.dcap * 2 : 64;
 				sp.done = xrealloc(sp.done, sp.dcap *
