@@ -21,7 +21,7 @@
 #include "xmalloc.h"
 
 #define SPOOL_TX_FILE_MAX	(16L << 20)	/* bytes of one file, at most */
-#define SPOOL_TX_MODE		0640		/* read by ipcd's group */
+#define SPOOL_TX_MODE		0644		/* the directory keeps others out */
 #define SPOOL_TX_WHY_MAX	1024		/* of a .why shown */
 
 struct spool_tx {
@@ -79,7 +79,9 @@ spool_write(struct spool_tx *s, const char *name, char **cause)
 		else if (n <= 0)
 			break;
 	}
-	if (off < s->len || fsync(fd) != 0 || close(fd) != 0 ||
+	/* Whatever the umask: ipcd, of another user, must read it. */
+	if (off < s->len || fchmod(fd, SPOOL_TX_MODE) != 0 || fsync(fd) != 0 ||
+	    close(fd) != 0 ||
 	    renameat(s->dfd, tmp, s->dfd, name) != 0) {
 		*cause = fmtstr("cannot write %s/%s: %s",
 		    s->tg->conf->spool.dir, tmp, strerror(errno));

@@ -64,8 +64,8 @@ take_error(int error, char **why)
 	if (error == ELOOP)
 		*why = fmtstr("not a regular file (a symbolic link)");
 	else if (error == EACCES)
-		*why = fmtstr("ipcd may not read it (give the spool directory's "
-		    "group read permission)");
+		*why = fmtstr("ipcd may not read it (make it readable by "
+		    "all: the directory keeps others out)");
 	else
 		*why = fmtstr("cannot open it: %s", strerror(error));
 	return SPOOL_BAD;

@@ -9,11 +9,13 @@
  * beside it naming the line and the cause.
  *
  * The directory belongs to ipcd's user; its group (from [spool] group)
- * may drop files in but, with the default mode 0730, not list them.
- * ipcd adds the set-group-ID bit (a file dropped in takes the directory's
- * group, so ipcd may read a file of mode 0640) and the sticky bit (a
- * group member cannot remove or replace another's file).  rejected/ is
- * ipcd's alone, mode 0710: a submitter reads the .why of a name it knows.
+ * may drop files in but, with the default mode 0730, not list them, and
+ * others may not even look in, so a file may be readable by all (as it
+ * must be for ipcd to read another user's file).  ipcd adds the sticky
+ * bit: a group member cannot remove or replace another's file.  (Not the
+ * set-group-ID bit, which systemd's RestrictSUIDSGID= forbids.)
+ * rejected/ is ipcd's, mode 0710: a submitter reads the .why of a name
+ * it knows, and cannot list the others.
  *
  * inotify (IN_MOVED_TO, IN_CLOSE_WRITE) wakes the loop, and IN_CREATE for
  * what is not a regular file (a link, a FIFO planted); names beginning
@@ -47,7 +49,7 @@
 #define SPOOL_IGNORED_MAX	256	/* objects neither moved aside nor removed */
 #define SPOOL_EVENTS		(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR)
 #define SPOOL_SLOW_APPLY	0.1	/* seconds: worth a debug line */
-#define SPOOL_DIR_BITS		(S_ISGID | S_ISVTX)
+#define SPOOL_DIR_BITS		S_ISVTX
 #define SPOOL_REJECTED		"rejected"
 #define SPOOL_REJECTED_MODE	0710
 #define SPOOL_WHY_MODE		0640

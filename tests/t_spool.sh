@@ -31,8 +31,8 @@ check "files there before the start are taken" wait_count e 3
 same "  and applied" "$("$IPCCTL" result --key=e)" 6
 check "  and removed" gone early1
 mode=$(stat -c %a "$S")
-same "the directory gets the configured mode, set-group-ID and sticky" \
-    "$mode" 3730
+same "the directory gets the configured mode and the sticky bit" \
+    "$mode" 1730
 same "rejected/ is ipcd's, closed to the group but for names" \
     "$(stat -c %a "$S/rejected")" 710
 
@@ -141,6 +141,9 @@ group = nogroup"
 	status "nobody submits through the group" 0 $NOBODY "$IPCCTL" submit \
 	    --via=spool --key=other 5
 	same "  counted" "$(field other total)" 5
+	check "  and with a umask of 077" \
+	    sh -c "$NOBODY sh -c 'umask 077; \"$IPCCTL\" submit --via=spool --key=other 1'"
+	same "  whatever the umask" "$(field other total)" 6
 	status "  but may not list the directory" 2 $NOBODY ls "$S"
 	status "  nor rejected/" 2 $NOBODY ls "$S/rejected"
 	chmod 0700 "$T"
