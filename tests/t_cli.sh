@@ -22,7 +22,7 @@ contains "ipcd -h" "$("$IPCD" -h)" "usage: ipcd [-nhvV] [-c file]"
 contains "ipcd -V" "$("$IPCD" -V)" "ipcd 0.1.0 (protocol 2)"
 
 contains "ipcctl -h lists every command" "$("$IPCCTL" -h | tr '\n' ' ')" \
-    "submit [--via=unix|fifo|mq|shm] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
+    "submit [--via=unix|fifo|mq|shm|spool] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
 status "ipcctl with no command exits 2" 2 "$IPCCTL"
 status "ipcctl frobnicate exits 2" 2 "$IPCCTL" frobnicate
 status "ipcctl submit with no value exits 2" 2 "$IPCCTL" submit
