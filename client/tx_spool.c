@@ -23,6 +23,10 @@
 #define SPOOL_TX_FILE_MAX	(16L << 20)	/* bytes of one file, at most */
 #define SPOOL_TX_MODE		0644		/* the directory keeps others out */
 #define SPOOL_TX_WHY_MAX	1024		/* of a .why shown */
+/* ns between looks at the file: it grows by half up to the most (a group
+ * member may not list the directory, so inotify cannot watch it). */
+#define SPOOL_TX_POLL_MIN	200000
+#define SPOOL_TX_POLL_MAX	20000000
 
 struct spool_tx {
 	int			 dfd;
@@ -96,7 +100,7 @@ spool_write(struct spool_tx *s, const char *name, char **cause)
 static int
 spool_wait(struct spool_tx *s, const char *name, char *why, size_t size)
 {
-	struct timespec	 ts = { 0, 1000000 };
+	struct timespec	 ts = { 0, SPOOL_TX_POLL_MIN };
 	struct stat	 sb;
 	char		 path[128];
 	double		 end = mono_sec() + s->tg->timeout;
@@ -107,8 +111,8 @@ spool_wait(struct spool_tx *s, const char *name, char *why, size_t size)
 		if (mono_sec() >= end)
 			return -1;
 		nanosleep(&ts, NULL);
-		if (ts.tv_nsec < 50000000)
-			ts.tv_nsec *= 2;
+		if (ts.tv_nsec < SPOOL_TX_POLL_MAX)
+			ts.tv_nsec += ts.tv_nsec / 2;
 	}
 	snprintf(path, sizeof path, "rejected/%s.why", name);
 	if ((fd = openat(s->dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
