@@ -92,7 +92,7 @@ queue_push(const char *name)
 		sp.rescan = 1;
 		return;
 	}
-	if (sp.qlen == sp.qcap) {
+	if (sp.qlen == sp.qcap && sp.qhead > 0) {
 		memmove(sp.queue, sp.queue + sp.qhead,
 		    (sp.qlen - sp.qhead) * sizeof *sp.queue);
 		sp.qlen -= sp.qhead;
