@@ -37,6 +37,26 @@ if command -v strace >/dev/null && under_strace 1; then
 	same "  (count)" "$(field x count)" 2
 	check "  and says so" grep -q "1 file applied before a stop was still there" "$T/ipcd.log"
 	stop_ipcd
+	# A crash in the middle of writing the transaction: the journal (empty
+	# after the clean stop above) holds J_BEGIN (20 bytes), J_SPOOL (54
+	# for the name "t"), J_SET of the key t (57) and J_COMMIT (20); cut
+	# after J_SPOOL, on an entry's boundary, the file would be known as
+	# applied while its records are not there: the transaction must go
+	# whole, and the file be applied again.
+	under_strace 1
+	printf 't 5\n' >"$S/.t" && mv "$S/.t" "$S/t"
+	command wait "$IPCD_PID"
+	IPCD_PID=
+	same "the journal holds the one transaction" \
+	    "$(stat -c %s "$T/state.journal")" 151
+	truncate -s 74 "$T/state.journal"
+	check "ipcd restarts on a journal cut inside a transaction" start_ipcd
+	check "  drops the unfinished transaction, and says so" \
+	    grep -q "a transaction left unfinished" "$T/ipcd.log"
+	check "  takes the file again" eventually "" present t
+	same "  and counts it once" "$(field t count)" 1
+	stop_ipcd
+
 	# Killed at later unlinkats: in the middle of a stream, or of the
 	# removals at start (the files dropped meanwhile wait for the next).
 	dropped=0
