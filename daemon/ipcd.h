@@ -96,6 +96,7 @@ size_t		 store_limit(const struct store *);
 struct key	*store_insert(struct store *, const char *);
 enum apply	 store_apply(struct store *, const struct record *, int *,
 		    struct key **);
+enum apply	 store_merge(struct store *, const struct key *, struct key **);
 /* Keys whose totals changed since they were last taken off the list, for
  * the journal: mark one, take one (NULL when none is left). */
 void		 store_mark(struct store *, struct key *);
@@ -151,6 +152,9 @@ int			 server_check_line(const char *, size_t,
  * line splitter dropped one. */
 const char		*server_too_long(void);
 void			 server_reject(enum tr_id, const char *,
+			    const struct peer *);
+/* A key a spool file staged whole: merged, counted as its records. */
+void			 server_merge(enum tr_id, const struct key *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
 const char		*server_transport_name(enum tr_id);

@@ -10,7 +10,8 @@
 #include "linebuf.h"
 #include "spoolid.h"
 
-#define SPOOL_PASS_BYTES	(8 << 20)	/* read or checked per loop pass */
+#define SPOOL_PASS_BYTES	(1 << 20)	/* read or checked per loop pass */
+#define SPOOL_LINE_COST		16	/* bytes a line is charged besides its own */
 
 struct spool_file {
 	int		 fd;		/* -1 once read whole */
@@ -20,6 +21,10 @@ struct spool_file {
 	size_t		 len;		/* bytes read */
 	struct linebuf	 lb;		/* splitting buf, once read */
 	unsigned long	 line;		/* lines checked */
+	struct store	*stage;		/* the records checked, applied */
+	uint8_t		*parted;	/* bitmap: lines of a part */
+	size_t		 pcap;		/* bytes of parted */
+	long		 nparts;	/* lines of a part */
 };
 
 /* What spool_file_open makes of a name. */

@@ -2,11 +2,14 @@
  * One file of the spool directory: taken without following a link or
  * blocking, read whole into memory (so that its owner cannot change it
  * between the check and the apply), every line checked by the one record
- * parser, then every record applied in a single loop pass, inside one
- * journal transaction that also holds the file's identity (state.c).
- * Reading and checking go a slice a pass (SPOOL_PASS_BYTES), so that a
- * big file does not hold the loop; applying is not split, or a crash
- * could leave half a file counted.
+ * parser and applied to a store of the file's own, then all of it applied
+ * to the daemon's store in a single loop pass, inside one journal
+ * transaction that also holds the file's identity (state.c).  Reading and
+ * checking go a slice a pass (SPOOL_PASS_BYTES), so that a big file does
+ * not hold the loop; the last step is not split (a crash could leave half
+ * a file counted) but costs one merge per key of the file, whatever its
+ * number of records, and one apply per part (at most limits.max_parts
+ * in a file; a part repeated in one file is a bad line).
  *
  * What a file must be: a regular file (a symbolic link, FIFO, device,
  * socket or directory is rejected, never opened in a way that follows or
@@ -182,6 +185,51 @@ lines_next(struct linebuf *lb, const char **line, size_t *len)
 	return 1;
 }
 
+static const char *const stage_cause[APPLY_INVALID + 1] = {
+	[APPLY_DUPLICATE] = "the same part is on an earlier line",
+	[APPLY_CONFLICT] = "part count conflicts with an earlier line's",
+	[APPLY_LIMIT] = "more keys than limits.max_keys",
+	[APPLY_PARTS] = "too many parts (limits.max_parts)",
+	[APPLY_PARTS_MEMORY] = "part bitmaps past limits.parts_memory",
+};
+
+/* Apply REC, of line F->line, to F's own store; the line of a part is
+ * marked, to be applied on its own. */
+static int
+stage(struct spool_file *f, const struct record *rec, const char **cause)
+{
+	const struct conf	*c = server_conf();
+	struct key		*k;
+	enum apply		 a;
+	size_t			 at = (f->line - 1) / 8, n;
+	int			 completed;
+
+	if (f->stage == NULL) {
+		f->stage = store_new((size_t)c->limits.max_keys);
+		store_set_part_limits(f->stage, (uint32_t)c->limits.max_parts,
+		    (size_t)c->limits.parts_memory);
+	}
+	if ((a = store_apply(f->stage, rec, &completed, &k)) != APPLY_OK) {
+		*cause = stage_cause[a];
+		return -1;
+	}
+	if (rec->nparts == 0)
+		return 0;
+	/* Each is applied on its own, in the one pass: bounded. */
+	if (++f->nparts > c->limits.max_parts) {
+		*cause = "more parts in one file than limits.max_parts";
+		return -1;
+	}
+	if (at >= f->pcap) {
+		n = at < 64 ? 128 : at * 2;
+		f->parted = xrealloc(f->parted, n);
+		memset(f->parted + f->pcap, 0, n - f->pcap);
+		f->pcap = n;
+	}
+	f->parted[at] |= (uint8_t)(1 << (f->line - 1) % 8);
+	return 0;
+}
+
 /*
  * Read, then check, at most *BUDGET bytes more.  0: more to do; 1: every
  * line checked, ready to apply; -1: rejected, for *why (which names the
@@ -202,30 +250,41 @@ spool_file_step(struct spool_file *f, size_t *budget, char **why)
 	}
 	while (*budget > 0 && (r = lines_next(&f->lb, &line, &len)) != 0) {
 		f->line++;
-		if (r == -1 || server_check_line(line, len, &rec, &cause) != 0) {
+		if (r == -1 || server_check_line(line, len, &rec, &cause) != 0 ||
+		    stage(f, &rec, &cause) != 0) {
 			*why = fmtstr("line %lu: %s", f->line, r == -1 ?
 			    server_too_long() : cause);
 			return -1;
 		}
+		len += SPOOL_LINE_COST;
 		*budget -= len < *budget ? len : *budget;
 	}
 	return *budget > 0 ? 1 : 0;
 }
 
-/* Apply every record of the checked file F, in one transaction with its
- * identity; the number of records. */
+/* Apply the checked file F: each key of its own store merged whole, each
+ * part on its own, in one transaction with its identity.  The number of
+ * records. */
 size_t
 spool_file_apply(struct spool_file *f)
 {
 	struct linebuf	 lb;
 	struct record	 rec;
+	struct key	*k = NULL;
 	const char	*line, *cause;
-	size_t		 len, n = 0;
+	size_t		 len, i, n = 0;
 
-	lines_init(&lb, f);
 	state_spool_begin();
-	while (lines_next(&lb, &line, &len) == 1)
-		if (server_check_line(line, len, &rec, &cause) == 0) {
+	while (f->stage != NULL && (k = store_next(f->stage, k)) != NULL)
+		if (k->nparts == 0) {
+			server_merge(TR_SPOOL, k, &f->peer);
+			n += k->acc.count;
+		}
+	lines_init(&lb, f);
+	for (i = 0; f->parted != NULL && i / 8 < f->pcap &&
+	    lines_next(&lb, &line, &len) == 1; i++)
+		if ((f->parted[i / 8] >> i % 8 & 1) &&
+		    server_check_line(line, len, &rec, &cause) == 0) {
 			(void)server_submit(TR_SPOOL, &rec, &f->peer);
 			n++;
 		}
@@ -241,4 +300,10 @@ spool_file_free(struct spool_file *f)
 	f->fd = -1;
 	free(f->buf);
 	f->buf = NULL;
+	if (f->stage != NULL)
+		store_free(f->stage);
+	f->stage = NULL;
+	free(f->parted);
+	f->parted = NULL;
+	f->pcap = 0;
 }

@@ -63,6 +63,27 @@ check "a line over max_record_bytes rejects its file" gone long
 contains "  named" "$(cat "$S/rejected/long.why")" "line 1: record longer than"
 same "  nothing of them counted" "$(field b count)" ""
 
+# A file of several keys, parted and not: unparted keys are merged whole,
+# parts applied one by one, as the store would take them one by one.
+drop mix 'm1 1\nm2 2\nm1 0.5\nmp 10 1/3\nmp 20 2/3\nm2 -1\n'
+check "a file of several keys and parts" wait_count m1 2
+same "  each unparted key exact" "$("$IPCCTL" result --key=m1) $("$IPCCTL" result --key=m2)" "1.5 1"
+same "  the parts applied" "$(field mp parts)" 2
+drop mix2 'mp 30 3/3\nmp 99 1/3\n'
+check "a part already received, in a later file, is a duplicate" \
+    eventually 1 field mp duplicates
+same "  the rest of that file applied" "$("$IPCCTL" result --key=mp)" 60
+drop rep 'r 1 1/2\nr 2 2/2\nr 3 1/2\n'
+check "a part repeated in one file is a bad line" gone rep
+same "  named" "$(cat "$S/rejected/rep.why")" \
+    "line 3: the same part is on an earlier line"
+before=$(stat_of spool.rejected)
+drop conf 'mp 1\nmp 2\nok1 1\n'
+check "unparted records of a parted key are refused by the store" \
+    wait_count ok1 1
+same "  counted as rejected, one each" "$(stat_of spool.rejected)" $((before + 2))
+same "  the key untouched" "$("$IPCCTL" result --key=mp)" 60
+
 drop empty ''
 check "an empty file is taken and removed" gone empty
 drop nonl 'n 1\nn 2'
@@ -76,13 +97,18 @@ same "  (it is a file being written)" "$(present .hidden.tmp)" yes
 # ipcd's limit, which ipcctl does not check.
 write_conf "$NOMQ
 [limits]
-max_record_bytes = 16"
+max_record_bytes = 16
+max_parts = 3"
 kill -HUP "$IPCD_PID"
 check "a reload to max_record_bytes = 16" eventually 1 sh -c \
     "grep -c 'configuration reloaded' \"$T/ipcd.log\""
 out=$("$IPCCTL" submit --via=spool --key=averyveryverylongkey 1 2>&1)
 same "a file ipcd rejects: ipcctl exits 4" "$?" 4
 contains "  and says why" "$out" "was rejected: line 1: record longer than 16 bytes"
+drop parts 'a 1 1/3\na 1 2/3\nb 1 1/2\nb 1 2/2\n'
+check "more parts in one file than max_parts (3) is rejected" gone parts
+same "  named" "$(cat "$S/rejected/parts.why")" \
+    "line 4: more parts in one file than limits.max_parts"
 
 # max_file_bytes, changed by a reload.
 write_conf "$NOMQ
