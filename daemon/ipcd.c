@@ -1,10 +1,10 @@
 /* ipcd: command line, configuration, then the loop in server.c. */
 
 #include <getopt.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ipcd.h"
 #include "log.h"

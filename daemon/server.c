@@ -81,7 +81,8 @@ server_transport_name(enum tr_id tr)
 
 static void	server_commit(void);
 
-/* Why a record was not applied (an invalid one is counted where parsed). */
+/* Why a record was not applied, as counted and logged (an invalid one
+ * was counted where it was parsed). */
 static const char *const apply_cause[APPLY_INVALID + 1] = {
 	[APPLY_CONFLICT] = "part count conflicts with the key's",
 	[APPLY_LIMIT] = "too many keys (limits.max_keys)",
