@@ -41,10 +41,11 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
 	  daemon/shm_lease.c daemon/state.c daemon/state_file.c \
-	  daemon/state_load.c daemon/statefmt.c
+	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
+	  daemon/tr_spool.c daemon/spool_file.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
-	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c
+	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c client/tx_spool.c
 CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
 	  client/pi.c client/run.c client/run_cmd.c $(CLIENT_TX)
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
@@ -162,7 +163,7 @@ $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c $(SHM_S
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/sysvkey.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
-	daemon/statefmt.c daemon/store.c daemon/siphash.c common/accum.c \
+	daemon/statefmt.c daemon/spoolid.c daemon/store.c daemon/siphash.c common/accum.c \
 	common/proto.c common/crc32.c common/util.c common/xmalloc.c \
 	common/log.c)
 $(FUZZ)/fuzz_%:
@@ -200,6 +201,7 @@ MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
 		  ipcd-tcp.socket
@@ -222,7 +224,8 @@ install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/ipcd
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/ipcd
 	$(INSTALL) -m 755 $(BUILD)/ipcd $(DESTDIR)$(SBINDIR)/ipcd
 	$(INSTALL) -m 755 $(BUILD)/ipcctl $(DESTDIR)$(BINDIR)/ipcctl
 	$(INSTALL) -m 644 man/ipcd.8 $(DESTDIR)$(MANDIR)/man8/ipcd.8
@@ -231,13 +234,15 @@ install: all
 	$(INSTALL) -m 644 $(addprefix $(BUILD)/systemd/,$(SYSTEMD_UNITS)) \
 	    $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 644 systemd/ipcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
+	$(INSTALL) -m 644 systemd/ipcd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ipcd.conf
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
 	    echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	else \
 	    echo "$(INSTALL) -m 644 conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    $(INSTALL) -m 644 conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
 	fi
-	@[ -n "$(DESTDIR)" ] || echo "next: systemd-sysusers; systemctl daemon-reload;" \
+	@[ -n "$(DESTDIR)" ] || echo "next: systemd-sysusers; systemd-tmpfiles --create;" \
+	    "systemctl daemon-reload;" \
 	    "systemctl enable --now ipcd.socket"
 
 # The configuration file goes only if it is still the example.
@@ -246,7 +251,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/ipcd.8 $(DESTDIR)$(MANDIR)/man1/ipcctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5 \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
-	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
+	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(TMPFILESDIR)/ipcd.conf
 	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
 	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
@@ -265,7 +270,7 @@ help:
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
-	@echo "              SYSUSERSDIR); make uninstall reverses it"
+	@echo "              SYSUSERSDIR, TMPFILESDIR); make uninstall reverses it"
 	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
 	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan,"

@@ -20,7 +20,8 @@ static const struct command {
 	int		(*fn)(const struct opts *, int, char **);
 	const char	*usage;
 } commands[] = {
-	{ "submit", cmd_submit, "submit [--via=unix|fifo|mq|shm|tcp|sysv] [--key=K] "
+	{ "submit", cmd_submit, "submit [--via=unix|fifo|mq|shm|tcp|sysv|spool] "
+	    "[--key=K] "
 	    "[--part=I/N] [--timeout=S] [--] VALUE... | -" },
 	{ "result", cmd_result, "result [--key=K] [--wait] [--timeout=SECONDS]" },
 	{ "pi", cmd_pi, "pi [--workers=W] [--terms=N] [--via=T|pipe|socketpair] "

@@ -20,7 +20,7 @@ tally_fail(struct tally *t, char *cause)
 }
 
 static const struct sender *const senders[] = {
-	&tx_unix, &tx_fifo, &tx_mq, &tx_shm, &tx_tcp, &tx_sysv,
+	&tx_unix, &tx_fifo, &tx_mq, &tx_shm, &tx_tcp, &tx_sysv, &tx_spool,
 };
 
 const struct sender *

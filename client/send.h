@@ -22,7 +22,7 @@ struct sender {
 int	tally_fail(struct tally *, char *);
 
 extern const struct sender tx_unix, tx_fifo, tx_mq, tx_shm, tx_tcp,
-    tx_sysv;
+    tx_sysv, tx_spool;
 
 /* tx_unix.c: the pipelined stream sender, over a connection that the
  * given function makes (conn_open, or TCP's). */

@@ -70,6 +70,23 @@ accum_export(const struct accum *a, int64_t limb[ACCUM_LIMBS])
 	normalize(limb, ACCUM_LIMBS);
 }
 
+int
+accum_merge(struct accum *a, const struct accum *b)
+{
+	int64_t	x[ACCUM_LIMBS], y[ACCUM_LIMBS];
+	int	i;
+
+	if (a->count + b->count < a->count)
+		return -1;
+	accum_export(a, x);
+	accum_export(b, y);
+	for (i = 0; i < ACCUM_LIMBS; i++)
+		x[i] += y[i];	/* digits below 2^32: no overflow */
+	normalize(x, ACCUM_LIMBS);
+	return accum_import(a, x, a->count + b->count,
+	    a->nonnegzero || b->nonnegzero);
+}
+
 /* Are these limbs in normalized form, with room for 2^64 more additions?
  * What a loaded state file must satisfy before its digits are trusted. */
 static int

@@ -37,6 +37,9 @@ void	accum_free(struct accum *);
 /* 0, or -1 (out of memory) with A unchanged. */
 void	accum_add(struct accum *, double);
 double	accum_value(const struct accum *, int *);
+/* Add the sum and the count of B to A, as if A had had B's additions;
+ * -1 (A unchanged) only past 2^64 additions in all. */
+int	accum_merge(struct accum *, const struct accum *);
 /* The whole of N, normalized: every limb but the last in [0, 2^32), the
  * last keeping the sign.  What the state file stores. */
 void	accum_export(const struct accum *, int64_t[ACCUM_LIMBS]);

@@ -87,6 +87,7 @@ static const struct conf_key conf_keys[] = {
 	KS("sysv", "key", sysv.key, sysvkey_check),
 	K("sysv", "mode", T_MODE, sysv.mode),
 	ENDPOINT_DIR("spool", spool),
+	KL("spool", "max_file_bytes", spool.max_file_bytes, 0, 1L << 40),
 	K("state", "file", T_PATH, state.file),
 	K("state", "sync", T_SYNC, state.sync),
 	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),

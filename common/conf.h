@@ -69,6 +69,7 @@ struct conf {
 		char	dir[PATH_MAX];
 		mode_t	mode;
 		char	group[CONF_NAME_MAX + 1];
+		long	max_file_bytes;	/* read whole into memory */
 	} spool;
 	struct {
 		char	file[PATH_MAX];

@@ -86,6 +86,7 @@ conf_defaults(struct conf *c)
 	else
 		snprintf(c->spool.dir, sizeof c->spool.dir, "%s/spool", run);
 	c->spool.mode = 0730;
+	c->spool.max_file_bytes = 128L << 20;
 	c->state.sync = SYNC_BATCH;
 	c->state.compact_bytes = 64L << 20;
 	c->limits.max_clients = 1024;

@@ -19,7 +19,8 @@ struct event_base;
  * server_submit(); that is all it knows of the daemon.  Each transport's
  * file keeps its state static and exports one of these.
  */
-enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_TCP, TR_SYSV, TR_COUNT };
+enum tr_id { TR_UNIX, TR_FIFO, TR_MQ, TR_SHM, TR_TCP, TR_SYSV, TR_SPOOL,
+    TR_COUNT };
 
 struct transport {
 	const char	*name;
@@ -48,7 +49,7 @@ struct transport {
 	.where_at = offsetof(struct conf, sec.where)
 
 extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm, tr_tcp,
-    tr_sysv;
+    tr_sysv, tr_spool;
 
 /* Who sent a record, where the transport knows it: the Unix socket knows
  * the process and its user, TCP only the address (pid 0, uid PEER_NOUID). */
@@ -104,6 +105,7 @@ size_t		 store_limit(const struct store *);
 struct key	*store_insert(struct store *, const char *);
 enum apply	 store_apply(struct store *, const struct record *, int *,
 		    struct key **);
+enum apply	 store_merge(struct store *, const struct key *, struct key **);
 /* Keys whose totals changed since they were last taken off the list, for
  * the journal: mark one, take one (NULL when none is left). */
 void		 store_mark(struct store *, struct key *);
@@ -127,6 +129,9 @@ int	state_open(const struct conf *, struct store *, char **);
 void	state_submit(struct store *, struct key *, const struct record *);
 void	state_duplicate(struct store *, struct key *);
 void	state_reset(const char *);
+struct spool_id;
+void	state_spool_begin(void);
+void	state_spool_done(const struct spool_id *);
 void	state_commit(struct store *);
 void	state_close(struct store *);
 void	state_reap(void);
@@ -148,10 +153,17 @@ enum apply		 server_submit(enum tr_id, const struct record *,
 enum apply		 server_take_line(enum tr_id, const char *, size_t,
 			    const struct peer *, struct record *,
 			    const char **);
+/* The same checks, without submitting or counting: 0, or -1 with
+ * *cause. */
+int			 server_check_line(const char *, size_t,
+			    struct record *, const char **);
 /* The reason given for a line longer than the limit, for transports whose
  * line splitter dropped one. */
 const char		*server_too_long(void);
 void			 server_reject(enum tr_id, const char *,
+			    const struct peer *);
+/* A key a spool file staged whole: merged, counted as its records. */
+void			 server_merge(enum tr_id, const struct key *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
 const char		*server_transport_name(enum tr_id);

@@ -4,10 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "daemon.h"
 #include "log.h"
 #include "systemd.h"
+
+#define FD_RESERVE	64	/* descriptors besides clients: transports, state, log */
 
 #ifndef IPCD_VERSION
 #define IPCD_VERSION "unknown"
@@ -29,6 +32,28 @@ usage(FILE *f)
 	    "  -v       log debug messages too\n"
 	    "  -h       show this help\n"
 	    "  -V       show the version\n");
+}
+
+/*
+ * max_clients is only a promise if that many descriptors can be had:
+ * raise the soft limit to the hard one, and say so if it still falls
+ * short (accept would then fail with EMFILE first, and pause).
+ */
+static void
+raise_fd_limit(long clients)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)clients + FD_RESERVE > rl.rlim_cur)
+		log_warnx("limits.max_clients = %ld, but only %llu descriptors "
+		    "may be open", clients, (unsigned long long)rl.rlim_cur);
 }
 
 int
@@ -87,5 +112,6 @@ main(int argc, char **argv)
 		    file != NULL ? file : "embedded defaults");
 		return 0;
 	}
+	raise_fd_limit(conf.limits.max_clients);
 	return server_run(&conf);
 }

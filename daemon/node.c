@@ -26,7 +26,8 @@
 #define RUNDIR_MODE_ROOT	0755
 #define RUNDIR_MODE_USER	RUNDIR_TMP_MODE
 
-/* Returns 0 when PATH is free or holds a node of TYPE (S_IFSOCK, S_IFIFO)
+/* Returns 0 when PATH is free or holds a node of TYPE (S_IFSOCK, S_IFIFO,
+ * S_IFDIR)
  * that the caller may reuse or replace, in a directory we can trust. */
 int
 node_prepare(const char *path, mode_t type, char **cause)
@@ -51,7 +52,8 @@ node_prepare(const char *path, mode_t type, char **cause)
 	}
 	if ((st.st_mode & S_IFMT) != type) {
 		*cause = fmtstr("%s exists and is not a %s; refusing to use it",
-		    path, type == S_IFSOCK ? "socket" : "FIFO");
+		    path, type == S_IFSOCK ? "socket" : type == S_IFDIR ?
+		    "directory" : "FIFO");
 		return -1;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,7 +22,6 @@
 
 #define REJECT_LOG_INTERVAL	1	/* seconds between reject log lines per transport */
 #define STATUS_TICK		5	/* seconds between STATUS= updates */
-#define FD_RESERVE		64	/* descriptors besides clients: transports, state, log */
 #define NSIGNALS		(sizeof signals / sizeof signals[0])
 
 static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
@@ -35,6 +33,7 @@ static const struct transport *const transports[TR_COUNT] = {
 	[TR_SHM] = &tr_shm,
 	[TR_TCP] = &tr_tcp,
 	[TR_SYSV] = &tr_sysv,
+	[TR_SPOOL] = &tr_spool,
 };
 
 struct tr_counters {
@@ -166,13 +165,21 @@ server_too_long(void)
 	return msg;
 }
 
+int
+server_check_line(const char *line, size_t len, struct record *r,
+    const char **cause)
+{
+	if (len <= (size_t)srv.conf.limits.max_record_bytes)
+		return record_parse(line, len, r, cause);
+	*cause = server_too_long();
+	return -1;
+}
+
 enum apply
 server_take_line(enum tr_id tr, const char *line, size_t len,
     const struct peer *p, struct record *r, const char **cause)
 {
-	if (len > (size_t)srv.conf.limits.max_record_bytes)
-		*cause = server_too_long();
-	else if (record_parse(line, len, r, cause) == 0)
+	if (server_check_line(line, len, r, cause) == 0)
 		return server_submit(tr, r, p);
 	server_reject(tr, *cause, p);
 	return APPLY_INVALID;
@@ -201,6 +208,23 @@ server_reject(enum tr_id tr, const char *cause, const struct peer *p)
 		log_fields(LOG_WARNING, &f, "rejected input: %s", cause);
 	c->last_log = now;
 	c->unlogged = 0;
+}
+
+void
+server_merge(enum tr_id tr, const struct key *staged, const struct peer *p)
+{
+	struct record	 unparted = { .nparts = 0 };
+	struct key	*k;
+	enum apply	 a;
+
+	if ((a = store_merge(srv.store, staged, &k)) != APPLY_OK) {
+		server_reject(tr, apply_cause[a], p);
+		srv.count[tr].rejected += staged->acc.count - 1;
+		return;
+	}
+	srv.count[tr].accepted += staged->acc.count;
+	state_submit(srv.store, k, &unparted);
+	srv.last = k;
 }
 
 /* Remove KEY, or every key if NULL; journaled like a submission. */
@@ -442,28 +466,6 @@ server_commit(void)
 			transports[i]->committed();
 }
 
-/*
- * max_clients is only a promise if that many descriptors can be had:
- * raise the soft limit to the hard one, and say so if it still falls
- * short (accept would then fail with EMFILE first, and pause).
- */
-static void
-raise_fd_limit(long clients)
-{
-	struct rlimit	rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur != RLIM_INFINITY &&
-	    (rlim_t)clients + FD_RESERVE > rl.rlim_cur)
-		log_warnx("limits.max_clients = %ld, but only %llu descriptors "
-		    "may be open", clients, (unsigned long long)rl.rlim_cur);
-}
-
 /* " unix fifo ...": the transports open now, for the start line. */
 static const char *
 open_names(void)
@@ -491,7 +493,6 @@ server_run(struct conf *conf)
 
 	srv.conf = *conf;
 	srv.started = time(NULL);
-	raise_fd_limit(conf->limits.max_clients);
 	signal(SIGPIPE, SIG_IGN);
 	event_set_log_callback(on_libevent_log);
 	if ((srv.base = event_base_new()) == NULL)

@@ -5,7 +5,9 @@
  *
  * Every change to the key store (an applied part, a duplicate part, a
  * reset, the new state of an unparted key) is journaled as an entry with a
- * sequence number and a CRC.  Entries are buffered during one pass of the
+ * sequence number and a CRC.  A batch that applies a spool file is one
+ * transaction (J_BEGIN .. J_COMMIT, with the file's identity, J_SPOOL):
+ * replayed whole or not at all, so that the file is counted once.  Entries are buffered during one pass of the
  * event loop and written together when it ends (group commit), followed by
  * one fdatasync with "sync = batch"; server.c releases socket replies only
  * after that, and reads no more input before it.  "always" syncs every
@@ -75,6 +77,7 @@ static struct {
 	uint64_t	 jsize;		/* bytes written to the journal */
 	unsigned char	*buf;		/* entries not yet written */
 	size_t		 len, cap;
+	int		 txn;		/* a J_BEGIN awaits its J_COMMIT */
 	pid_t		 child;		/* writing a snapshot, or 0 */
 	time_t		 retry;		/* no compaction before */
 } st = { .dfd = -1, .lfd = -1, .jfd = -1 };
@@ -121,6 +124,29 @@ state_reset(const char *key)
 {
 	if (st.jfd != -1)
 		journal_add(key ? J_RESET : J_RESET_ALL, key, NULL, 0);
+}
+
+/* The records of a spool file are about to be applied: they, and every
+ * entry after them up to the commit, are one transaction. */
+void
+state_spool_begin(void)
+{
+	if (st.jfd != -1 && !st.txn) {
+		journal_add(J_BEGIN, NULL, NULL, 0);
+		st.txn = 1;
+	}
+}
+
+/* The records of file ID are applied: journal it in the transaction, and
+ * remember it until the spool forgets it (spoolid.c). */
+void
+state_spool_done(const struct spool_id *id)
+{
+	unsigned char	body[JSPOOL_BODY_MAX];
+
+	if (st.jfd != -1)
+		journal_add(J_SPOOL, NULL, body, spoolid_put(body, id));
+	spoolid_add(id);
 }
 
 /* Wrap *cause in a sentence that names the file and what to do:
@@ -195,8 +221,8 @@ load(struct store *s, char **cause)
 		return -1;
 	if (good < len) {
 		log_warnx("state journal %s: dropped %zu bytes of an entry cut "
-		    "short by a crash (never acknowledged)", st.jpath,
-		    len - good);
+		    "short, or a transaction left unfinished, by a crash (never "
+		    "acknowledged)", st.jpath, len - good);
 		if (ftruncate(st.jfd, (off_t)good) != 0 || fsync(st.jfd) != 0) {
 			*cause = fmtstr("%s: %s", st.jpath, strerror(errno));
 			return -1;
@@ -323,6 +349,10 @@ flush(struct store *s)
 
 	while ((k = store_take_changed(s)) != NULL)
 		journal_add(J_SET, k->name, body, jset_body(body, k));
+	if (st.txn) {
+		journal_add(J_COMMIT, NULL, NULL, 0);
+		st.txn = 0;
+	}
 	if (st.len == 0)
 		return;
 	p = st.buf;

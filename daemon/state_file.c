@@ -200,6 +200,22 @@ snap_put_key(struct sout *o, const struct key *k)
 	o->len += (size_t)(p - start);
 }
 
+/* After the keys: the spool files applied but maybe not yet removed. */
+static void
+snap_put_spoolids(struct sout *o)
+{
+	unsigned char	*p;
+	size_t		 i, n = spoolid_count();
+
+	p = sout_room(o, 8);
+	put_u64(&p, n);
+	o->len += 8;
+	for (i = 0; i < n && o->error == 0; i++) {
+		p = sout_room(o, JSPOOL_BODY_MAX);
+		o->len += spoolid_put(p, spoolid_at(i));
+	}
+}
+
 /* Stream S, as of journal entry SEQ, to FD. */
 static int
 snap_stream(int fd, struct store *s, uint64_t seq)
@@ -219,6 +235,7 @@ snap_stream(int fd, struct store *s, uint64_t seq)
 	for (k = store_next(s, NULL); k != NULL && o.error == 0;
 	    k = store_next(s, k))
 		snap_put_key(&o, k);
+	snap_put_spoolids(&o);
 	sout_flush(&o);
 	p = o.buf;
 	put_u32(&p, o.crc);

@@ -17,6 +17,7 @@
 
 #include "crc32.h"
 #include "log.h"
+#include "spoolid.h"
 #include "statefmt.h"
 #include "util.h"
 
@@ -79,6 +80,18 @@ replay_dup(struct store *s, const char *key, struct cursor *c)
 	return 0;
 }
 
+/* A J_SPOOL: that file's records are applied; remember it. */
+static int
+replay_spool(struct cursor *c)
+{
+	struct spool_id	id;
+
+	if (spoolid_get(c, &id) != 0 || cursor_left(c) != 0)
+		return -1;
+	spoolid_add(&id);
+	return 0;
+}
+
 /* Apply the payload of one framed entry. */
 static int
 replay_entry(struct store *s, const struct jhdr *h, const char *payload)
@@ -89,7 +102,7 @@ replay_entry(struct store *s, const struct jhdr *h, const char *payload)
 	uint8_t		 klen = 0;
 
 	cursor_init(&c, payload, h->len);
-	if (h->kind != J_RESET_ALL) {
+	if (JKIND_KEYED(h->kind)) {
 		klen = get_u8(&c);
 		if (klen == 0 || klen > IPCD_KEY_MAX)
 			return -1;
@@ -105,6 +118,8 @@ replay_entry(struct store *s, const struct jhdr *h, const char *payload)
 		return replay_set(s, key, &c);
 	case J_DUP:
 		return replay_dup(s, key, &c);
+	case J_SPOOL:
+		return replay_spool(&c);
 	case J_RESET:
 	case J_RESET_ALL:
 		if (cursor_left(&c) != 0)
@@ -132,12 +147,33 @@ torn(const char *p, size_t len)
 	return 1;
 }
 
+/* Replay the entries of a transaction, from its J_BEGIN at P to its
+ * J_COMMIT at END; they were framed already.  -1 with the sequence of
+ * the one that makes no sense. */
+static int
+replay_txn(struct store *s, const char *p, const char *end, uint64_t *bad)
+{
+	struct jhdr	h;
+
+	p += jentry_size((const unsigned char *)p);	/* the J_BEGIN */
+	for (; p < end; p += JHDR_SIZE + h.len + JCRC_SIZE) {
+		(void)jentry_frame(p, (size_t)(end - p), &h);
+		if (replay_entry(s, &h, p + JHDR_SIZE) != 0) {
+			*bad = h.seq;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * Replay journal entries over S.  *seq is the last sequence applied (the
  * snapshot's on entry); entries up to it are skipped, the next must follow
- * without a gap.  *good is the length of the entries kept: less than LEN
- * only for a torn tail.  Anything else that does not check out is -1 with
- * *cause.
+ * without a gap.  The entries of a transaction (J_BEGIN .. J_COMMIT) are
+ * held until its J_COMMIT, and dropped with what follows if the journal
+ * ends first.  *good is the length of the entries kept: less than LEN
+ * only for a torn tail or an unfinished transaction.  Anything else that
+ * does not check out is -1 with *cause.
  */
 int
 state_parse_journal(const char *buf, size_t len, struct store *s,
@@ -145,10 +181,12 @@ state_parse_journal(const char *buf, size_t len, struct store *s,
 {
 	struct jhdr	h;
 	enum jframe	f;
-	size_t		off;
+	size_t		off, txn = SIZE_MAX;	/* offset of an open J_BEGIN */
+	uint64_t	last = *seq, bad;
 
 	for (off = 0; off < len; off += JHDR_SIZE + h.len + JCRC_SIZE) {
-		*good = off;
+		if (txn == SIZE_MAX)
+			*good = off;
 		f = jentry_frame(buf + off, len - off, &h);
 		if (f == JF_SHORT && torn(buf + off, len - off))
 			return 0;
@@ -163,23 +201,34 @@ state_parse_journal(const char *buf, size_t len, struct store *s,
 			    " (valid entries follow)" : "");
 			return -1;
 		}
-		if (h.seq <= *seq)
+		if (h.seq <= last)
 			continue;	/* already in the snapshot */
-		if (h.seq != *seq + 1) {
+		if (h.seq != last + 1) {
 			*cause = fmtstr("journal entry at offset %zu has sequence "
 			    "%llu after %llu: entries are missing", off,
-			    (unsigned long long)h.seq, (unsigned long long)*seq);
+			    (unsigned long long)h.seq, (unsigned long long)last);
 			return -1;
 		}
-		if (replay_entry(s, &h, buf + off + JHDR_SIZE) != 0) {
-			*cause = fmtstr("journal entry %llu at offset %zu is well "
-			    "formed but makes no sense", (unsigned long long)h.seq,
-			    off);
+		last = h.seq;
+		bad = h.seq;
+		if (h.kind == J_BEGIN && txn == SIZE_MAX && h.len == 0) {
+			txn = off;
+			continue;
+		}
+		if (txn != SIZE_MAX && h.kind != J_COMMIT)
+			continue;	/* held until its J_COMMIT */
+		if (h.kind == J_COMMIT ? txn == SIZE_MAX || h.len != 0 ||
+		    replay_txn(s, buf + txn, buf + off, &bad) != 0 :
+		    replay_entry(s, &h, buf + off + JHDR_SIZE) != 0) {
+			*cause = fmtstr("journal entry %llu is well formed but "
+			    "makes no sense", (unsigned long long)bad);
 			return -1;
 		}
-		*seq = h.seq;
+		txn = SIZE_MAX;
+		*seq = last;
 	}
-	*good = len;
+	if (txn == SIZE_MAX)
+		*good = len;
 	return 0;
 }
 
@@ -253,6 +302,22 @@ snap_key(struct cursor *c, uint32_t version, struct store *s)
 	return fmt_parts_valid(k) ? 0 : -1;
 }
 
+/* The identities of spool files a version 3 snapshot remembers. */
+static int
+snap_spoolids(struct cursor *c)
+{
+	struct spool_id	id;
+	uint64_t	n, i;
+
+	n = get_u64(c);
+	for (i = 0; i < n; i++) {
+		if (spoolid_get(c, &id) != 0)
+			return -1;
+		spoolid_add(&id);
+	}
+	return c->short_read ? -1 : 0;
+}
+
 /* Load a snapshot into the empty store S; *seq is the last journal
  * sequence it covers. */
 int
@@ -289,6 +354,10 @@ state_parse_snapshot(const char *buf, size_t len, struct store *s,
 	for (i = 0; i < nkeys; i++)
 		if (snap_key(&c, version, s) != 0)
 			goto bad;
+	if (version >= 3 && snap_spoolids(&c) != 0) {
+		*cause = fmtstr("its spool identities are damaged");
+		return -1;
+	}
 	if (cursor_left(&c) != 0)
 		goto bad;
 	return 0;

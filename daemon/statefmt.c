@@ -174,14 +174,14 @@ jentry_encode(unsigned char *out, uint8_t kind, uint64_t seq,
 {
 	unsigned char	*p = out;
 	size_t		 klen = key != NULL ? strlen(key) : 0;
-	size_t		 len = blen + (kind != J_RESET_ALL ? 1 + klen : 0);
+	size_t		 len = blen + (JKIND_KEYED(kind) ? 1 + klen : 0);
 
 	put_u32(&p, JOUR_MAGIC);
 	put_u16(&p, (uint16_t)len);
 	put_u8(&p, kind);
 	put_u8(&p, 0);
 	put_u64(&p, seq);
-	if (kind != J_RESET_ALL) {
+	if (JKIND_KEYED(kind)) {
 		put_u8(&p, (uint8_t)klen);
 		put_bytes(&p, key, klen);
 	}
@@ -213,6 +213,36 @@ jset_body(unsigned char *out, const struct key *k)
 	put_u8(&p, k->acc.nonnegzero);
 	p += accum_encode(&k->acc, p);
 	return (size_t)(p - out);
+}
+
+size_t
+spoolid_put(unsigned char *out, const struct spool_id *id)
+{
+	unsigned char	*p = out;
+	size_t		 n = strlen(id->name);
+
+	put_u8(&p, n);
+	put_bytes(&p, id->name, n);
+	put_u64(&p, id->dev);
+	put_u64(&p, id->ino);
+	put_u64(&p, id->size);
+	put_u64(&p, (uint64_t)id->mtime);
+	return (size_t)(p - out);
+}
+
+/* An identity read back: its name must be one the spool would take. */
+int
+spoolid_get(struct cursor *c, struct spool_id *id)
+{
+	size_t	n = get_u8(c);
+
+	get_bytes(c, id->name, n);
+	id->name[c->short_read ? 0 : n] = '\0';
+	id->dev = get_u64(c);
+	id->ino = get_u64(c);
+	id->size = get_u64(c);
+	id->mtime = (int64_t)get_u64(c);
+	return c->short_read || !spoolid_name_valid(id->name, n) ? -1 : 0;
 }
 
 /*

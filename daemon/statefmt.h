@@ -8,8 +8,8 @@
  *	u32 JOUR_MAGIC, u16 LEN, u8 KIND, u8 0, u64 SEQ,
  *	LEN bytes of payload, u32 CRC-32C of the header and the payload.
  *
- * The payload is u8 KLEN and the key (every kind but J_RESET_ALL), then
- * the kind's body:
+ * The payload is u8 KLEN and the key (the kinds of a key: J_SUBMIT, J_SET,
+ * J_RESET, J_DUP), then the kind's body:
  *
  *	J_SUBMIT	double VALUE, u32 PART, u32 NPARTS (one applied part)
  *	J_SET		u64 COUNT, double MIN, double MAX, u8 NONNEGZERO,
@@ -18,6 +18,14 @@
  *	J_RESET		nothing (the key was removed)
  *	J_RESET_ALL	nothing, and no key (every key was removed)
  *	J_DUP		nothing (a duplicate part of the key was received)
+ *	J_BEGIN		nothing, and no key: the entries up to the next
+ *			J_COMMIT are one transaction, replayed only if
+ *			that J_COMMIT is there (a crash in mid-write may
+ *			leave a batch half written)
+ *	J_SPOOL		no key; the identity of a spool file whose records
+ *			the transaction holds: u8 NLEN, the name, u64 DEV,
+ *			u64 INO, u64 SIZE, i64 MTIME (ns)
+ *	J_COMMIT	nothing, and no key: the end of the transaction
  *
  * Snapshot: "IPCDSNP1", u32 VERSION, u32 0, u64 SEQ (the last journal entry
  * it covers), u64 NKEYS, the keys, u32 CRC-32C of all that precedes it.
@@ -25,7 +33,9 @@
  * MAX, u32 NPARTS, u32 RECEIVED, u32 NONNEGZERO, then in version 1 the
  * ACCUM_LIMBS limbs as i64, in version 2 u16 ALEN and ALEN bytes of
  * accum_encode(); then, when NPARTS is not 0, the bitmap of the parts
- * received ((NPARTS + 7) / 8 bytes).  Version 2 is written; 1 is read.
+ * received ((NPARTS + 7) / 8 bytes).  Version 3 adds, after the keys,
+ * u64 NIDS and the identities of spool files as J_SPOOL stores them.
+ * Version 3 is written; 1 and 2 are read.
  */
 #ifndef IPCD_STATEFMT_H
 #define IPCD_STATEFMT_H
@@ -34,9 +44,10 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "spoolid.h"
 
 #define SNAP_MAGIC	"IPCDSNP1"
-#define SNAP_VERSION	2	/* written; version 1 is still read */
+#define SNAP_VERSION	3	/* written; versions 1 and 2 are still read */
 #define SNAP_HDR_SIZE	(8 + 4 + 4 + 8 + 8)
 #define SNAP_CRC_SIZE	4
 
@@ -45,12 +56,19 @@
 #define JCRC_SIZE	4
 
 enum jkind { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4,
-    J_DUP = 5 };
+    J_DUP = 5, J_BEGIN = 6, J_SPOOL = 7, J_COMMIT = 8 };
+
+/* Does an entry of KIND name a key? */
+#define JKIND_KEYED(kind) \
+	((kind) == J_SUBMIT || (kind) == J_SET || (kind) == J_RESET || \
+	(kind) == J_DUP)
 
 #define JKEY_MAX	(1 + IPCD_KEY_MAX)
 #define JSUBMIT_BODY	(8 + 4 + 4)
 #define JSET_BODY_MAX	(8 * 3 + 1 + ACCUM_ENCODED_MAX)
-#define JPAYLOAD_MAX	(JKEY_MAX + JSET_BODY_MAX)
+#define JSPOOL_BODY_MAX	(1 + SPOOL_NAME_MAX + 8 * 4)
+#define JPAYLOAD_MAX	(JKEY_MAX + JSET_BODY_MAX > JSPOOL_BODY_MAX ? \
+			JKEY_MAX + JSET_BODY_MAX : JSPOOL_BODY_MAX)
 #define JENTRY_MAX	(JHDR_SIZE + JPAYLOAD_MAX + JCRC_SIZE)
 
 /* A snapshot key's size, at most (version 2). */
@@ -107,7 +125,7 @@ enum jframe {
 
 enum jframe	jentry_frame(const void *, size_t, struct jhdr *);
 const char	*jframe_cause(enum jframe);
-/* Entry of KIND for KEY (NULL for J_RESET_ALL) with BODY, into OUT
+/* Entry of KIND for KEY (NULL for the kinds of no key) with BODY, into OUT
  * (JENTRY_MAX bytes); returns its size. */
 size_t	jentry_encode(unsigned char *, uint8_t, uint64_t, const char *,
 	    const void *, size_t);
@@ -119,6 +137,9 @@ size_t	jentry_size(const unsigned char *);
 /* Bodies. */
 size_t	jsubmit_body(unsigned char *, double, uint32_t, uint32_t);
 size_t	jset_body(unsigned char *, const struct key *);
+/* A spool identity, as J_SPOOL and the snapshot hold it. */
+size_t	spoolid_put(unsigned char *, const struct spool_id *);
+int	spoolid_get(struct cursor *, struct spool_id *);
 
 int	fmt_figures_valid(uint64_t, double, double);
 int	fmt_parts_valid(const struct key *);

@@ -268,6 +268,38 @@ store_apply(struct store *st, const struct record *r, int *completed,
 	return APPLY_OK;
 }
 
+/*
+ * Add the whole of STAGED, an unparted key as the records of a spool file
+ * made it in a store of their own, to its key in ST: the same as applying
+ * those records one by one.  *applied is the key, for APPLY_OK.
+ */
+enum apply
+store_merge(struct store *st, const struct key *staged, struct key **applied)
+{
+	struct key	*k;
+	int		 first;
+
+	if ((k = store_find(st, staged->name)) == NULL) {
+		if (st->count >= st->limit)
+			return APPLY_LIMIT;
+		k = key_create(st, staged->name);
+	}
+	if (k->nparts != 0 || staged->nparts != 0)
+		return APPLY_CONFLICT;
+	first = k->acc.count == 0;
+	if (accum_merge(&k->acc, &staged->acc) != 0) {
+		if (first)
+			store_remove(st, k);
+		return APPLY_LIMIT;
+	}
+	if (first || staged->min < k->min)
+		k->min = staged->min;
+	if (first || staged->max > k->max)
+		k->max = staged->max;
+	*applied = k;
+	return APPLY_OK;
+}
+
 void
 store_remove(struct store *st, struct key *k)
 {

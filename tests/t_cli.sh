@@ -22,7 +22,7 @@ contains "ipcd -h" "$("$IPCD" -h)" "usage: ipcd [-nhvV] [-c file]"
 contains "ipcd -V" "$("$IPCD" -V)" "ipcd 0.1.0 (protocol 2)"
 
 contains "ipcctl -h lists every command" "$("$IPCCTL" -h | tr '\n' ' ')" \
-    "submit [--via=unix|fifo|mq|shm|tcp|sysv] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
+    "submit [--via=unix|fifo|mq|shm|tcp|sysv|spool] [--key=K] [--part=I/N] [--timeout=S] [--] VALUE... | -   result [--key=K] [--wait] [--timeout=SECONDS]   pi "
 contains "ipcctl -h shows run" "$("$IPCCTL" -h)" \
     "run -n N [--via=T] [--key=K] [--channel=pipe|socketpair] [--timeout=S] [--] CMD [ARG...]"
 contains "ipcctl -h shows pi over a pipe or a socketpair" "$("$IPCCTL" -h)" \

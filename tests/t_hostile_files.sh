@@ -121,6 +121,8 @@ enabled = no
 enabled = no
 [shm]
 enabled = no
+[spool]
+enabled = no
 [state]
 file = $T/fake.state
 EOC

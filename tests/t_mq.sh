@@ -16,6 +16,8 @@ path = $T/2.fifo
 name = $NAME
 [shm]
 enabled = no
+[spool]
+dir = $T/2.spool
 [state]
 file = $T/2.state
 EOC

@@ -9,8 +9,9 @@
  *   RAW   a bare epoll sink in a forked process that reads the same
  *         records, sums them with strtod and exits once it has them all
  *         (the socket sinks, Unix and TCP on loopback, also answer "ok\n"
- *         per request); for sysv, a bare loop of blocking msgrcv on a queue
- *         of its own; for shm, K
+ *         per request; the spool sink is woken by inotify, reads each file
+ *         whole and unlinks it); for sysv, a bare loop of blocking msgrcv
+ *         on a queue of its own; for shm, K
  *         processes doing sem_wait; add to a shared double; sem_post;
  *   IPCD  the real ipcd, started here on private paths and names; the
  *         clock stops when "result KEY" on the socket shows the exact
@@ -41,6 +42,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/socket.h>
@@ -60,15 +62,16 @@ static struct target	ipcd_tg = { .conf = &ipcd_conf, .timeout = 60,
 			    .hello = 1 };
 static struct target	raw_tg = { .conf = &raw_conf, .timeout = 60 };
 
-enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_SYSV, T_N };
+enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_SYSV, T_SPOOL, T_N };
 static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm",
-    "tcp", "sysv" };
+    "tcp", "sysv", "spool" };
 /* Records per run (all clients together) at scale 1. */
 static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000,
-    900000, 300000 };
+    900000, 300000, 1200000 };
 
 static const char	*ipcd_bin, *work;
 static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
+static char		 raw_spool[4096];
 static char		 raw_mq[64], ipcd_name[64];
 static pid_t		 ipcd_pid = -1;
 static int		 quick, failures;
@@ -184,6 +187,36 @@ sink_sysv(long want, int ready, int res)
 	_exit(0);
 }
 
+/* The bare spool consumer: each file named by the inotify events in BUF
+ * read whole, summed, unlinked. */
+static void
+spool_take(char *buf, size_t len, double *sum, long *count)
+{
+	const struct inotify_event	*ev;
+	struct stat			 sb;
+	char				*p, *data;
+	int				 fd, dfd;
+
+	if ((dfd = open(raw_spool, O_RDONLY | O_DIRECTORY)) == -1)
+		die("sink: %s: %s", raw_spool, strerror(errno));
+	for (p = buf; p < buf + len; p += sizeof *ev + ev->len) {
+		ev = (const struct inotify_event *)(void *)p;
+		if (ev->len == 0 || ev->name[0] == '.')
+			continue;
+		if ((fd = openat(dfd, ev->name, O_RDONLY)) == -1 ||
+		    fstat(fd, &sb) == -1)
+			die("sink: %s: %s", ev->name, strerror(errno));
+		data = malloc((size_t)sb.st_size + 1);
+		if (read(fd, data, (size_t)sb.st_size) != sb.st_size)
+			die("sink: short read of %s", ev->name);
+		close(fd);
+		sum_lines(data, (size_t)sb.st_size, 1, sum, count);
+		free(data);
+		unlinkat(dfd, ev->name, 0);
+	}
+	close(dfd);
+}
+
 /* The sink process: reads until `want` records, then writes the sum to
  * `res` and exits.  `ready` is written once it accepts records. */
 static void
@@ -202,7 +235,12 @@ sink(enum tr t, long want, int ready, int res)
 	if (t == T_SYSV)
 		sink_sysv(want, ready, res);
 	ep = epoll_create1(0);
-	if (t == T_FIFO) {
+	if (t == T_SPOOL) {
+		mkdir(raw_spool, 0700);
+		fd = inotify_init1(IN_NONBLOCK);
+		if (fd == -1 || inotify_add_watch(fd, raw_spool, IN_MOVED_TO) == -1)
+			die("sink: inotify %s: %s", raw_spool, strerror(errno));
+	} else if (t == T_FIFO) {
 		if ((fd = open(raw_fifo, O_RDWR | O_NONBLOCK)) == -1)
 			die("sink: %s: %s", raw_fifo, strerror(errno));
 	} else if (t == T_MQ) {
@@ -241,7 +279,10 @@ sink(enum tr t, long want, int ready, int res)
 			struct sconn *c = evs[i].data.ptr;
 			ssize_t r;
 
-			if (t == T_FIFO) {
+			if (t == T_SPOOL) {
+				while ((r = read(fd, buf, sizeof buf)) > 0)
+					spool_take(buf, (size_t)r, &sum, &count);
+			} else if (t == T_FIFO) {
 				while ((r = read(fd, buf + len,
 				    sizeof buf - len)) > 0) {
 					len += (size_t)r;
@@ -543,10 +584,10 @@ write_conf(const char *sync, long max_keys)
 	if ((f = fopen(conf_path, "w")) == NULL)
 		die("%s: %s", conf_path, strerror(errno));
 	fprintf(f, "[unix]\npath = %s/ipcd.sock\n[fifo]\npath = %s/ipcd.fifo\n"
-	    "[mq]\nname = %s\n[shm]\nname = %s\n[state]\nfile = %s/state\n"
-	    "sync = %s\n[limits]\nmax_keys = %ld\n[tcp]\nenabled = yes\n"
-	    "listen = 127.0.0.1:%u\n", work, work, ipcd_name, ipcd_name, work,
-	    sync, max_keys, ipcd_port);
+	    "[mq]\nname = %s\n[shm]\nname = %s\n[spool]\ndir = %s/spool\n"
+	    "[state]\nfile = %s/state\nsync = %s\n[limits]\nmax_keys = %ld\n"
+	    "[tcp]\nenabled = yes\nlisten = 127.0.0.1:%u\n", work, work,
+	    ipcd_name, ipcd_name, work, work, sync, max_keys, ipcd_port);
 	fclose(f);
 }
 
@@ -794,7 +835,7 @@ main(int argc, char **argv)
 {
 	const char	*ks[8], *ts[8], *ys[4];
 	char		 klist[64] = "1,4,16";
-	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp,sysv";
+	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp,sysv,spool";
 	char		 ylist[32] = "batch,never";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
 	double		 scale = 1;
@@ -824,7 +865,7 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
-			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp,sysv] "
+			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp,sysv,spool] "
 			    "[-y batch,never] [-r RSSKEYS] IPCD WORKDIR\n");
 			return 2;
 		}
@@ -847,6 +888,7 @@ main(int argc, char **argv)
 	snprintf(conf_path, sizeof conf_path, "%s/ipcd.conf", work);
 	snprintf(raw_fifo, sizeof raw_fifo, "%s/raw.fifo", work);
 	snprintf(raw_sock, sizeof raw_sock, "%s/raw.sock", work);
+	snprintf(raw_spool, sizeof raw_spool, "%s/raw.spool", work);
 	snprintf(raw_mq, sizeof raw_mq, "/ipcd-bench-raw-%d", (int)getpid());
 	snprintf(ipcd_name, sizeof ipcd_name, "/ipcd-bench-%d", (int)getpid());
 	conf_defaults(&raw_conf);
@@ -856,6 +898,7 @@ main(int argc, char **argv)
 	tcp_ports();
 	/* The FIFO exists for as long as the runs: its inode makes the key. */
 	snprintf(raw_conf.sysv.key, sizeof raw_conf.sysv.key, "%s", raw_fifo);
+	snprintf(raw_conf.spool.dir, sizeof raw_conf.spool.dir, "%s", raw_spool);
 	unlink(raw_fifo);
 	if (mkfifo(raw_fifo, 0600) == -1)
 		die("%s: %s", raw_fifo, strerror(errno));

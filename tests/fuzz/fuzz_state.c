@@ -19,13 +19,17 @@
  *   bit 4     journal alone, built through the codec (statefmt.h) from
  *             the rest read as records: u8 KIND, u8 KEYLEN, the key, u8
  *             BODYLEN, the body; each becomes a well-framed entry with
- *             the next sequence number, so the fuzzer spends its time on
- *             what entries mean rather than on their checksums.
+ *             the next sequence number (the key left out for the kinds
+ *             of no key: J_RESET_ALL, J_BEGIN, J_SPOOL, J_COMMIT), so the
+ *             fuzzer spends its time on what entries mean rather than on
+ *             their checksums.
  *
  * Each buffer is handed over in an allocation of exactly its size, so
  * AddressSanitizer sees any read past its end.  After a successful load
- * every key must be one the daemon can serve; the store is freed on every
- * iteration, so LeakSanitizer sees any key the loaders lose.
+ * every key must be one the daemon can serve, and every spool identity
+ * remembered one the spool could have taken; the store and the
+ * identities are freed on every iteration, so LeakSanitizer sees any key
+ * the loaders lose.
  */
 
 #include <math.h>
@@ -98,7 +102,7 @@ build_journal(const uint8_t *p, size_t size, size_t *len)
 		if (blen > end - p || blen + 1 + klen > JPAYLOAD_MAX)
 			break;
 		*len += jentry_encode(out + *len, kind, ++seq,
-		    kind == J_RESET_ALL ? NULL : key, p, blen);
+		    JKIND_KEYED(kind) ? key : NULL, p, blen);
 		p += blen;
 	}
 	return (char *)out;
@@ -157,6 +161,20 @@ check_store(struct store *s)
 		CHECK(overflow ? isinf(total) : isfinite(total));
 	}
 	CHECK(n == store_count(s));
+}
+
+static void
+check_spoolids(void)
+{
+	const struct spool_id	*id;
+	size_t			 i;
+
+	for (i = 0; i < spoolid_count(); i++) {
+		id = spoolid_at(i);
+		CHECK(spoolid_name_valid(id->name, strnlen(id->name,
+		    sizeof id->name)));
+		CHECK(spoolid_find(id) == id);
+	}
 }
 
 int
@@ -228,9 +246,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else
 			CHECK(good <= jourlen);
 	}
-	if (r == 0)
+	if (r == 0) {
 		check_store(s);
+		check_spoolids();
+	}
 	store_free(s);
+	spoolid_clear();
 	free(snap);
 	free(jour);
 	return 0;

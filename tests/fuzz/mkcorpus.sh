@@ -109,6 +109,29 @@ kill -KILL "$IPCD_PID"
 wait "$IPCD_PID" 2>/dev/null
 IPCD_PID=
 
+# A spool run: each file one transaction (J_BEGIN, the records, J_SPOOL,
+# J_COMMIT), one left unfinished by a crash in mid-write.
+start_ipcd || exit 1
+"$IPCCTL" submit --via=spool --key=sp 1 2 3
+"$IPCCTL" submit --via=spool --key=spp --part=2/5 0.5
+kill -KILL "$IPCD_PID"
+wait "$IPCD_PID" 2>/dev/null
+IPCD_PID=
+{ printf '\001'; cat "$T/state.journal"; } >"$C/fuzz_state/journal-spool"
+{ printf '\001'; head -c $(($(stat -c %s "$T/state.journal") - 30)) \
+    "$T/state.journal"; } >"$C/fuzz_state/journal-spool-unfinished"
+# Through the codec (bit 4): J_BEGIN, J_RESET "s", J_SPOOL "f1" (dev 1,
+# inode 2, size 4, mtime 5), J_COMMIT.
+{
+	printf '\020'
+	printf '\006\000\000'
+	printf '\002\001s\000'
+	printf '\007\000\043\002f1'
+	printf '\001\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000'
+	printf '\004\000\000\000\000\000\000\000\005\000\000\000\000\000\000\000'
+	printf '\010\000\000'
+} >"$C/fuzz_state/codec-spool"
+
 # le16 N: N as two bytes, little-endian.
 le16() {
 	printf "\\$(printf %03o $(($1 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))"

@@ -324,6 +324,42 @@ main(void)
 			accum_free(&b);
 		}
 		accum_free(&a);
+		/* Merging two accumulators is adding the values of one to
+		 * the other (spool files are staged, then merged). */
+		{
+			struct accum	x, y, all;
+			int64_t		lx[ACCUM_LIMBS], la[ACCUM_LIMBS];
+			int		 mi, mk, mbad = 0;
+
+			for (mk = 0; mk < 200; mk++) {
+				accum_init(&x);
+				accum_init(&y);
+				accum_init(&all);
+				for (mi = 0; mi < 50; mi++) {
+					double d = random_double();
+
+					accum_add(mi % 3 ? &x : &y, d);
+					accum_add(&all, d);
+				}
+				if (mk % 2)
+					accum_add(&y, DBL_MAX);
+				if (mk % 2)
+					accum_add(&all, DBL_MAX);
+				if (accum_merge(&x, &y) != 0)
+					mbad++;
+				accum_export(&x, lx);
+				accum_export(&all, la);
+				if (memcmp(lx, la, sizeof lx) != 0 ||
+				    x.count != all.count ||
+				    x.nonnegzero != all.nonnegzero)
+					mbad++;
+				accum_free(&x);
+				accum_free(&y);
+				accum_free(&all);
+			}
+			CHECK(mbad == 0, "200 merges equal adding every value to "
+			    "one accumulator (digits, count, sign of zero)");
+		}
 		CHECK(sizeof a <= 96, "an accumulator takes %zu bytes "
 		    "(the whole array would be %zu)", sizeof a,
 		    ACCUM_LIMBS * sizeof(int64_t));

@@ -1,0 +1,60 @@
+#!/bin/sh
+# The spool under load: more files at once than inotify's queue holds
+# (dropped while ipcd is stopped: the overflow makes it scan), and a
+# 100 MB file, read and checked a slice a loop pass so that ipcd keeps
+# answering meanwhile.
+. tests/lib.sh
+
+S=$T/spool
+write_conf "[mq]
+enabled = no"
+check "ipcd starts" start_ipcd
+
+# More files than the queue holds, while ipcd cannot read its events.
+q=$(cat /proc/sys/fs/inotify/max_queued_events 2>/dev/null || echo 16384)
+if [ "$q" -le 60000 ]; then
+	N=$((q + 2000))
+	mkdir "$T/stage"
+	awk -v n=$N -v dir="$T/stage" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			f = dir "/f" i
+			print "many 1" >f
+			close(f)
+		}
+	}'
+	kill -STOP "$IPCD_PID"
+	(cd "$T/stage" && find . -name 'f*' -exec mv -t "$S" {} +)
+	kill -CONT "$IPCD_PID"
+	check "$N files dropped at once are all counted" eventually $N field many count
+	check "  (inotify's queue overflowed, and ipcd scanned)" \
+	    grep -q "queue overflowed" "$T/ipcd.log"
+	check "  all removed" eventually 0 sh -c "ls \"$S\" | grep -c '^f'"
+	same "  none rejected" "$(stat_of spool.rejected)" 0
+else
+	echo "skip - inotify overflow: max_queued_events is $q, too many files to make"
+fi
+
+# 100 MB: one million records of 100 bytes (leading zeros are a number).
+awk 'BEGIN {
+	z = sprintf("%093d", 0)
+	for (i = 0; i < 1000000; i++)
+		print "huge " z "1"
+}' >"$S/.huge.tmp"
+same "a 100 MB file" "$(stat -c %s "$S/.huge.tmp")" 100000000
+start=$(date +%s%N)
+mv "$S/.huge.tmp" "$S/huge"
+pings=0
+worst=0
+while [ -e "$S/huge" ]; do
+	t0=$(date +%s%N)
+	"$IPCCTL" ping >/dev/null 2>&1 && pings=$((pings + 1))
+	t1=$(date +%s%N)
+	[ $((t1 - t0)) -gt $worst ] && worst=$((t1 - t0))
+done
+end=$(date +%s%N)
+check "  is applied whole" eventually 1000000 field huge count
+same "  to the right total" "$("$IPCCTL" result --key=huge)" 1000000
+check "  ipcd answered pings while it read and checked the file" test $pings -gt 0
+echo "# 100 MB file: taken in $(((end - start) / 1000000)) ms; $pings pings answered meanwhile, the slowest in $((worst / 1000000)) ms"
+grep "records applied in" "$T/ipcd.log" | sed 's/^/# /'
+check "ipcd stops cleanly" stop_ipcd
