@@ -51,6 +51,17 @@ struct transport {
 extern const struct transport tr_unix, tr_fifo, tr_mq, tr_shm, tr_tcp,
     tr_sysv, tr_spool;
 
+/* transports.c: the table of transports and the steps of their lives. */
+#define TRS_KEEP	0	/* trs_update: nothing more to do */
+#define TRS_REOPEN	1	/* trs_update: close, then open anew */
+int		 trs_is_open(enum tr_id);
+int		 trs_open(enum tr_id, const struct conf *);
+int		 trs_update(enum tr_id, const struct conf *, const struct conf *);
+void		 trs_drain(enum tr_id);
+void		 trs_close(enum tr_id);
+void		 trs_committed(void);
+const char	*trs_open_names(void);
+
 /* Who sent a record, where the transport knows it: the Unix socket knows
  * the process and its user, TCP only the address (pid 0, uid PEER_NOUID). */
 struct peer {

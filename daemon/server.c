@@ -1,7 +1,8 @@
 /*
- * The one file that owns the event loop: it creates the event_base, opens
- * and closes the transports, turns signals into events, and is the single
- * door through which every transport's records reach the key store.
+ * The one file that owns the event loop: it creates the event_base, decides
+ * when transports open, reload and close (transports.c knows how), turns
+ * signals into events, commits, and is the single door through which
+ * every transport's records reach the key store.
  */
 
 #include <errno.h>
@@ -26,16 +27,6 @@
 
 static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
 
-static const struct transport *const transports[TR_COUNT] = {
-	[TR_UNIX] = &tr_unix,
-	[TR_FIFO] = &tr_fifo,
-	[TR_MQ] = &tr_mq,
-	[TR_SHM] = &tr_shm,
-	[TR_TCP] = &tr_tcp,
-	[TR_SYSV] = &tr_sysv,
-	[TR_SPOOL] = &tr_spool,
-};
-
 struct tr_counters {
 	uint64_t	accepted;
 	uint64_t	duplicates;
@@ -48,7 +39,6 @@ static struct {
 	struct event_base	*base;
 	struct conf		 conf;
 	struct store		*store;
-	int			 open[TR_COUNT];
 	struct tr_counters	 count[TR_COUNT];
 	time_t			 started;
 	struct event		*sig[NSIGNALS];
@@ -73,12 +63,6 @@ const struct conf *
 server_conf(void)
 {
 	return &srv.conf;
-}
-
-const char *
-server_transport_name(enum tr_id tr)
-{
-	return transports[tr]->name;
 }
 
 static void	server_commit(void);
@@ -121,7 +105,7 @@ peer_fields(struct log_fields *f, const struct peer *p)
 static void
 key_completed(enum tr_id tr, const struct key *k, const struct peer *p)
 {
-	struct log_fields	f = { .transport = transports[tr]->name,
+	struct log_fields	f = { .transport = server_transport_name(tr),
 	    .key = k->name, .event = "complete" };
 	char			total[32];
 
@@ -190,7 +174,7 @@ void
 server_reject(enum tr_id tr, const char *cause, const struct peer *p)
 {
 	struct tr_counters	*c = &srv.count[tr];
-	struct log_fields	 f = { .transport = transports[tr]->name,
+	struct log_fields	 f = { .transport = server_transport_name(tr),
 	    .event = "reject" };
 	time_t			 now = time(NULL);
 
@@ -246,7 +230,7 @@ server_reset(const char *key, enum tr_id tr, const struct peer *p)
 	if (n > 0)
 		state_reset(key);
 	log_fields(LOG_INFO, &(struct log_fields){
-	    .transport = transports[tr]->name, .key = key, .pid = p->pid,
+	    .transport = server_transport_name(tr), .key = key, .pid = p->pid,
 	    .uid = p->uid, .addr = p->addr, .event = "reset" },
 	    "reset %s: %zu key%s removed", key ? key : "*", n, n == 1 ? "" : "s");
 	return n;
@@ -267,12 +251,12 @@ server_stats(char *buf, size_t size)
 	for (i = 0; i < TR_COUNT && len < size; i++)
 		len += (size_t)snprintf(buf + len, size - len,
 		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
-		    "%s.rejected=%llu", transports[i]->name, srv.open[i],
-		    transports[i]->name,
+		    "%s.rejected=%llu", server_transport_name(i), trs_is_open(i),
+		    server_transport_name(i),
 		    (unsigned long long)srv.count[i].accepted,
-		    transports[i]->name,
+		    server_transport_name(i),
 		    (unsigned long long)srv.count[i].duplicates,
-		    transports[i]->name,
+		    server_transport_name(i),
 		    (unsigned long long)srv.count[i].rejected);
 }
 
@@ -295,50 +279,16 @@ notify_status(const char *state)
 	(void)sysd_notify(msg);
 }
 
-static int
-tr_enabled(const struct transport *t, const struct conf *c)
-{
-	return *(const int *)(const void *)((const char *)c + t->enabled_at);
-}
-
-/* Must T be reopened to go from configuration A to B (both enabled)? */
-static int
-tr_moved(const struct transport *t, const struct conf *a,
-    const struct conf *b)
-{
-	return strcmp((const char *)a + t->where_at,
-	    (const char *)b + t->where_at) != 0 ||
-	    (t->changed != NULL && t->changed(a, b));
-}
-
-static int
-open_transport(int i, const struct conf *conf)
-{
-	char	*cause = NULL;
-
-	if (!tr_enabled(transports[i], conf))
-		return 0;
-	if (transports[i]->open(conf, &cause) != 0) {
-		log_warnx("%s: %s", transports[i]->name, cause);
-		free(cause);
-		return -1;
-	}
-	srv.open[i] = 1;
-	return 0;
-}
-
 static void
 close_transport(int i)
 {
-	if (!srv.open[i])
+	if (!trs_is_open(i))
 		return;
-	if (transports[i]->drain != NULL)
-		transports[i]->drain();
+	trs_drain(i);
 	/* Release what waits on a commit while the transport can still
 	 * deliver it. */
 	server_commit();
-	transports[i]->close();
-	srv.open[i] = 0;
+	trs_close(i);
 }
 
 /* Bring transport I to the configuration NEXT: reopen it only when its
@@ -346,21 +296,12 @@ close_transport(int i)
 static void
 reload_transport(int i, const struct conf *next)
 {
-	const struct transport	*t = transports[i];
-	char			*cause = NULL;
-
-	if (!srv.open[i] && !tr_enabled(t, next))
+	if (trs_update(i, &srv.conf, next) == TRS_KEEP)
 		return;
-	if (srv.open[i] && tr_enabled(t, next) && !tr_moved(t, &srv.conf, next)) {
-		if (t->update != NULL && t->update(&srv.conf, next, &cause) != 0) {
-			log_warnx("%s: %s", t->name, cause);
-			free(cause);
-		}
-		return;
-	}
 	close_transport(i);
-	if (open_transport(i, next) != 0 && open_transport(i, &srv.conf) == 0)
-		log_warnx("%s: kept the previous settings", t->name);
+	if (trs_open(i, next) != 0 && trs_open(i, &srv.conf) == 0)
+		log_warnx("%s: kept the previous settings",
+		    server_transport_name(i));
 }
 
 static void
@@ -457,29 +398,9 @@ on_libevent_log(int severity, const char *msg)
 static void
 server_commit(void)
 {
-	int	i;
-
 	state_commit(srv.store);
 	stream_committed();
-	for (i = 0; i < TR_COUNT; i++)
-		if (srv.open[i] && transports[i]->committed != NULL)
-			transports[i]->committed();
-}
-
-/* " unix fifo ...": the transports open now, for the start line. */
-static const char *
-open_names(void)
-{
-	static char	buf[128];
-	size_t		len = 0;
-	int		i;
-
-	buf[0] = '\0';
-	for (i = 0; i < TR_COUNT && len < sizeof buf; i++)
-		if (srv.open[i])
-			len += (size_t)snprintf(buf + len, sizeof buf - len,
-			    " %s", transports[i]->name);
-	return buf;
+	trs_committed();
 }
 
 /* Returns ipcd's exit status. */
@@ -512,7 +433,7 @@ server_run(struct conf *conf)
 	if (sysd_listen_init() > 0)
 		log_info("adopting descriptors passed by systemd");
 	for (i = 0; i < TR_COUNT; i++)
-		if (open_transport(i, &srv.conf) != 0)
+		if (trs_open(i, &srv.conf) != 0)
 			failed = 1;
 	sysd_listen_done();
 	if (failed) {
@@ -535,7 +456,7 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s), config %s", (long)getpid(), open_names(),
+	    "started (pid %ld;%s), config %s", (long)getpid(), trs_open_names(),
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 
