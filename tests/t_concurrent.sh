@@ -8,7 +8,7 @@
 start_ipcd "[tcp]
 enabled = yes
 listen = 127.0.0.1:$(free_port)" || exit 1
-VIAS="unix fifo mq shm tcp sysv"
+VIAS="unix fifo mq shm tcp sysv spool"
 NV=$(echo $VIAS | wc -w)
 WORKERS=6
 TRIPLES=2000
