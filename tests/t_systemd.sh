@@ -181,7 +181,7 @@ check "  starts ipcd through ipcd-fifo.socket" until_prop ipcd.service ActiveSta
 check "  and the value is counted" eventually 1 total
 same "ipcd adopted every passed descriptor and opened shm itself" \
     "$(inc ipcctl stats | grep '\.open=' | tr '\n' ' ')" \
-    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 "
+    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 sysv.open=1 spool.open=1 "
 same "no passed descriptor was left unused" \
     "$(inc journalctl -q --no-pager -u ipcd -g 'no enabled transport' | wc -l)" 0
 status "systemctl stop ipcd (the sockets stay)" 0 inc systemctl stop ipcd.service
@@ -198,12 +198,12 @@ check "ipcctl result answers" eventually 15 total
 # Group ipcd may submit over every transport; other users may not.
 inc useradd -M -N -G ipcd member >/dev/null 2>&1
 inc useradd -M -N other >/dev/null 2>&1
-for via in unix fifo mq shm; do
+for via in unix fifo mq shm sysv spool; do
 	status "a member of group ipcd submits --via=$via" 0 \
 	    inc runuser -u member -- ipcctl submit --via=$via --key=grp 1
 done
-check "  all four are counted" eventually 4 count grp
-for via in unix fifo mq; do
+check "  all six are counted" eventually 6 count grp
+for via in unix fifo mq sysv spool; do
 	check "a user outside group ipcd cannot submit --via=$via" refused $via
 done
 
