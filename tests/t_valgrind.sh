@@ -30,7 +30,9 @@ vg_clean() {
 	done
 }
 
-write_conf
+write_conf "[tcp]
+enabled = yes
+listen = 127.0.0.1:$(free_port)"
 $VG --log-file="$T/vg-ipcd.log" "$IPCD" -v >>"$T/ipcd.log" 2>&1 &
 IPCD_PID=$!
 if ! wait_ready "$IPCD_PID" 600; then
@@ -41,7 +43,7 @@ fi
 ok "ipcd starts under valgrind"
 
 # Every transport, parts, a duplicate, a stream.
-for via in unix fifo mq shm; do
+for via in unix fifo mq shm tcp sysv spool; do
 	"$IPCCTL" submit --via=$via --key=k -- 1.5 -0.5
 done
 "$IPCCTL" submit --via=unix --key=p --part=1/4 1
@@ -49,8 +51,8 @@ done
 "$IPCCTL" submit --via=mq --key=p --part=3/4 3
 "$IPCCTL" submit --via=unix --key=p --part=1/4 9 2>/dev/null	# duplicate
 seq 1 2000 | "$IPCCTL" submit --key=stream -
-check "submissions over unix, fifo, mq, shm" wait_count k 8
-same "  and their exact total" "$("$IPCCTL" result --key=k)" 4
+check "submissions over unix, fifo, mq, shm, tcp, sysv, spool" wait_count k 14
+same "  and their exact total" "$("$IPCCTL" result --key=k)" 7
 same "a stream of 2000 values" "$("$IPCCTL" result --key=stream)" 2001000
 
 # result --wait: one answered when the last part comes in, one that times
@@ -89,7 +91,14 @@ check "bad records rejected in shared memory" wait_stat shm.rejected 3
 check "  and a wild ring head" wait_stat shm.rejected 4
 check "  on the fifo" wait_stat fifo.rejected 5
 check "  on the message queue" wait_stat mq.rejected 4
-same "  and no total moved" "$("$IPCCTL" result --key=k)" 4
+printf 'k 1' | "$RAWIPC" sysv "$T" 2
+printf 'k nan' | "$RAWIPC" sysv "$T" 1
+head -c 5000 /dev/zero | tr '\0' 7 | "$RAWIPC" sysv "$T" 1
+check "  on the System V queue" wait_stat sysv.rejected 3
+printf 'k 1\nk nan\n' >"$T/spool/bad"
+ln -s /etc/passwd "$T/spool/link"
+check "  in the spool" wait_stat spool.rejected 2
+same "  and no total moved" "$("$IPCCTL" result --key=k)" 7
 
 # keys, stats, reset.
 same "keys" "$("$IPCCTL" keys | cut -f1 | sort | tr '\n' ' ')" "k p stream "
@@ -113,7 +122,7 @@ sed -i '$d' "$T/ipcd.conf"
 sed -i '$d' "$T/ipcd.conf"
 
 # The reference job over each transport.
-for via in unix fifo mq shm; do
+for via in unix fifo mq shm tcp sysv spool pipe socketpair; do
 	out=$("$IPCCTL" pi --terms=100000 --via=$via 2>&1)
 	contains "pi --terms=100000 over $via" "$out" "3.1415"
 done
@@ -123,14 +132,15 @@ done
 "$IPCCTL" submit --key=c 1
 for cmd in "submit --key=c 2" "submit --via=shm --key=c 3" \
     "--json result --key=c" "keys" "stats" "result --key=nokey" \
-    "pi --workers=2 --terms=1000 --via=mq"; do
+    "pi --workers=2 --terms=1000 --via=mq" "submit --via=tcp --key=c 4" \
+    "submit --via=sysv --key=c 5" "submit --via=spool --key=c 6"; do
 	$VG --log-file="$T/vg-ipcctl.%p.log" "$IPCCTL" $cmd >/dev/null 2>&1
 	rc=$?
 	[ $rc -ne 99 ] || notok "ipcctl $cmd: valgrind found errors"
 done
 n=$(ls "$T"/vg-ipcctl.*.log | wc -l)
-check "ipcctl under valgrind: $n processes (7 commands, 2 pi workers)" \
-    test "$n" -ge 9
+check "ipcctl under valgrind: $n processes (10 commands, 2 pi workers)" \
+    test "$n" -ge 12
 check "  0 errors, nothing definitely lost" vg_clean "$T"/vg-ipcctl.*.log
 
 kill -TERM "$IPCD_PID"
