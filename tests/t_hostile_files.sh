@@ -98,6 +98,12 @@ if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null || [ -e "$D" ] ||
 fi
 cleanup_user() {
 	[ -n "$UPID" ] && kill -KILL "$UPID" 2>/dev/null
+	# The System V queues (and key locks) the user's ipcds made on their
+	# default keys: ipcd leaves them, by design.
+	for kind in q s; do
+		ipcs -$kind | awk -v u=$U '$3 == u { print $2 }' |
+		    xargs -r -n 1 ipcrm -$kind 2>/dev/null
+	done
 	rm -rf "$D" "/dev/shm/ipcd-$U"
 	"$RAWIPC" unlink "/ipcd-$U" 2>/dev/null
 	cleanup

@@ -38,7 +38,8 @@ contains "a value without a newline counts; --json prints the key" "$out" \
 # The environment of each child, and its descriptors: 0-2, what the test
 # shell itself passes down, and its own end of its channel, nothing else.
 # (one command, no pipeline: a pipeline's pipes would be the shell's too)
-sh -c 'ls /proc/$$/fd >"$0/fd.direct"' "$T" >/dev/null
+sh -c 'ls /proc/$$/fd >"$0/fd.direct"; grep SigIgn /proc/$$/status >"$0/sig.direct"' \
+    "$T" >/dev/null
 "$IPCCTL" run -n 4 --key=env -- sh -c '
 	echo "$IPCD_RANK $IPCD_SIZE $IPCD_KEY $IPCD_PART" >"$0/env.$IPCD_RANK"
 	ls /proc/$$/fd >"$0/fd.$IPCD_RANK"
@@ -52,8 +53,8 @@ same "a child has no descriptor of the launcher but its channel" \
     "$(grep -vx "$(cat "$T/fdnum.2")" "$T/fd.2" | sort -n | tr '\n' ' ')" \
     "$(sort -n "$T/fd.direct" | tr '\n' ' ')"
 contains "  which is a pipe" "$(cat "$T/chan.1")" "pipe:"
-same "  and no signal ignored (SIGPIPE is the launcher's)" "$(cat "$T/sig.1")" \
-    "SigIgn:	0000000000000000"
+same "  and ignores the signals a direct child would (not the launcher's SIGPIPE)" \
+    "$(cat "$T/sig.1")" "$(cat "$T/sig.direct")"
 same "--key keeps the key, with 4 of 4 parts" "$(field env parts)/$(field env nparts)" 4/4
 
 # A child that submits itself writes nothing on its channel.
