@@ -27,6 +27,14 @@ ask_refused(struct ipcd *c, const char *what, const char *line)
 	return lib_fail(c, -r, fmtstr("%s: %s", what, vis(msg, strlen(msg))));
 }
 
+static int
+ask_unreachable(struct ipcd *c, const char *what, char *cause)
+{
+	lib_fail(c, IPCD_EUNREACHABLE, fmtstr("%s: %s", what, cause));
+	free(cause);
+	return IPCD_EUNREACHABLE;
+}
+
 /*
  * Send REQ KEY (KEY NULL: REQ alone), or with WAIT the wait for KEY's
  * parts, and keep the reply; IPCD_OK for "ok", else a status and why.
@@ -41,7 +49,7 @@ ask(struct ipcd *c, const char *req, const char *key, int wait)
 	c->error = (free(c->error), NULL);
 	c->reply[0] = '\0';
 	if (c->ctl.fd == -1 && conn_open(&c->ctl, &c->tg, &cause) != 0)
-		return lib_fail(c, IPCD_EUNREACHABLE, cause);
+		return ask_unreachable(c, req, cause);
 	if (wait)
 		r = request_wait(&c->ctl, key, wt > 0 ? wt : 0, &reply, &cause);
 	else if (key != NULL)
@@ -50,7 +58,7 @@ ask(struct ipcd *c, const char *req, const char *key, int wait)
 		r = conn_request(&c->ctl, &reply, &cause, "%s", req);
 	if (r == CONN_FAIL) {
 		conn_close(&c->ctl);	/* the next request connects anew */
-		return lib_fail(c, IPCD_EUNREACHABLE, cause);
+		return ask_unreachable(c, req, cause);
 	}
 	snprintf(c->reply, sizeof c->reply, "%s", reply);
 	if (r != 0 && r != 1)
