@@ -45,11 +45,11 @@ same "  --cflags, --libs name the installed paths" "$(echo $CFLAGS_IPCD $LIBS_IP
 cp tests/lib/submit.c "$T/submit.c"
 # shellcheck disable=SC2086
 check "a program builds with pkg-config --cflags --libs ipcd" \
-    cc -std=c11 -Wall -Werror $SAN $CFLAGS_IPCD -o "$T/submit" "$T/submit.c" $LIBS_IPCD
+    cc -std=c11 -Wall -Werror -pthread $SAN $CFLAGS_IPCD -o "$T/submit" "$T/submit.c" $LIBS_IPCD
 # The static library; its private needs come from pkg-config --static.
 # shellcheck disable=SC2086
 check "  and statically, with libipcd.a" \
-    cc -std=c11 -Wall -Werror $SAN $CFLAGS_IPCD -o "$T/submit-static" "$T/submit.c" \
+    cc -std=c11 -Wall -Werror -pthread $SAN $CFLAGS_IPCD -o "$T/submit-static" "$T/submit.c" \
     $(pkg-config --static --libs ipcd | sed 's/-lipcd/-Wl,-Bstatic -lipcd -Wl,-Bdynamic/')
 check "  which needs no libipcd.so" sh -c "! ldd '$T/submit-static' | grep -q libipcd"
 check "  the shared one needs libipcd.so.0" sh -c \
@@ -98,6 +98,12 @@ for via in $VIAS; do
 	    "total=55 count=10 parts=10/10 min=1 max=10 status=0 error= "
 	same "  nothing printed" "$(cat "$T/sub-$via.err")" ""
 	same "  ipcctl sees the same total" "$("$IPCCTL" result --key="k-$via")" 55
+done
+# Handles in threads of their own need no locking (libipcd(3), THREADS).
+for via in unix shm; do
+	run "threads-$via" "$LIB" threads "$via" "th-$via" 8
+	same "8 threads, a handle each, over $via" "$(out "threads-$via")" \
+	    "total=36 count=8 parts=8/8 min=1 max=8 status=0 error= "
 done
 run static "$T/submit-static" submit shm k-static 4
 same "the static program submits over shm" "$(out static)" \
