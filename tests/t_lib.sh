@@ -141,6 +141,8 @@ printf '[unix]\npath = \n' >"$T/bad.conf"
 run badconf env IPCD_CONFIG="$T/bad.conf" "$LIB" ping
 contains "a bad configuration file: IPCD_EFAIL naming it" "$(out badconf)" \
     "status=-1 error=$T/bad.conf"
+same "  and every later call on the handle fails with the same cause" \
+    "$(sed -n 4p "$T/badconf.out")" "$(sed -n 2p "$T/badconf.out")"
 
 stop_ipcd
 # Without ipcd.  The queues (mq, sysv) outlive it: a send to them succeeds.

@@ -101,7 +101,9 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if ((st = ipcd_open(&c, NULL)) != IPCD_OK) {
+		/* The handle keeps the cause: every call fails with it. */
 		report(c, st);
+		report(c, ipcd_ping(c));
 		ipcd_close(c);
 		return 1;
 	}
