@@ -30,7 +30,8 @@ same "  nm -D --defined-only: the ipcd_* API alone" \
     "ipcd_close ipcd_error ipcd_flush ipcd_open ipcd_ping ipcd_result ipcd_set_timeout ipcd_submit ipcd_version "
 same "  libipcd.a: the ipcd_* API alone is global" \
     "$(nm --defined-only "$ROOT/usr/lib/libipcd.a" | awk '$2 ~ /^[A-Z]$/ { print $3 }' |
-	grep -cv '^ipcd_')" 0
+	sort | tr '\n' ' ')" \
+    "ipcd_close ipcd_error ipcd_flush ipcd_open ipcd_ping ipcd_result ipcd_set_timeout ipcd_submit ipcd_version "
 
 export PKG_CONFIG_PATH="$ROOT/usr/lib/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$ROOT"
@@ -155,6 +156,28 @@ done
 run gone-result env TIMEOUT=2 "$LIB" result k
 contains "no ipcd: ipcd_result is IPCD_EUNREACHABLE, saying why" "$(out gone-result)" \
     "status=-3 error=result: cannot connect to $T/ipcd.sock"
+
+# A FIFO whose reader leaves between the submission and the flush: an
+# error (EPIPE), not a death by SIGPIPE, in a program that kept SIGPIPE's
+# default.
+mkfifo "$T/p.fifo" "$T/ctl"
+printf '[fifo]\npath = %s\n' "$T/p.fifo" >"$T/pipe.conf"
+exec 3<>"$T/p.fifo"		# the reader, for now
+IPCD_CONFIG="$T/pipe.conf" "$LIB" paused fifo k 1 <"$T/ctl" >"$T/paused.out" 2>&1 3<&- &
+paused=$!
+exec 4>"$T/ctl"
+i=0
+while [ $i -lt 200 ] && ! grep -q submitted "$T/paused.out"; do
+	sleep 0.05
+	i=$((i + 1))
+done
+exec 3<&-			# the reader leaves
+echo go >&4
+exec 4>&-
+wait $paused
+same "a FIFO left by its reader: the program lives (exit 1, not SIGPIPE's 141)" $? 1
+contains "  and the flush says why: IPCD_EUNREACHABLE" "$(out paused)" \
+    "status=-3 error=cannot write to the FIFO: Broken pipe"
 
 # shellcheck disable=SC2086
 check "make uninstall reverses it" make --no-print-directory -s $MAKEVARS \

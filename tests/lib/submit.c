@@ -6,6 +6,9 @@
  *				over VIA, then the total once all are in
  *	result KEY [SECONDS]	KEY's total, waiting at most SECONDS
  *	submit1 VIA KEY VALUE	one value, not a part; then ipcd_flush
+ *	paused VIA KEY VALUE	the same, but between the two it prints
+ *				"submitted" and waits for a line on its
+ *				standard input
  *	threads VIA KEY N	N threads, a handle each, thread I
  *				submitting part I (the value I) of KEY
  *	ping
@@ -130,6 +133,16 @@ main(int argc, char **argv)
 		if ((st = ipcd_submit(c, argv[2], argv[3], atof(argv[4]), 0,
 		    0)) == IPCD_OK)
 			st = ipcd_flush(c);
+	} else if (strcmp(argv[1], "paused") == 0 && argc == 5) {
+		char	line[16];
+
+		if ((st = ipcd_submit(c, argv[2], argv[3], atof(argv[4]), 0,
+		    0)) == IPCD_OK) {
+			printf("submitted\n");
+			fflush(stdout);
+			if (fgets(line, sizeof line, stdin) != NULL)
+				st = ipcd_flush(c);
+		}
 	} else if (strcmp(argv[1], "result") == 0 && argc >= 3) {
 		if (argc == 4)
 			ipcd_set_timeout(c, atof(argv[3]));
