@@ -112,6 +112,12 @@ same "the static program submits over shm" "$(out static)" \
 run job "$T/job"
 same "the example of libipcd(3) runs" "$(cat "$T/job.out")" 27.5
 
+# The program's own SIGBUS handler still gets the faults that are not
+# the shared-memory transport's.
+run sigbus "$LIB" sigbus k-bus
+same "a SIGBUS handler of the program's own survives a submission over shm" \
+    "$(out sigbus)" "own SIGBUS handler "
+
 # The errors: a status and one line, never output.
 run badkey "$LIB" submit1 unix "bad key" 1
 same "a bad key: IPCD_EINVAL" "$(out badkey)" \

@@ -11,6 +11,8 @@
  *				standard input
  *	threads VIA KEY N	N threads, a handle each, thread I
  *				submitting part I (the value I) of KEY
+ *	sigbus KEY		a SIGBUS handler of its own, one value
+ *				over shm, then a SIGBUS: its handler runs
  *	ping
  *	version
  *
@@ -19,9 +21,11 @@
  */
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ipcd.h>
 
@@ -86,6 +90,15 @@ threads(struct ipcd *c, const char *via, const char *key, unsigned n)
 	return st;
 }
 
+static void
+own_sigbus(int sig)
+{
+	static const char	msg[] = "own SIGBUS handler\n";
+
+	(void)write(STDOUT_FILENO, msg, sizeof msg - 1);
+	_exit(0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -142,6 +155,13 @@ main(int argc, char **argv)
 			fflush(stdout);
 			if (fgets(line, sizeof line, stdin) != NULL)
 				st = ipcd_flush(c);
+		}
+	} else if (strcmp(argv[1], "sigbus") == 0 && argc == 3) {
+		signal(SIGBUS, own_sigbus);
+		if ((st = ipcd_submit(c, "shm", argv[2], 1, 0, 0)) == IPCD_OK &&
+		    (st = ipcd_flush(c)) == IPCD_OK) {
+			fflush(stdout);
+			raise(SIGBUS);
 		}
 	} else if (strcmp(argv[1], "result") == 0 && argc >= 3) {
 		if (argc == 4)
