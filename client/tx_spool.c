@@ -145,9 +145,13 @@ spool_flush(void *arg, struct tally *t)
 		    "ipcd running?); it stays there, to be counted once ipcd "
 		    "takes it", s->tg->conf->spool.dir, name, s->tg->timeout);
 	else if (r == 1) {
-		fprintf(stderr, "ipcctl: the file of %lu record%s was "
-		    "rejected: %s\n", s->nrec, s->nrec == 1 ? "" : "s",
-		    vis(why, strlen(why)));
+		if (s->tg->answer != NULL) {
+			cause = fmtstr("the file of %lu record%s was rejected: "
+			    "%s", s->nrec, s->nrec == 1 ? "" : "s",
+			    vis(why, strlen(why)));
+			s->tg->answer(s->tg->answer_arg, -1, cause);
+			free(cause);
+		}
 		t->rejected += s->nrec;
 	} else
 		t->accepted += s->nrec;
