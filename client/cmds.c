@@ -90,24 +90,6 @@ cmd_result(const struct opts *go, int argc, char **argv)
 	return r;
 }
 
-/*
- * "wait KEY": the reply once all parts of KEY are in, or ipcd's "err
- * timeout" after WT seconds (0: no limit).  ipcd says when the wait ran
- * out; the socket's own timeout starts after that.  As conn_request.
- */
-int
-request_wait(struct conn *c, const char *key, double wt, char **reply,
-    char **cause)
-{
-	int	r;
-
-	c->reply_timeout = wt > 0 ? wt + c->tg->timeout : 1e12;
-	r = conn_request(c, reply, cause, "%s %s %lu", REQ_WAIT, key,
-	    (unsigned long)(wt * 1000 + 0.999));
-	c->reply_timeout = 0;
-	return r;
-}
-
 /* Print a key's total from the reply R (of conn_request, not CONN_FAIL)
  * as "result" does, or report the error; the exit status. */
 int

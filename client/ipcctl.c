@@ -78,8 +78,8 @@ int
 key_arg(const char *k, const char **out)
 {
 	if (!key_valid(k, strlen(k))) {
-		fprintf(stderr, "ipcctl: key \"%s\" is not 1-64 characters of "
-		    "[A-Za-z0-9_.:-]\n", vis(k, strlen(k)));
+		fprintf(stderr, "ipcctl: key \"%s\" %s\n", vis(k, strlen(k)),
+		    KEY_CAUSE);
 		return -1;
 	}
 	*out = k;
@@ -408,7 +408,8 @@ main(int argc, char **argv)
 		OPTS_END
 	};
 	static struct conf	 conf;
-	struct opts		 o = { .tg = { .conf = &conf, .hello = 1 } };
+	struct opts		 o = { .tg = { .conf = &conf, .hello = 1,
+				     .answer = answer_print } };
 	const char		*file = NULL;
 	char			*cause;
 	double			 timeout = 0;
