@@ -59,7 +59,8 @@ def check_part(part):
     try:
         if isinstance(part, str):
             i, n = part.split("/")
-            if not (i.isdigit() and n.isdigit()):
+            if not (i.isascii() and i.isdigit() and n.isascii() and
+                    n.isdigit()):
                 raise ValueError
             i, n = int(i), int(n)
         else:
