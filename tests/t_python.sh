@@ -23,7 +23,7 @@ listen = 127.0.0.1:$PORT
 token_file = $T/token"
 start_ipcd || exit 1
 
-export PYTHONPATH=$PWD/client/python
+export PYTHONPATH=$PWD/client/python PYTHONDONTWRITEBYTECODE=1
 export IPCD_BUILD=$PWD/$BUILD
 export IPCD_TEST_DAEMON=$IPCD_PID
 if [ -e "$BUILD/libipcd.so.0" ]; then

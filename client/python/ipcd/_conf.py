@@ -108,7 +108,7 @@ class Config:
                 raise ConfigError("%s: expected an absolute path" % where)
             self.token_file = value
         elif (section, name) == ("client", "timeout"):
-            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= TIMEOUT_MAX:
+            if not _number(value) or not 1 <= int(value) <= TIMEOUT_MAX:
                 raise ConfigError("%s: expected a whole number from 1 to "
                                   "%d" % (where, TIMEOUT_MAX))
             self.timeout = float(value)
@@ -169,6 +169,11 @@ def _read(file):
         return data.decode("latin-1")
 
 
+def _number(text):
+    """Is TEXT a whole number in ASCII digits (as strtol reads one)?"""
+    return text.isascii() and text.isdigit()
+
+
 def _listen(value, where):
     """The first ADDR:PORT or [V6ADDR]:PORT of a listen list."""
     items = value.replace(",", " ").split()
@@ -183,7 +188,7 @@ def _listen(value, where):
         family = 4
     if not sep:
         raise ConfigError("%s: \"%s\": expected ADDRESS:PORT" % (where, item))
-    if not (port.isascii() and port.isdigit()) or len(port) > 5 or not 1 <= int(port) <= 65535:
+    if not _number(port) or len(port) > 5 or not 1 <= int(port) <= 65535:
         raise ConfigError("%s: \"%s\": the port must be a number from 1 "
                           "to 65535" % (where, item))
     try:
