@@ -84,6 +84,8 @@ int	reply_code(const char *, const char **);
 int	reply_exit(const char *, const char *);
 void	reply_print_json(const char *);
 void	answer_print(void *, int, const char *);
+struct ipcd;
+int	lib_exit(const struct ipcd *, int);
 
 /* send.c: submitting records over a chosen transport. */
 struct tally {

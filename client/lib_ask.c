@@ -27,6 +27,14 @@ ask_refused(struct ipcd *c, const char *what, const char *line)
 	return lib_fail(c, -r, fmtstr("%s: %s", what, vis(msg, strlen(msg))));
 }
 
+static int
+ask_unreachable(struct ipcd *c, const char *what, char *cause)
+{
+	lib_fail(c, IPCD_EUNREACHABLE, fmtstr("%s: %s", what, cause));
+	free(cause);
+	return IPCD_EUNREACHABLE;
+}
+
 /*
  * Send REQ KEY (KEY NULL: REQ alone), or with WAIT the wait for KEY's
  * parts, and keep the reply; IPCD_OK for "ok", else a status and why.
@@ -38,10 +46,11 @@ ask(struct ipcd *c, const char *req, const char *key, int wait)
 	double	 wt = c->wait != 0 ? c->wait : c->tg.timeout;
 	int	 r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	c->reply[0] = '\0';
 	if (c->ctl.fd == -1 && conn_open(&c->ctl, &c->tg, &cause) != 0)
-		return lib_fail(c, IPCD_EUNREACHABLE, cause);
+		return ask_unreachable(c, req, cause);
 	if (wait)
 		r = request_wait(&c->ctl, key, wt > 0 ? wt : 0, &reply, &cause);
 	else if (key != NULL)
@@ -50,7 +59,7 @@ ask(struct ipcd *c, const char *req, const char *key, int wait)
 		r = conn_request(&c->ctl, &reply, &cause, "%s", req);
 	if (r == CONN_FAIL) {
 		conn_close(&c->ctl);	/* the next request connects anew */
-		return lib_fail(c, IPCD_EUNREACHABLE, cause);
+		return ask_unreachable(c, req, cause);
 	}
 	snprintf(c->reply, sizeof c->reply, "%s", reply);
 	if (r != 0 && r != 1)
@@ -99,7 +108,8 @@ ipcd_result(struct ipcd *c, const char *key, int wait, struct ipcd_total *t)
 {
 	int	r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	if (key == NULL)
 		key = IPCD_DEFAULT_KEY;
 	if (!key_valid(key, strlen(key)))

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipcd.h"
 #include "ipcctl.h"
 #include "send.h"
 #include "xmalloc.h"
@@ -25,6 +26,15 @@ reply_exit(const char *what, const char *line)
 	else
 		fprintf(stderr, "ipcctl: %s: %s\n", what, vis(msg, strlen(msg)));
 	return r;
+}
+
+/* A library call on C failed with status ST: say why; the exit status
+ * (the statuses are ipcctl's negated). */
+int
+lib_exit(const struct ipcd *c, int st)
+{
+	fprintf(stderr, "ipcctl: %s\n", ipcd_error(c));
+	return st < 0 ? -st : EXIT_FAIL;
 }
 
 /* --via=T: 0, or -1 after telling the user what T may be. */
