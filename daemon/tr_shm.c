@@ -45,6 +45,7 @@
 /* The doorbell thread looks at the doorbell word and its stop flag at
  * least this often, whatever was done to the semaphore (shm.h). */
 #define DOORBELL_WAIT_MS	1000
+#define DOORBELL_NAP_MS		100	/* after a failure that should not be */
 
 struct shm_state shm = { .fd = -1, .efd = -1, .semid = -1 };
 
@@ -77,6 +78,14 @@ shm_committed(void)
 	shm_unguard();
 }
 
+static void
+nap_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
 /* Sleep on the semaphore while the doorbell word does not move; wake the
  * loop when it does (shm.h).  SEMID is read before the thread starts. */
 static void *
@@ -107,7 +116,8 @@ doorbell_thread(void *arg)
 			if (!atomic_load(&shm.stop))
 				atomic_store(&shm.bell_lost, 1);
 			break;
-		}
+		} else if (rc == -1 && errno != EAGAIN && errno != EINTR)
+			nap_ms(DOORBELL_NAP_MS);	/* no spin; the poll looks */
 		if ((now = atomic_load(&h->doorbell)) != seen) {
 			seen = now;
 			(void)write(shm.efd, &one, sizeof one);
