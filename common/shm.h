@@ -27,8 +27,8 @@
  *   - After a batch (half a ring, or at a flush) it rings the doorbell:
  *     it increments the doorbell word in the header and, only if ipcd
  *     has said it is asleep (sleeping), posts ipcd's semaphore (see The
- *     doorbell below).  A submitter makes no system call per record, and
- *     none at all while ipcd is awake.
+ *     doorbell below).  A submitter makes no system call per record: at
+ *     most one semop per half ring, none while ipcd's thread is awake.
  *   - In ipcd a helper thread sleeps on the semaphore and wakes the
  *     event loop; the loop copies a batch of published records
  *     out of the ring under the SIGBUS guard, then (outside it) validates
@@ -117,6 +117,12 @@
  *     and nobody waits on it (GETNCNT 0: a live ipcd's thread nearly
  *     always does), so crashes do not pile up semaphores.  A semaphore
  *     of another user is never removed.
+ *   - What the check cannot tell: another semaphore of ipcd's user with
+ *     the same group and mode (another ipcd of that user, say).  A
+ *     scribbled id naming it costs that ipcd's thread a wake-up for
+ *     nothing, and a crashed segment naming it gets it removed only if
+ *     nobody waits on it at that moment.  A segment whose name was removed
+ *     before ipcd crashed leaves its semaphore behind (nothing names it).
  *
  * Anyone who may submit may also write anywhere in the segment, or shrink
  * it.  Hence:
