@@ -109,8 +109,9 @@
  *     poll below) and by the thread's timeout.  A hostile post only
  *     wakes the thread, which wakes the loop only if the word moved.
  *     ipcd writes its id back once a second if it was overwritten
- *     (counted), and leaves the segment if the semaphore is removed
- *     under it (only its owner or root can).
+ *     (counted), and makes another semaphore if this one is removed
+ *     under it (only its owner or root can; counted): the segment and
+ *     its submitters go on, those attached before without a doorbell.
  *   - After a crash (SIGKILL) the semaphore outlives ipcd.  At the next
  *     start, replacing the left-over segment, ipcd removes the semaphore
  *     its header names if it matches as above, belongs to ipcd's user

@@ -208,13 +208,36 @@ segment_abandon(void)
 	segment_release();
 }
 
+/* Create the segment's semaphore and start the doorbell thread on it. */
+static int
+bell_up(char **cause)
+{
+	struct stat	st;
+
+	atomic_store(&shm.bell_lost, 0);
+	if (fstat(shm.fd, &st) != 0 || (shm.semid = shm_bell_create(&st)) ==
+	    -1) {
+		*cause = fmtstr("segment %s: cannot create its semaphore: %s",
+		    shm.name, strerror(errno));
+		return -1;
+	}
+	if ((errno = pthread_create(&shm.thread, NULL, doorbell_thread,
+	    shm.hdr)) != 0) {
+		*cause = fmtstr("pthread_create: %s", strerror(errno));
+		shm_bell_remove(shm.semid);
+		shm.semid = -1;
+		return -1;
+	}
+	shm.thread_running = 1;
+	return 0;
+}
+
 /* Create a segment and its semaphore, start the doorbell thread, let
  * submitters in. */
 static int
 segment_up(char **cause)
 {
 	struct shm_hdr	*h;
-	struct stat	 st;
 
 	shm.size = shm_size(shm.nslots);
 	if (shm_file_create(cause) != 0)
@@ -228,11 +251,7 @@ segment_up(char **cause)
 	shm.moved = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.moved);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
-	atomic_store(&shm.bell_lost, 0);
-	if (fstat(shm.fd, &st) != 0 || (shm.semid = shm_bell_create(&st)) ==
-	    -1) {
-		*cause = fmtstr("segment %s: cannot create its semaphore: %s",
-		    shm.name, strerror(errno));
+	if (bell_up(cause) != 0) {
 		segment_abandon();
 		return -1;
 	}
@@ -255,14 +274,6 @@ segment_up(char **cause)
 		segment_abandon();
 		return -1;
 	}
-	if ((errno = pthread_create(&shm.thread, NULL, doorbell_thread,
-	    h)) != 0) {
-		shm_unguard();
-		*cause = fmtstr("pthread_create: %s", strerror(errno));
-		segment_abandon();
-		return -1;
-	}
-	shm.thread_running = 1;
 	/* Only now may submitters attach. */
 	atomic_store_explicit(&h->magic, SHM_MAGIC, memory_order_release);
 	shm_unguard();
@@ -306,6 +317,33 @@ damaged(const char *what)
 	shm.leaving = LEAVE_DAMAGED;	/* released after this pass's commit */
 }
 
+/* The semaphore was removed under ipcd (by its owner or root): make
+ * another and tell new submitters, keeping the segment and what is in it.
+ * Submitters holding the old id cannot ring; the poll finds their records. */
+static void
+bell_renew(void)
+{
+	static const char	 what[] = "had its semaphore removed by another "
+				     "process";
+	char			 msg[CONF_NAME_MAX + 80], *cause = NULL;
+
+	pthread_join(shm.thread, NULL);
+	shm.thread_running = 0;
+	if (bell_up(&cause) != 0) {
+		free(cause);
+		damaged(what);
+		return;
+	}
+	snprintf(msg, sizeof msg, "segment %s %s; made another", shm.name,
+	    what);
+	server_reject(TR_SHM, msg, NULL);
+	if (sigsetjmp(shm_fault_jmp, 0) != 0)
+		return;		/* the poll will find the damage */
+	shm_guard(shm.hdr, shm.size);
+	atomic_store(&shm.hdr->semid, shm.semid);
+	shm_unguard();
+}
+
 /*
  * The doorbell rang, or the last pass found records: take what is there.
  * While records keep coming, look again in the next pass (a zero timeout
@@ -322,11 +360,11 @@ shm_wakeup(evutil_socket_t fd, short events, void *arg)
 
 	if (fd != -1)
 		(void)read(fd, &n, sizeof n);
+	if (shm.hdr != NULL && !shm.leaving && atomic_load(&shm.bell_lost))
+		bell_renew();
 	if (shm.hdr == NULL || shm.leaving)
 		return;
-	if (atomic_load(&shm.bell_lost))
-		damaged("had its semaphore removed by another process");
-	else if (atomic_load(&shm.faulted) || (got = lease_drain()) == -1)
+	if (atomic_load(&shm.faulted) || (got = lease_drain()) == -1)
 		damaged(SHM_TRUNCATED);
 	else if (got > 0)
 		evtimer_add(shm.again, &now);

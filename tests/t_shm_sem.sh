@@ -97,10 +97,20 @@ check "the sleeping flag cleared: a submission still gets through" \
     timeout 10 "$IPCCTL" submit --via=shm --key=flag 1
 
 # --- removed under ipcd ----------------------------------------------------
+# ipcd makes another; the segment, and a submitter attached to it with the
+# old id (paused on its input meanwhile), go on.
+rm -f "$T/in"
+mkfifo "$T/in"
+"$IPCCTL" submit --via=shm --key=paused - <"$T/in" >"$T/paused.out" 2>&1 &
+sub=$!
+exec 3>"$T/in"
+seq 1 100 >&3
+wait_count paused 100
+ino=$(stat -c %i "/dev/shm$NAME")
 rej=$(stat_of shm.rejected)
 ipcrm -s "$sid"
-check "removed under ipcd: logged" eventually 1 \
-    sh -c "grep -c 'had its semaphore removed by another process; recreating it' '$LOG'"
+check "removed under ipcd: counted and logged" eventually 1 \
+    sh -c "grep -c 'had its semaphore removed by another process; made another' '$LOG'"
 # fresh_bell: until the header names another semaphore that exists (10 s).
 fresh_bell() {
 	i=0
@@ -111,8 +121,18 @@ fresh_bell() {
 	done
 	return 1
 }
-check "  a fresh segment with a fresh semaphore" fresh_bell
-check "  shm works" timeout 10 "$IPCCTL" submit --via=shm --key=fresh 1
+check "  the header names a fresh semaphore" fresh_bell
+same "  with the segment's owner and mode" "$(row "$(semid)")" \
+    "$(stat -c '%U %a' "/dev/shm$NAME") 1"
+same "  in the same segment" "$(stat -c %i "/dev/shm$NAME")" "$ino"
+seq 101 200 >&3
+exec 3>&-
+command wait $sub
+same "  the submitter attached before succeeds" "$?" 0
+same "  with all its records" "$(field paused count) $("$IPCCTL" result --key=paused)" \
+    "200 20100"
+check "  a new submitter gets through" timeout 10 "$IPCCTL" submit --via=shm --key=fresh 1
+check "  and the thread waits on the new one" eventually 1 sem ncnt "$(semid)"
 
 # --- crashes do not pile up semaphores -----------------------------------
 leaked=0
