@@ -112,7 +112,7 @@ doorbell_thread(void *arg)
 			shm_bell_reset(semid);
 		else if (rc == -1 && (errno == EIDRM || errno == EINVAL)) {
 			/* Removed: by ipcd leaving the segment, or else by
-			 * its owner or root, and then the loop leaves it. */
+			 * its owner or root, and the loop makes another. */
 			if (!atomic_load(&shm.stop))
 				atomic_store(&shm.bell_lost, 1);
 			break;
