@@ -92,16 +92,20 @@
  *     ignored.  A submitter that cannot ring publishes all the same.
  *   - The doorbell thread: store sleeping = 1; if the doorbell word
  *     still reads what it last saw, semtimedop(-1) with a timeout of a
- *     second; store sleeping = 0; after a post, SETVAL 0; then, if the
- *     word moved, wake the loop.  A submitter increments the word before
- *     it loads sleeping, and the thread stores sleeping before it loads
- *     the word (all sequentially consistent): either the thread sees the
- *     increment and does not sleep, or the submitter sees sleeping and
- *     posts, and a post made before the semop is counted by the
- *     semaphore, so no ring is lost.  The reset bounds the value (only
- *     posts racing the thread's store of sleeping = 0 survive it, and
- *     they cost one early wake-up); a post it swallows was made after its
- *     increment, which the load that follows the reset sees.
+ *     second; store sleeping = 0; if a post woke it but the word has not
+ *     moved, SETVAL 0; then, if the word moved, wake the loop.  A
+ *     submitter increments the word before it loads sleeping, and the
+ *     thread stores sleeping before it loads the word (all sequentially
+ *     consistent): either the thread sees the increment and does not
+ *     sleep, or the submitter sees sleeping and posts, and a post made
+ *     before the semop is counted by the semaphore, so no ring is lost.
+ *     The value stays bounded: posts come only while sleeping is set,
+ *     those of submitters racing one wake-up cost at most one early
+ *     wake-up each, and any post with no ring behind it (a late racer's,
+ *     a hostile flood's) makes the thread reset the value to 0.  A post
+ *     the reset swallows was made after its increment, which the load
+ *     that follows the reset sees; the reset costs nothing in the common
+ *     case, where each post comes with its ring.
  *   - Whatever is done to the semaphore or to the words costs at most a
  *     second: a ring never posted (the id or the words scribbled, a
  *     wake-up taken by a hostile semop -1, a submitter killed before it

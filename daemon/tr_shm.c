@@ -108,9 +108,13 @@ doorbell_thread(void *arg)
 		if (atomic_load(&h->doorbell) == seen)
 			rc = shm_bell_wait(semid, DOORBELL_WAIT_MS);
 		atomic_store(&h->sleeping, 0);
-		if (rc == 0)
+		now = atomic_load(&h->doorbell);
+		if (rc == 0 && now == seen) {
+			/* A post with no ring behind it: a late racer's, or
+			 * a hostile one's.  Take the value back to 0. */
 			shm_bell_reset(semid);
-		else if (rc == -1 && (errno == EIDRM || errno == EINVAL)) {
+			now = atomic_load(&h->doorbell);
+		} else if (rc == -1 && (errno == EIDRM || errno == EINVAL)) {
 			/* Removed: by ipcd leaving the segment, or else by
 			 * its owner or root, and the loop makes another. */
 			if (!atomic_load(&shm.stop))
@@ -118,7 +122,7 @@ doorbell_thread(void *arg)
 			break;
 		} else if (rc == -1 && errno != EAGAIN && errno != EINTR)
 			nap_ms(DOORBELL_NAP_MS);	/* no spin; the poll looks */
-		if ((now = atomic_load(&h->doorbell)) != seen) {
+		if (now != seen) {
 			seen = now;
 			(void)write(shm.efd, &one, sizeof one);
 		}
