@@ -13,7 +13,12 @@ semid() { "$RAWIPC" shm-semid "$NAME"; }
 sem() { "$RAWIPC" sem "$@"; }
 # ipcs's line for semaphore $1: owner, perms, nsems (ipcs -i exits 0
 # for an id it does not find)
-row() { ipcs -s | awk -v id="$1" '$2 == id { print $3, $4, $5 }'; }
+row() {
+	case $1 in
+	''|*[!0-9]*) return ;;
+	esac
+	ipcs -s | awk -v id="$1" '$2 == id { print $3, $4, $5 }'
+}
 exists() { [ -n "$(row "$1")" ]; }
 gone() { [ -z "$(row "$1")" ]; }
 LOG=$T/ipcd.log
