@@ -34,14 +34,14 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DIPCD_VERSION='"$(VERSION)"' \
 	     -Icommon -Idaemon -Iclient $(WARN) $(PKG_CFLAGS) $(CFLAGS)
 
 COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common/proto.c \
-	  common/shm.c common/shm_guard.c common/util.c common/crc32.c \
-	  common/xmalloc.c common/linebuf.c common/rundir.c common/netaddr.c \
-	  common/token.c common/sysvkey.c
+	  common/shm.c common/shm_bell.c common/shm_guard.c common/util.c \
+	  common/crc32.c common/xmalloc.c common/linebuf.c common/rundir.c \
+	  common/netaddr.c common/token.c common/sysvkey.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
-	  daemon/shm_lease.c daemon/state.c daemon/state_file.c \
+	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c
 # The senders, one file per transport (client/send.h).
@@ -67,7 +67,8 @@ UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 
 # The submitter's side of shared memory and what it needs, for the tools
 # and tests that link it without the rest of common/.
-SHM_SRC	= common/shm.c common/shm_guard.c common/util.c common/xmalloc.c
+SHM_SRC	= common/shm.c common/shm_bell.c common/shm_guard.c common/util.c \
+	  common/xmalloc.c
 
 obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
 PIC	= $(BUILD)/pic

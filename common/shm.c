@@ -1,10 +1,8 @@
-/* The submitting side of the shared-memory protocol and the doorbell both
- * sides use; see shm.h.  The SIGBUS guard is in shm_guard.c. */
+/* The submitting side of the shared-memory protocol; see shm.h.  The
+ * doorbell is in shm_bell.c, the SIGBUS guard in shm_guard.c. */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,7 +10,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,44 +33,6 @@ static const char left[] =
 static const char reclaimed[] =
     "ipcd reclaimed this submitter's slot after it made no progress for "
     "[limits] idle_timeout";
-
-/* --- the doorbell ---------------------------------------------------- */
-
-static long
-futex(_Atomic uint32_t *word, int op, uint32_t val, const struct timespec *ts)
-{
-	/* Shared, not FUTEX_PRIVATE_FLAG: the waiter is another process.
-	 * The kernel reads the word atomically itself. */
-	return syscall(SYS_futex, (void *)(uintptr_t)word, op, val, ts,
-	    NULL, 0);
-}
-
-void
-shm_ring(struct shm_hdr *hdr)
-{
-	/* Both sequentially consistent, against ipcd's store of sleeping
-	 * and load of doorbell: one of the two sides sees the other. */
-	atomic_fetch_add(&hdr->doorbell, 1);
-	if (atomic_load(&hdr->sleeping) != 0)
-		shm_doorbell_wake(hdr);
-}
-
-void
-shm_doorbell_wake(struct shm_hdr *hdr)
-{
-	/* Errors are ignored: EFAULT (a shrunk segment) is for the poll of
-	 * ipcd to notice. */
-	(void)futex(&hdr->doorbell, FUTEX_WAKE, INT_MAX, NULL);
-}
-
-/* Sleep while the doorbell reads SEEN, at most MS milliseconds. */
-int
-shm_doorbell_wait(struct shm_hdr *hdr, uint32_t seen, long ms)
-{
-	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	return futex(&hdr->doorbell, FUTEX_WAIT, seen, &ts) == 0 ? 0 : -1;
-}
 
 /* --- the locks ------------------------------------------------------- */
 
@@ -230,10 +189,11 @@ shm_attach(struct shm_producer *p, const char *name, long timeout_ms,
 {
 	struct stat	 st;
 	struct shm_hdr	*hdr;
-	int		 fd;
+	int		 fd, semid;
 
 	memset(p, 0, sizeof *p);
 	p->fd = -1;
+	p->semid = -1;
 	p->timeout_ms = timeout_ms;
 	if (shm_guard_init() != 0) {
 		*cause = "cannot install a SIGBUS handler";
@@ -272,7 +232,12 @@ shm_attach(struct shm_producer *p, const char *name, long timeout_ms,
 		shm_unguard();
 		goto fail;
 	}
+	semid = atomic_load(&hdr->semid);
 	shm_unguard();
+	/* Anyone who may submit may have written the id: ring only a
+	 * semaphore that the segment's owner made for it.  Without one,
+	 * records are still taken, by ipcd's look once a second (shm.h). */
+	p->semid = shm_bell_check(semid, &st);
 	return 0;
 fail:
 	munmap(hdr, p->size);
@@ -306,7 +271,7 @@ room(struct shm_producer *p, const char **cause)
 		    memory_order_acquire) < SHM_RING)
 			return 0;
 		if (p->unposted > 0) {
-			shm_ring(p->hdr);
+			shm_ring(p->hdr, p->semid);
 			p->unposted = 0;
 		}
 		/* ipcd looks again each pass while records come, so room
@@ -348,7 +313,7 @@ put(struct shm_producer *p, const struct record *r, const char **cause)
 	atomic_store_explicit(&p->ring->head, head + 1, memory_order_release);
 	p->head = head + 1;
 	if (++p->unposted >= SHM_RING / 2) {
-		shm_ring(p->hdr);
+		shm_ring(p->hdr, p->semid);
 		p->unposted = 0;
 	}
 	return 0;
@@ -385,7 +350,7 @@ shm_flush(struct shm_producer *p)
 		return;
 	}
 	shm_guard(p->hdr, p->size);
-	shm_ring(p->hdr);
+	shm_ring(p->hdr, p->semid);
 	p->unposted = 0;
 	shm_unguard();
 }

@@ -24,12 +24,13 @@
  *     visible to ipcd only once head covers it, and head moves in one
  *     atomic store, so a submitter killed at any instruction leaves either
  *     a whole record or none: no total is ever torn.
- *   - After a batch it rings the doorbell: it increments the doorbell
- *     word in the header and, only if ipcd has said it is asleep on that
- *     word, wakes it with FUTEX_WAKE.  A busy submitter makes no system
- *     call per record.
- *   - In ipcd a helper thread sleeps in FUTEX_WAIT on the doorbell and
- *     wakes the event loop; the loop copies a batch of published records
+ *   - After a batch (half a ring, or at a flush) it rings the doorbell:
+ *     it increments the doorbell word in the header and, only if ipcd
+ *     has said it is asleep (sleeping), posts ipcd's semaphore (see The
+ *     doorbell below).  A submitter makes no system call per record: at
+ *     most one semop per half ring, none while ipcd's thread is awake.
+ *   - In ipcd a helper thread sleeps on the semaphore and wakes the
+ *     event loop; the loop copies a batch of published records
  *     out of the ring under the SIGBUS guard, then (outside it) validates
  *     them like any other transport's, applies them to the key store, and
  *     release-stores tail.  A submitter waits for room by watching tail.
@@ -69,12 +70,67 @@
  * a scribbled head, generation or record is refused and counted, never
  * trusted.
  *
+ * The doorbell.  Shared-memory submissions are accumulated under a
+ * semaphore, a System V one: a kernel object beside the segment, not a
+ * sem_t inside it, which any submitter could overwrite (and glibc's
+ * sem_post and sem_wait abort() the process when a scribbled sem_t makes
+ * their futex call fail).  Submitters can post it (and, in ipcd's group,
+ * take from it or set its value) but not corrupt, remove or re-own it.
+ *   - ipcd creates it with semget(IPC_PRIVATE) (no key to collide with
+ *     or to squat) right after the segment, with the segment's owner,
+ *     group and mode, and writes its id into the header (semid) before
+ *     the magic.  ipcd keeps the id in its own memory and never reads it
+ *     back.  It removes it (IPC_RMID) when it leaves the segment: at a
+ *     stop, a reload that makes a new segment, or a damaged segment.
+ *   - A submitter reads semid once, at attach, and rings it only if it
+ *     is a semaphore of one, whose owner and creator are the segment's
+ *     owner (fstat of its descriptor) and whose group and mode are the
+ *     segment's (IPC_STAT).  Only that user creates such ones, so a
+ *     scribbled id cannot make submitters post a semaphore somebody else
+ *     controls.  A post never blocks (IPC_NOWAIT); ERANGE (the value is
+ *     at SEMVMX) means it is rung already; EIDRM or EINVAL (removed) is
+ *     ignored.  A submitter that cannot ring publishes all the same.
+ *   - The doorbell thread: store sleeping = 1; if the doorbell word
+ *     still reads what it last saw, semtimedop(-1) with a timeout of a
+ *     second; store sleeping = 0; if a post woke it but the word has not
+ *     moved, SETVAL 0; then, if the word moved, wake the loop.  A
+ *     submitter increments the word before it loads sleeping, and the
+ *     thread stores sleeping before it loads the word (all sequentially
+ *     consistent): either the thread sees the increment and does not
+ *     sleep, or the submitter sees sleeping and posts, and a post made
+ *     before the semop is counted by the semaphore, so no ring is lost.
+ *     The value stays bounded: posts come only while sleeping is set,
+ *     those of submitters racing one wake-up cost at most one early
+ *     wake-up each, and any post with no ring behind it (a late racer's,
+ *     a hostile flood's) makes the thread reset the value to 0.  A post
+ *     the reset swallows was made after its increment, which the load
+ *     that follows the reset sees; the reset costs nothing in the common
+ *     case, where each post comes with its ring.
+ *   - Whatever is done to the semaphore or to the words costs at most a
+ *     second: a ring never posted (the id or the words scribbled, a
+ *     wake-up taken by a hostile semop -1, a submitter killed before it
+ *     rang) is found by ipcd's look at every ring once a second (the
+ *     poll below) and by the thread's timeout.  A hostile post only
+ *     wakes the thread, which wakes the loop only if the word moved.
+ *     ipcd writes its id back once a second if it was overwritten
+ *     (counted), and makes another semaphore if this one is removed
+ *     under it (only its owner or root can; counted): the segment and
+ *     its submitters go on, those attached before without a doorbell.
+ *   - After a crash (SIGKILL) the semaphore outlives ipcd.  At the next
+ *     start, replacing the left-over segment, ipcd removes the semaphore
+ *     its header names if it matches as above, belongs to ipcd's user
+ *     and nobody waits on it (GETNCNT 0: a live ipcd's thread nearly
+ *     always does), so crashes do not pile up semaphores.  A semaphore
+ *     of another user is never removed.
+ *   - What the check cannot tell: another semaphore of ipcd's user with
+ *     the same group and mode (another ipcd of that user, say).  A
+ *     scribbled id naming it costs that ipcd's thread a wake-up for
+ *     nothing, and a crashed segment naming it gets it removed only if
+ *     nobody waits on it at that moment.  A segment whose name was removed
+ *     before ipcd crashed leaves its semaphore behind (nothing names it).
+ *
  * Anyone who may submit may also write anywhere in the segment, or shrink
  * it.  Hence:
- *   - The doorbell is a plain word, not a POSIX semaphore: glibc's
- *     sem_wait and sem_post abort() the process when a scribbled sem_t
- *     makes the futex call fail, and no handler can turn that into an
- *     error.  Any value of the word is harmless; at worst it wakes ipcd.
  *   - Every access to a mapped segment, in ipcd and in submitters, runs
  *     under shm_guard(): a segment shrunk underneath makes the access
  *     fail (SIGBUS is caught) instead of killing the process.  ipcd calls
@@ -102,13 +158,15 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "proto.h"
 
 #define SHM_MAGIC	0x314d534443504949ULL	/* "IIPCDSM1" */
-#define SHM_VERSION	4	/* 2: a futex doorbell; 3: done, closed, locks;
-				   4: leased slots, two rings a slot */
+#define SHM_VERSION	5	/* 2: a futex doorbell; 3: done, closed, locks;
+				   4: leased slots, two rings a slot;
+				   5: a System V semaphore doorbell */
 #define SHM_SLOTS	4096	/* [shm] slots by default */
 #define SHM_SLOTS_MAX	65536
 #define SHM_RING	512	/* records per ring, a power of two */
@@ -153,9 +211,11 @@ struct shm_hdr {
 	uint64_t		size;		/* of the whole segment */
 	_Atomic uint32_t	daemon_pid;
 	_Atomic uint32_t	closed;		/* ipcd left; done is final */
-	uint8_t			pad0[24];
+	_Atomic int32_t		semid;		/* the doorbell's semaphore;
+						   restored, not checked */
+	uint8_t			pad0[20];
 	/* The doorbell, on a cache line of its own. */
-	_Atomic uint32_t	doorbell;	/* bumped by submitters */
+	_Atomic uint32_t	doorbell;	/* bumped by submitters' rings */
 	_Atomic uint32_t	sleeping;	/* ipcd's: 1 while it waits */
 	uint8_t			pad1[56];
 	struct shm_slot		slot[];		/* nslots, then the rings */
@@ -197,6 +257,7 @@ struct shm_producer {
 	struct shm_slot	*slot;
 	struct shm_ring	*ring;
 	int		 fd;		/* holds the ring's lock */
+	int		 semid;		/* checked at attach; -1: do not post */
 	uint64_t	 head;		/* ours: what we published */
 	uint32_t	 pid;
 	uint32_t	 gen;		/* of our lease */
@@ -220,11 +281,21 @@ int	shm_detach(struct shm_producer *, char *, size_t);
 int	shm_lock_held(int, off_t);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
 
-/* The doorbell, both sides.  shm_ring is unguarded: call it under a
- * guard.  shm_doorbell_wait returns 0, or -1 with errno set. */
-void	shm_ring(struct shm_hdr *);
-int	shm_doorbell_wait(struct shm_hdr *, uint32_t, long);
-void	shm_doorbell_wake(struct shm_hdr *);
+/* The doorbell (shm_bell.c).  A submitter's side: the id read from the
+ * header if it names a semaphore made for the segment of that stat, else
+ * -1; a ring (unguarded: call it under a guard) posting that id, unless
+ * -1, only if ipcd sleeps. */
+int	shm_bell_check(int, const struct stat *);
+void	shm_ring(struct shm_hdr *, int);
+/* ipcd's side.  Create the semaphore of a segment of that stat: its id,
+ * or -1 with errno.  Wait for a post at most MS milliseconds: 0, or -1
+ * with errno (EAGAIN: the time is up; EIDRM, EINVAL: removed).  Remove
+ * the left-over semaphore of a crashed ipcd's segment: 1 if removed. */
+int	shm_bell_create(const struct stat *);
+void	shm_bell_remove(int);
+int	shm_bell_wait(int, long);
+void	shm_bell_reset(int);
+int	shm_bell_stale(int, const struct stat *);
 
 /*
  * The SIGBUS guard.  Accessing a mapped segment that somebody shrank

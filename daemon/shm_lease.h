@@ -1,7 +1,8 @@
 /*
  * The consuming side of the shared-memory rings, shared by tr_shm.c (the
- * segment: creating, checking, leaving it; the doorbell) and shm_lease.c
- * (the slots: draining their rings, and leasing them, shm.h).
+ * segment's life: making, checking, leaving it; the doorbell thread),
+ * shm_file.c (the segment as a file) and shm_lease.c (the slots: draining
+ * their rings, and leasing them, shm.h).
  */
 #ifndef IPCD_SHM_LEASE_H
 #define IPCD_SHM_LEASE_H
@@ -44,11 +45,13 @@ struct shm_state {
 					 * last publish of done */
 	uint32_t	 nmoved;
 	uint32_t	 scan_hi;	/* no slot above is held, as last seen */
+	int		 semid;		/* the doorbell's; ours, not the header's */
 	int		 efd;
 	pthread_t	 thread;
 	int		 thread_running;
 	atomic_int	 stop;		/* to the thread: leave the segment */
 	atomic_int	 faulted;	/* from the thread: the segment faulted */
+	atomic_int	 bell_lost;	/* from the thread: semaphore removed */
 	struct event	*ev;
 	struct event	*poll;
 	struct event	*again;		/* look again next pass */
@@ -60,7 +63,21 @@ struct shm_state {
 #define LEAVE_CLOSING	1	/* the transport closes */
 #define LEAVE_DAMAGED	2	/* a fresh segment replaces it */
 
+#define SHM_TRUNCATED	"was truncated by another process"
+
 extern struct shm_state shm;
+
+/* The file (shm_file.c).  Create and claim a fresh segment (replacing a
+ * crashed ipcd's, and removing its semaphore), mapped in shm.hdr, its
+ * descriptor in shm.fd; hold its SHM_LOCK_DAEMON byte; remove its name if
+ * it is still ours. */
+int	shm_file_create(char **);
+int	shm_file_lock(char **);
+void	shm_file_unlink(void);
+/* What another process did to the file, or to ipcd's part of the header
+ * (under a guard): NULL, or what. */
+const char *shm_file_damage(void);
+const char *shm_header_damage(const struct shm_hdr *);
 
 /* Take what was published: how many records, or -1 if the segment
  * faulted.  Not under a guard; nor are the others. */

@@ -3,9 +3,10 @@
  * leases, rings, doorbell, why a killed submitter cannot wedge anyone,
  * what a hostile writer can do) is explained in common/shm.h.
  *
- * The doorbell is a futex word, which libevent cannot watch; a helper
- * thread sleeps on it and writes to an eventfd that the loop watches.  The
- * thread touches nothing else, so the key store stays single-threaded.
+ * The doorbell is a System V semaphore, which libevent cannot watch; a
+ * helper thread sleeps on it and writes to an eventfd that the loop
+ * watches.  The thread touches nothing but the semaphore and the two
+ * doorbell words, so the key store stays single-threaded.
  *
  * Whoever may submit may also shrink the segment or write anywhere in it.
  * Every access to it runs under the SIGBUS guard of shm.h, and a segment
@@ -20,7 +21,6 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -37,19 +37,17 @@
 
 #include "daemon.h"
 #include "log.h"
-#include "node.h"
 #include "shm.h"
 #include "shm_lease.h"
 #include "util.h"
 #include "xmalloc.h"
 
-/* The doorbell thread looks at its stop flag at least this often, so
- * leaving a segment never waits longer, whatever was done to the segment. */
+/* The doorbell thread looks at the doorbell word and its stop flag at
+ * least this often, whatever was done to the semaphore (shm.h). */
 #define DOORBELL_WAIT_MS	1000
+#define DOORBELL_NAP_MS		100	/* after a failure that should not be */
 
-#define TRUNCATED	"was truncated by another process"
-
-struct shm_state shm = { .fd = -1, .efd = -1 };
+struct shm_state shm = { .fd = -1, .efd = -1, .semid = -1 };
 
 /* A new mode or slot count means a new segment. */
 static int
@@ -80,48 +78,21 @@ shm_committed(void)
 	shm_unguard();
 }
 
-/* What another process did to the file, or NULL. */
-static const char *
-file_damage(void)
+static void
+nap_ms(long ms)
 {
-	struct stat	st;
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000 };
 
-	if (atomic_load(&shm.faulted))
-		return TRUNCATED;
-	if (fstat(shm.fd, &st) != 0)
-		return NULL;
-	if (st.st_nlink == 0)
-		return "was removed by another process";
-	if ((size_t)st.st_size < shm.size)
-		return TRUNCATED;
-	if ((size_t)st.st_size > shm.size)
-		return "was resized by another process";
-	return NULL;
+	nanosleep(&ts, NULL);
 }
 
-/* What another process wrote over ipcd's part of the header, or NULL;
- * under a guard. */
-static const char *
-header_damage(const struct shm_hdr *h)
-{
-	if (atomic_load(&h->magic) != SHM_MAGIC ||
-	    h->version != SHM_VERSION || h->nslots != shm.nslots ||
-	    h->ring != SHM_RING || h->recsize != sizeof(struct shm_rec) ||
-	    h->size != shm.size ||
-	    atomic_load(&h->daemon_pid) != (uint32_t)getpid() ||
-	    atomic_load(&h->closed) != 0)
-		return "had its header overwritten by another process";
-	/* Only ipcd stores it, 0 or 1; the doorbell itself may hold any
-	 * value. */
-	if (atomic_load(&h->sleeping) > 1)
-		return "had its doorbell overwritten by another process";
-	return NULL;
-}
-
+/* Sleep on the semaphore while the doorbell word does not move; wake the
+ * loop when it does (shm.h).  SEMID is read before the thread starts. */
 static void *
 doorbell_thread(void *arg)
 {
 	struct shm_hdr	*h = arg;
+	int		 semid = shm.semid, rc;
 	uint32_t	 seen, now;
 	uint64_t	 one = 1;
 
@@ -133,101 +104,38 @@ doorbell_thread(void *arg)
 		/* Sequentially consistent against shm_ring's increment of
 		 * doorbell and load of sleeping: a ring is never missed. */
 		atomic_store(&h->sleeping, 1);
-		if (atomic_load(&h->doorbell) == seen &&
-		    shm_doorbell_wait(h, seen, DOORBELL_WAIT_MS) != 0 &&
-		    errno != EAGAIN && errno != EINTR && errno != ETIMEDOUT) {
-			/* EFAULT: the page went away under the sleeper. */
-			shm_unguard();
-			goto fault;
-		}
+		rc = 1;
+		if (atomic_load(&h->doorbell) == seen)
+			rc = shm_bell_wait(semid, DOORBELL_WAIT_MS);
 		atomic_store(&h->sleeping, 0);
-		if ((now = atomic_load(&h->doorbell)) != seen) {
+		now = atomic_load(&h->doorbell);
+		if (rc == 0 && now == seen) {
+			/* A post with no ring behind it: a late racer's, or
+			 * a hostile one's.  Take the value back to 0. */
+			shm_bell_reset(semid);
+			now = atomic_load(&h->doorbell);
+		} else if (rc == -1 && (errno == EIDRM || errno == EINVAL)) {
+			/* Removed: by ipcd leaving the segment, or else by
+			 * its owner or root, and the loop makes another. */
+			if (!atomic_load(&shm.stop))
+				atomic_store(&shm.bell_lost, 1);
+			break;
+		} else if (rc == -1 && errno != EAGAIN && errno != EINTR)
+			nap_ms(DOORBELL_NAP_MS);	/* no spin; the poll looks */
+		if (now != seen) {
 			seen = now;
 			(void)write(shm.efd, &one, sizeof one);
 		}
 	}
 	shm_unguard();
+	if (atomic_load(&shm.bell_lost))
+		(void)write(shm.efd, &one, sizeof one);
 	return NULL;
 fault:
 	/* Touch the segment no more; the loop will leave it. */
 	atomic_store(&shm.faulted, 1);
 	(void)write(shm.efd, &one, sizeof one);
 	return NULL;
-}
-
-/* Open the existing segment NAME: refuse it if it belongs to somebody
- * else or another ipcd holds it; else it is a crashed ipcd's leftover,
- * which the caller replaces. */
-static int
-check_leftover(const char *what, char **cause)
-{
-	struct stat	 st;
-	int		 fd, rc = 0;
-
-	if ((fd = shm_open(shm.name, O_RDONLY | O_CLOEXEC, 0)) == -1)
-		return 0;
-	if (fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
-		*cause = fmtstr("shared-memory segment %s belongs to uid %u; "
-		    "refusing to use it", shm.name, (unsigned)st.st_uid);
-		rc = -1;
-	} else
-		rc = node_claim(fd, what, cause);
-	close(fd);
-	return rc;
-}
-
-/* Create a fresh segment and claim it (node_claim): a second ipcd
- * configured with the same name refuses it, naming us. */
-static int
-create_segment(char **cause)
-{
-	char	 what[CONF_NAME_MAX + 32];
-	int	 fd;
-
-	snprintf(what, sizeof what, "shared-memory segment %s", shm.name);
-	fd = shm_open(shm.name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-	    shm.mode);
-	if (fd == -1 && errno == EEXIST) {
-		if (check_leftover(what, cause) != 0)
-			return -1;
-		shm_unlink(shm.name);
-		fd = shm_open(shm.name, O_RDWR | O_CREAT | O_EXCL |
-		    O_CLOEXEC, shm.mode);
-	}
-	if (fd == -1) {
-		*cause = fmtstr("shm_open %s: %s", shm.name, strerror(errno));
-		return -1;
-	}
-	if (node_claim(fd, what, cause) != 0 || fchmod(fd, shm.mode) != 0 ||
-	    ftruncate(fd, (off_t)shm.size) != 0 || (shm.hdr = mmap(NULL,
-	    shm.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
-	    MAP_FAILED) {
-		if (*cause == NULL)
-			*cause = fmtstr("shm %s: %s", shm.name,
-			    strerror(errno));
-		shm.hdr = NULL;
-		close(fd);
-		shm_unlink(shm.name);
-		return -1;
-	}
-	shm.fd = fd;
-	return 0;
-}
-
-/* Remove the name only while it still names our segment: after another
- * process removed it, it may name somebody else's. */
-static void
-unlink_if_ours(void)
-{
-	struct stat	a, b;
-	int		fd;
-
-	if ((fd = shm_open(shm.name, O_RDONLY | O_CLOEXEC, 0)) == -1)
-		return;
-	if (fstat(fd, &a) == 0 && fstat(shm.fd, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-		shm_unlink(shm.name);
-	close(fd);
 }
 
 /* Stop taking from the segment: submitters first, then the thread, then
@@ -240,10 +148,9 @@ segment_quiesce(int take_rest)
 
 	atomic_store(&shm.stop, 1);
 	/* A shrunk segment is grown back first: the lost pages return as
-	 * zeros, so the wake below reaches a thread asleep on the doorbell
-	 * (a futex on a missing page fails with EFAULT instead), and
-	 * submitters still attached read a cleared magic instead of
-	 * faulting.  Both still work, only later, if this fails. */
+	 * zeros, so submitters still attached read a cleared magic instead
+	 * of faulting (later, when the poll of done notices, if this
+	 * fails). */
 	(void)ftruncate(shm.fd, (off_t)shm.size);
 	if (sigsetjmp(shm_fault_jmp, 0) == 0) {
 		shm_guard(h, shm.size);
@@ -252,7 +159,10 @@ segment_quiesce(int take_rest)
 		atomic_fetch_add(&h->doorbell, 1);
 		shm_unguard();
 	}
-	shm_doorbell_wake(h);
+	/* Removing the semaphore wakes the thread (EIDRM), which no hostile
+	 * semop can prevent; submitters' posts fail from now on. */
+	shm_bell_remove(shm.semid);
+	shm.semid = -1;
 	if (shm.thread_running) {
 		pthread_join(shm.thread, NULL);
 		shm.thread_running = 0;
@@ -277,7 +187,7 @@ segment_release(void)
 	munmap(h, shm.size);
 	shm.hdr = NULL;
 	shm.leaving = 0;
-	unlink_if_ours();
+	shm_file_unlink();
 	close(shm.fd);
 	shm.fd = -1;
 	free(shm.lease);
@@ -302,30 +212,39 @@ segment_abandon(void)
 	segment_release();
 }
 
-/* Hold byte SHM_LOCK_DAEMON for as long as the segment is open: it tells
- * submitters that ipcd lives (shm.h). */
+/* Create the segment's semaphore and start the doorbell thread on it. */
 static int
-shm_daemon_lock(char **cause)
+bell_up(char **cause)
 {
-	struct flock	fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-			    .l_start = SHM_LOCK_DAEMON, .l_len = 1 };
+	struct stat	st;
 
-	if (fcntl(shm.fd, F_OFD_SETLK, &fl) != 0) {
-		*cause = fmtstr("segment %s: cannot lock it: %s", shm.name,
-		    strerror(errno));
+	atomic_store(&shm.bell_lost, 0);
+	if (fstat(shm.fd, &st) != 0 || (shm.semid = shm_bell_create(&st)) ==
+	    -1) {
+		*cause = fmtstr("segment %s: cannot create its semaphore: %s",
+		    shm.name, strerror(errno));
 		return -1;
 	}
+	if ((errno = pthread_create(&shm.thread, NULL, doorbell_thread,
+	    shm.hdr)) != 0) {
+		*cause = fmtstr("pthread_create: %s", strerror(errno));
+		shm_bell_remove(shm.semid);
+		shm.semid = -1;
+		return -1;
+	}
+	shm.thread_running = 1;
 	return 0;
 }
 
-/* Create a segment, start its doorbell thread, let submitters in. */
+/* Create a segment and its semaphore, start the doorbell thread, let
+ * submitters in. */
 static int
 segment_up(char **cause)
 {
 	struct shm_hdr	*h;
 
 	shm.size = shm_size(shm.nslots);
-	if (create_segment(cause) != 0)
+	if (shm_file_create(cause) != 0)
 		return -1;
 	h = shm.hdr;
 	shm.lease = xcalloc(shm.nslots, sizeof *shm.lease);
@@ -336,9 +255,13 @@ segment_up(char **cause)
 	shm.moved = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.moved);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
+	if (bell_up(cause) != 0) {
+		segment_abandon();
+		return -1;
+	}
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
 		*cause = fmtstr("segment %s %s while being set up", shm.name,
-		    TRUNCATED);
+		    SHM_TRUNCATED);
 		segment_abandon();
 		return -1;
 	}
@@ -349,19 +272,12 @@ segment_up(char **cause)
 	h->recsize = sizeof(struct shm_rec);
 	h->size = shm.size;
 	atomic_store(&h->daemon_pid, (uint32_t)getpid());
-	if (shm_daemon_lock(cause) != 0) {
+	atomic_store(&h->semid, shm.semid);
+	if (shm_file_lock(cause) != 0) {
 		shm_unguard();
 		segment_abandon();
 		return -1;
 	}
-	if ((errno = pthread_create(&shm.thread, NULL, doorbell_thread,
-	    h)) != 0) {
-		shm_unguard();
-		*cause = fmtstr("pthread_create: %s", strerror(errno));
-		segment_abandon();
-		return -1;
-	}
-	shm.thread_running = 1;
 	/* Only now may submitters attach. */
 	atomic_store_explicit(&h->magic, SHM_MAGIC, memory_order_release);
 	shm_unguard();
@@ -405,6 +321,33 @@ damaged(const char *what)
 	shm.leaving = LEAVE_DAMAGED;	/* released after this pass's commit */
 }
 
+/* The semaphore was removed under ipcd (by its owner or root): make
+ * another and tell new submitters, keeping the segment and what is in it.
+ * Submitters holding the old id cannot ring; the poll finds their records. */
+static void
+bell_renew(void)
+{
+	static const char	 what[] = "had its semaphore removed by another "
+				     "process";
+	char			 msg[CONF_NAME_MAX + 80], *cause = NULL;
+
+	pthread_join(shm.thread, NULL);
+	shm.thread_running = 0;
+	if (bell_up(&cause) != 0) {
+		free(cause);
+		damaged(what);
+		return;
+	}
+	snprintf(msg, sizeof msg, "segment %s %s; made another", shm.name,
+	    what);
+	server_reject(TR_SHM, msg, NULL);
+	if (sigsetjmp(shm_fault_jmp, 0) != 0)
+		return;		/* the poll will find the damage */
+	shm_guard(shm.hdr, shm.size);
+	atomic_store(&shm.hdr->semid, shm.semid);
+	shm_unguard();
+}
+
 /*
  * The doorbell rang, or the last pass found records: take what is there.
  * While records keep coming, look again in the next pass (a zero timeout
@@ -421,12 +364,25 @@ shm_wakeup(evutil_socket_t fd, short events, void *arg)
 
 	if (fd != -1)
 		(void)read(fd, &n, sizeof n);
+	if (shm.hdr != NULL && !shm.leaving && atomic_load(&shm.bell_lost))
+		bell_renew();
 	if (shm.hdr == NULL || shm.leaving)
 		return;
 	if (atomic_load(&shm.faulted) || (got = lease_drain()) == -1)
-		damaged(TRUNCATED);
+		damaged(SHM_TRUNCATED);
 	else if (got > 0)
 		evtimer_add(shm.again, &now);
+}
+
+/* Count an overwritten semaphore id in the header. */
+static void
+bell_rewritten(void)
+{
+	char	cause[CONF_NAME_MAX + 80];
+
+	snprintf(cause, sizeof cause, "segment %s had its semaphore id "
+	    "overwritten by another process; restored", shm.name);
+	server_reject(TR_SHM, cause, NULL);
 }
 
 /* Once a second: check the segment, tend the slots, and take what is
@@ -435,6 +391,7 @@ static void
 shm_poll(evutil_socket_t fd, short events, void *arg)
 {
 	const char	*why;
+	int		 rewrote;
 
 	if (shm.hdr == NULL) {
 		recreate();
@@ -442,19 +399,24 @@ shm_poll(evutil_socket_t fd, short events, void *arg)
 	}
 	if (shm.leaving)
 		return;
-	if ((why = file_damage()) != NULL) {
+	if ((why = shm_file_damage()) != NULL) {
 		damaged(why);
 		return;
 	}
 	if (sigsetjmp(shm_fault_jmp, 0) != 0) {
-		damaged(TRUNCATED);
+		damaged(SHM_TRUNCATED);
 		return;
 	}
 	shm_guard(shm.hdr, shm.size);
-	why = header_damage(shm.hdr);
+	why = shm_header_damage(shm.hdr);
+	/* Advisory to submitters, who check it: restored, not fatal. */
+	if ((rewrote = atomic_load(&shm.hdr->semid) != shm.semid))
+		atomic_store(&shm.hdr->semid, shm.semid);
 	shm_unguard();
+	if (rewrote)
+		bell_rewritten();
 	if (why == NULL && lease_tend() != 0)
-		why = TRUNCATED;
+		why = SHM_TRUNCATED;
 	if (why != NULL) {
 		damaged(why);
 		return;
@@ -468,7 +430,7 @@ static void
 shm_drain_(void)
 {
 	if (shm.hdr != NULL && !shm.leaving) {
-		segment_quiesce(file_damage() == NULL);
+		segment_quiesce(shm_file_damage() == NULL);
 		shm.leaving = LEAVE_CLOSING;
 	}
 }

@@ -28,14 +28,27 @@
  *   rawipc shm-offset FIELD [SLOT]
  *                             print the offset of a field of the layout:
  *                             magic version size daemon_pid doorbell
- *                             sleeping, owner head tail (of SLOT, 0 if not
- *                             given), or end (the size of the segment)
+ *                             sleeping semid, owner head tail (of SLOT, 0
+ *                             if not given), or end (the segment's size)
  *   rawipc shm-ring NAME      ring the doorbell
+ *   rawipc shm-semid NAME [ID]
+ *                             print the semaphore id in the header, or
+ *                             write ID there
+ *   rawipc sem new MODE       create a semaphore (IPC_PRIVATE) as the
+ *                             caller; print its id
+ *   rawipc sem post ID N      post it N times (IPC_NOWAIT); print how many
+ *                             posts succeeded and how many got ERANGE
+ *   rawipc sem take ID MS     for MS ms, take every post (semop -1, as a
+ *                             hostile submitter stealing ipcd's wake-ups);
+ *                             print how many
+ *   rawipc sem val|ncnt ID    print its value, or how many wait on it
+ *   rawipc sem rm ID          remove it
  *   rawipc mq-create NAME     create the queue NAME (as the caller)
  *   rawipc mq-pass NAME CMD [ARG...]
  *                             run CMD with the queue NAME passed as
  *                             systemd would, named "mq" (fd 3)
- *   rawipc unlink NAME        remove the mq and shm objects NAME
+ *   rawipc unlink NAME        remove the mq and shm objects NAME, and
+ *                             the semaphore of a killed ipcd's segment
  *   rawipc sysv KEY MTYPE     stdin as one System V message of type MTYPE
  *                             (KEY as [sysv] key says: a number or a path);
  *                             status 4 if the queue is full
@@ -59,6 +72,7 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,6 +80,7 @@
 
 #include "shm.h"
 #include "sysvkey.h"
+#include "util.h"
 
 static char *
 slurp(size_t *len)
@@ -206,24 +221,34 @@ raw_mq(const char *name)
 	return 0;
 }
 
+static struct stat	map_st;	/* of the last segment mapped */
+
 static struct shm_hdr *
 map(const char *name)
 {
 	struct shm_hdr	*h;
-	struct stat	 st;
+	struct stat	*st = &map_st;
 	int		 fd = shm_open(name, O_RDWR, 0);
 
-	if (fd == -1 || fstat(fd, &st) != 0) {
+	if (fd == -1 || fstat(fd, st) != 0) {
 		perror("rawipc: shm_open");
 		exit(3);
 	}
-	h = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd, 0);
+	h = mmap(NULL, (size_t)st->st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED) {
 		perror("rawipc: mmap");
 		exit(1);
 	}
 	return h;
+}
+
+/* Ring the doorbell as a submitter does, posting the semaphore the header
+ * names if it passes the submitter's check. */
+static void
+ring(struct shm_hdr *h)
+{
+	shm_ring(h, shm_bell_check(atomic_load(&h->semid), &map_st));
 }
 
 /* Claim a free slot by its owner word alone (no lock, no lease check):
@@ -261,7 +286,7 @@ raw_shm(char **argv)
 	r->part = (uint32_t)strtoul(argv[4], NULL, 0);
 	r->nparts = (uint32_t)strtoul(argv[5], NULL, 0);
 	atomic_store(&g->head, head + 1);
-	shm_ring(h);
+	ring(h);
 	/* ipcd drains only held slots: hold this one until the record is
 	 * taken (at most 10 s), or it would wait for the slot's next
 	 * holder. */
@@ -281,7 +306,7 @@ raw_shm_head(const char *name, const char *head)
 	int		 n;
 
 	atomic_store(&g->head, wild);
-	shm_ring(h);
+	ring(h);
 	/* Held until ipcd has seen it (it resets the tail), as raw_shm. */
 	for (n = 0; n < 10000 && atomic_load(&g->tail) != wild; n++)
 		usleep(1000);
@@ -386,6 +411,87 @@ raw_shm_scribble(const char *name, const char *offset, const char *hex)
 }
 
 static int
+raw_shm_semid(const char *name, const char *id)
+{
+	struct shm_hdr	*h = map(name);
+
+	if (id == NULL)
+		printf("%d\n", (int)atomic_load(&h->semid));
+	else
+		atomic_store(&h->semid, (int32_t)atoi(id));
+	return 0;
+}
+
+/* The semaphore tools; semctl's fourth argument is an int here. */
+static int
+raw_sem(const char *op, char **argv, int argc)
+{
+	struct sembuf	 sb = { 0, 1, IPC_NOWAIT };
+	struct timespec	 ts = { 0, 10000000 };
+	long		 n, ok = 0, erange = 0;
+	int		 id = argc > 0 ? atoi(argv[0]) : -1, v;
+	double		 end;
+
+	if (strcmp(op, "new") == 0 && argc == 1) {
+		v = semget(IPC_PRIVATE, 1, IPC_CREAT | (int)strtol(argv[0],
+		    NULL, 8));
+		printf("%d\n", v);
+		return v == -1;
+	}
+	if (strcmp(op, "post") == 0 && argc == 2) {
+		for (n = atol(argv[1]); n > 0; n--) {
+			if (semop(id, &sb, 1) == 0)
+				ok++;
+			else if (errno == ERANGE)
+				erange++;
+			else {
+				perror("rawipc: semop");
+				return 1;
+			}
+		}
+		printf("posted %ld erange %ld\n", ok, erange);
+		return 0;
+	}
+	if (strcmp(op, "take") == 0 && argc == 2) {
+		sb.sem_op = -1;
+		sb.sem_flg = 0;
+		end = mono_sec() + atof(argv[1]) / 1000;
+		while (mono_sec() < end)
+			if (semtimedop(id, &sb, 1, &ts) == 0)
+				ok++;
+		printf("took %ld\n", ok);
+		return 0;
+	}
+	if ((strcmp(op, "val") == 0 || strcmp(op, "ncnt") == 0) && argc == 1) {
+		v = semctl(id, 0, op[0] == 'v' ? GETVAL : GETNCNT, 0);
+		printf("%d\n", v);
+		return v == -1;
+	}
+	if (strcmp(op, "rm") == 0 && argc == 1)
+		return semctl(id, 0, IPC_RMID, 0) != 0;
+	fprintf(stderr, "rawipc: sem new MODE | post ID N | take ID MS | "
+	    "val ID | ncnt ID | rm ID\n");
+	return 2;
+}
+
+/* Remove the semaphore of a segment whose ipcd was killed, as the next
+ * ipcd would (shm.h): tests clean up after a SIGKILL. */
+static void
+unlink_bell(const char *name)
+{
+	struct shm_hdr	h;
+	struct stat	st;
+	int		fd = shm_open(name, O_RDONLY, 0);
+
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) ==
+	    (ssize_t)sizeof h && h.version == SHM_VERSION)
+		(void)shm_bell_stale(h.semid, &st);
+	close(fd);
+}
+
+static int
 raw_shm_offset(const char *field, int slot)
 {
 	static const struct {
@@ -398,6 +504,7 @@ raw_shm_offset(const char *field, int slot)
 		{ "daemon_pid", offsetof(struct shm_hdr, daemon_pid) },
 		{ "doorbell", offsetof(struct shm_hdr, doorbell) },
 		{ "sleeping", offsetof(struct shm_hdr, sleeping) },
+		{ "semid", offsetof(struct shm_hdr, semid) },
 	}, sf[] = {
 		{ "owner", offsetof(struct shm_slot, owner) },
 		{ "gen", offsetof(struct shm_slot, gen) },
@@ -542,9 +649,13 @@ main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "shm-offset") == 0)
 		return raw_shm_offset(argv[2], argc == 4 ? atoi(argv[3]) : 0);
 	if (argc == 3 && strcmp(argv[1], "shm-ring") == 0) {
-		shm_ring(map(argv[2]));
+		ring(map(argv[2]));
 		return 0;
 	}
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "shm-semid") == 0)
+		return raw_shm_semid(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc >= 3 && strcmp(argv[1], "sem") == 0)
+		return raw_sem(argv[2], argv + 3, argc - 3);
 	if (argc == 3 && strcmp(argv[1], "mq-create") == 0) {
 		/* A queue of whoever runs this, for the squatting tests. */
 		mqd_t	q = mq_open(argv[2], O_RDWR | O_CREAT | O_EXCL, 0666, NULL);
@@ -564,6 +675,7 @@ main(int argc, char **argv)
 		return raw_sysv(argv[1] + 5, argv[2], NULL);
 	if (argc == 3 && strcmp(argv[1], "unlink") == 0) {
 		mq_unlink(argv[2]);
+		unlink_bell(argv[2]);
 		shm_unlink(argv[2]);
 		return 0;
 	}
@@ -572,7 +684,8 @@ main(int argc, char **argv)
 	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
 	    "shm-lockall NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
-	    "shm-offset FIELD [SLOT] | shm-ring NAME | mq-create NAME | "
+	    "shm-offset FIELD [SLOT] | shm-ring NAME | shm-semid NAME [ID] | "
+	    "sem OP ... | mq-create NAME | "
 	    "mq-pass NAME CMD [ARG...] | unlink NAME | sysv KEY MTYPE | "
 	    "sysv-create KEY | sysv-count KEY | sysv-rm KEY | sysv-clean KEY\n");
 	return 2;
