@@ -51,7 +51,7 @@ CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 # parts of common/ they need, built position-independent into $(PIC)/.
 LIB	= client/lib.c client/lib_ask.c client/conn.c client/reply.c \
 	  $(CLIENT_TX) common/conf.c common/conf_defaults.c common/proto.c \
-	  common/shm.c common/shm_guard.c common/util.c common/xmalloc.c \
+	  common/shm.c common/shm_bell.c common/shm_guard.c common/util.c common/xmalloc.c \
 	  common/linebuf.c common/rundir.c common/netaddr.c common/token.c \
 	  common/sysvkey.c
 LIB_SO	= libipcd.so.0.1.0
