@@ -64,7 +64,7 @@ DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
 	   gnuplot-nox systemd-container iproute2 python3
 
-.PHONY: all check deps demo clean help test unit fuzz fuzz-build bench \
+.PHONY: all check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
 
 all: $(BUILD)/ipcd $(BUILD)/ipcctl units
@@ -200,6 +200,7 @@ MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
 		  ipcd-tcp.socket
@@ -222,7 +223,8 @@ install: all
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
-	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/ipcd
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/ipcd \
+	    $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 755 $(BUILD)/ipcd $(DESTDIR)$(SBINDIR)/ipcd
 	$(INSTALL) -m 755 $(BUILD)/ipcctl $(DESTDIR)$(BINDIR)/ipcctl
 	$(INSTALL) -m 644 man/ipcd.8 $(DESTDIR)$(MANDIR)/man8/ipcd.8
@@ -231,6 +233,7 @@ install: all
 	$(INSTALL) -m 644 $(addprefix $(BUILD)/systemd/,$(SYSTEMD_UNITS)) \
 	    $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 644 systemd/ipcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
+	$(INSTALL) -m 644 client/ipcctl.bash $(DESTDIR)$(BASHCOMPDIR)/ipcctl
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
 	    echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	else \
@@ -246,7 +249,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/ipcd.8 $(DESTDIR)$(MANDIR)/man1/ipcctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5 \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
-	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
+	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(BASHCOMPDIR)/ipcctl
 	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
 	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
@@ -254,6 +257,24 @@ uninstall:
 	elif [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
 	    echo "keeping the changed $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	fi
+
+# Debian packages (debian/): dpkg-buildpackage in a copy of the tree,
+# without build/, build-san/ and .git, in $(DEB_DIR)/ipcd-$(VERSION)/; the
+# .deb, .buildinfo and .changes files are left in $(DEB_DIR)/ and checked
+# by lintian (an error or a warning fails).
+DEB_DIR		= build/deb
+DEB_BUILD_PKGS	= dpkg-dev debhelper dh-python fakeroot lintian pkg-config \
+		  libevent-dev libsystemd-dev libinih-dev python3
+deb:
+	@sh tests/deps.sh $(DEB_BUILD_PKGS)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/ipcd-$(VERSION)
+	tar -c --exclude=./build --exclude=./build-san --exclude=./.git . | \
+	    tar -x -C $(DEB_DIR)/ipcd-$(VERSION)
+	cd $(DEB_DIR)/ipcd-$(VERSION) && dpkg-buildpackage -us -uc -b -j2
+	rm -rf $(DEB_DIR)/ipcd-$(VERSION)
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf $(BUILD)
@@ -265,7 +286,8 @@ help:
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
-	@echo "              SYSUSERSDIR); make uninstall reverses it"
+	@echo "              SYSUSERSDIR, BASHCOMPDIR); make uninstall reverses it"
+	@echo "make deb      the Debian packages, into $(DEB_DIR)/ (apt install ./$(DEB_DIR)/ipcd_*.deb)"
 	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
 	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan,"
