@@ -45,8 +45,18 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/store.c daemon/siphash.c \
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c
-CLIENT	= client/ipcctl.c client/cmds.c client/conn.c client/reply.c \
-	  client/pi.c client/run.c client/run_cmd.c $(CLIENT_TX)
+# libipcd (client/ipcd.h, libipcd(3)): the senders, the socket and the
+# parts of common/ they need, built position-independent into $(PIC)/.
+LIB	= client/lib.c client/lib_ask.c client/conn.c client/reply.c \
+	  $(CLIENT_TX) common/conf.c common/conf_defaults.c common/proto.c \
+	  common/shm.c common/shm_guard.c common/util.c common/xmalloc.c \
+	  common/linebuf.c common/rundir.c common/netaddr.c common/token.c \
+	  common/sysvkey.c
+LIB_SO	= libipcd.so.0.1.0
+# ipcctl: its commands over the library's objects (all of their symbols,
+# not only the exported ones).
+CLIENT	= client/ipcctl.c client/cmds.c client/print.c client/pi.c \
+	  client/run.c client/run_cmd.c
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
 CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
@@ -58,16 +68,21 @@ UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 SHM_SRC	= common/shm.c common/shm_guard.c common/util.c common/xmalloc.c
 
 obj	= $(patsubst %.c,$(BUILD)/%.o,$(1))
+PIC	= $(BUILD)/pic
+LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
 	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS)
 
-.PHONY: all check deps demo deb clean help test unit fuzz fuzz-build bench \
+.PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
 
-all: $(BUILD)/ipcd $(BUILD)/ipcctl units
+all: $(BUILD)/ipcd $(BUILD)/ipcctl units lib
+
+lib: $(BUILD)/$(LIB_SO) $(BUILD)/libipcd.so.0 $(BUILD)/libipcd.so \
+	$(BUILD)/libipcd.a $(BUILD)/ipcd.pc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,8 +91,41 @@ $(BUILD)/%.o: %.c
 $(BUILD)/ipcd: $(call obj,$(DAEMON) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BUILD)/ipcctl: $(call obj,$(CLIENT) $(COMMON))
+$(BUILD)/ipcctl: $(call obj,$(CLIENT)) $(PIC)/libipcd-all.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lm
+
+# Hidden by default: only what lib.h marks IPCD_EXPORT leaves the library,
+# and the version script says the same (nm -D shows ipcd_* alone).
+$(PIC)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+$(BUILD)/$(LIB_SO): $(LIB_OBJS) client/libipcd.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libipcd.so.0 \
+	    -Wl,--version-script=client/libipcd.map -Wl,-z,defs \
+	    -o $@ $(LIB_OBJS) $(CLIENT_LIBS) -lm
+$(BUILD)/libipcd.so.0 $(BUILD)/libipcd.so: $(BUILD)/$(LIB_SO)
+	ln -sf $(LIB_SO) $@
+# The static library is one object whose internal symbols are made local,
+# so that a program linking it cannot collide with (or call) them;
+# ipcctl links every symbol of the same objects from libipcd-all.a.
+$(BUILD)/libipcd.a: $(LIB_OBJS)
+	$(LD) -r -o $(PIC)/libipcd.o $(LIB_OBJS)
+	objcopy --localize-hidden $(PIC)/libipcd.o
+	rm -f $@
+	$(AR) rcs $@ $(PIC)/libipcd.o
+$(PIC)/libipcd-all.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+# The pkg-config file, with the installation paths filled in; remade when
+# a path changes.
+$(BUILD)/ipcd.pc: client/ipcd.pc.in $(BUILD)/pc.stamp
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    $< >$@
+$(BUILD)/pc.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' | cmp -s - $@ || \
+	    echo '$(PREFIX) $(LIBDIR) $(INCLUDEDIR)' >$@
 
 # Unit tests link the pure parts they test.
 $(BUILD)/tests/test_accum: $(call obj,tests/unit/test_accum.c common/xmalloc.c) $(BUILD)/tests/accum_n7.o
@@ -200,6 +248,9 @@ MANDIR		?= $(PREFIX)/share/man
 SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
@@ -234,6 +285,15 @@ install: all
 	    $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 644 systemd/ipcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
 	$(INSTALL) -m 644 client/ipcctl.bash $(DESTDIR)$(BASHCOMPDIR)/ipcctl
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	$(INSTALL) -m 644 $(BUILD)/$(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_SO)
+	ln -sf $(LIB_SO) $(DESTDIR)$(LIBDIR)/libipcd.so.0
+	ln -sf $(LIB_SO) $(DESTDIR)$(LIBDIR)/libipcd.so
+	$(INSTALL) -m 644 $(BUILD)/libipcd.a $(DESTDIR)$(LIBDIR)/libipcd.a
+	$(INSTALL) -m 644 client/ipcd.h $(DESTDIR)$(INCLUDEDIR)/ipcd.h
+	$(INSTALL) -m 644 $(BUILD)/ipcd.pc $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc
+	$(INSTALL) -m 644 man/libipcd.3 $(DESTDIR)$(MANDIR)/man3/libipcd.3
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
 	    echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	else \
@@ -249,7 +309,10 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/ipcd.8 $(DESTDIR)$(MANDIR)/man1/ipcctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5 \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
-	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(BASHCOMPDIR)/ipcctl
+	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(BASHCOMPDIR)/ipcctl \
+	    $(addprefix $(DESTDIR)$(LIBDIR)/,$(LIB_SO) libipcd.so.0 \
+	    libipcd.so libipcd.a) $(DESTDIR)$(INCLUDEDIR)/ipcd.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc $(DESTDIR)$(MANDIR)/man3/libipcd.3
 	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
 	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
@@ -283,12 +346,14 @@ clean:
 
 help:
 	@echo "make          build $(BUILD)/ipcd and $(BUILD)/ipcctl"
+	@echo "make lib      build libipcd ($(BUILD)/$(LIB_SO), .a, ipcd.pc; libipcd(3))"
 	@echo "make check    install missing packages, build, run every test"
 	@echo "make demo     run ipcd on its defaults and the pi job over every mechanism, timed"
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
-	@echo "              SYSUSERSDIR, BASHCOMPDIR); make uninstall reverses it"
+	@echo "              SYSUSERSDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, BASHCOMPDIR);"
+	@echo "              make uninstall reverses it"
 	@echo "make deb      the Debian packages, into $(DEB_DIR)/ (apt install ./$(DEB_DIR)/ipcd_*.deb)"
 	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"

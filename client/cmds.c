@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipcctl.h"
+#include "ipcd.h"
+#include "lib.h"
 
 #define KEYS_LIMIT_MAX	1000	/* keys of one page, as ipcd caps it */
 #define KEYS_LIMIT	100
@@ -52,8 +53,7 @@ cmd_result(const struct opts *go, int argc, char **argv)
 	static const struct option opts[] = { { "key", required_argument,
 	    NULL, 'k' }, { "wait", no_argument, NULL, 'w' }, OPTS_END };
 	const char	*key = IPCD_DEFAULT_KEY;
-	struct conn	 c;
-	char		*reply, *cause;
+	struct ipcd	*c;
 	double		 wt = 0;
 	int		 ch, wait = 0, r;
 
@@ -76,35 +76,13 @@ cmd_result(const struct opts *go, int argc, char **argv)
 	}
 	if (optind != argc)
 		return command_usage("result");
-	if ((r = connect_or_fail(&c, &go->tg)) != 0)
-		return r;
-	if (wait)
-		r = request_wait(&c, key, wt, &reply, &cause);
+	c = lib_open_target(&go->tg);
+	lib_set_wait(c, wt > 0 ? wt : -1);	/* --wait alone: no limit */
+	if ((r = ipcd_result(c, key, wait, NULL)) == IPCD_OK)
+		r = result_print(go, "result", 0, lib_reply(c));
 	else
-		r = conn_request(&c, &reply, &cause, "%s %s", REQ_RESULT, key);
-	if (r == CONN_FAIL)
-		r = conn_failed("result", cause);
-	else
-		r = result_print(go, "result", r, reply);
-	conn_close(&c);
-	return r;
-}
-
-/*
- * "wait KEY": the reply once all parts of KEY are in, or ipcd's "err
- * timeout" after WT seconds (0: no limit).  ipcd says when the wait ran
- * out; the socket's own timeout starts after that.  As conn_request.
- */
-int
-request_wait(struct conn *c, const char *key, double wt, char **reply,
-    char **cause)
-{
-	int	r;
-
-	c->reply_timeout = wt > 0 ? wt + c->tg->timeout : 1e12;
-	r = conn_request(c, reply, cause, "%s %s %lu", REQ_WAIT, key,
-	    (unsigned long)(wt * 1000 + 0.999));
-	c->reply_timeout = 0;
+		r = lib_exit(c, r);
+	ipcd_close(c);
 	return r;
 }
 
@@ -126,21 +104,13 @@ result_print(const struct opts *o, const char *what, int r, const char *reply)
 	return reply_overflow(reply) ? overflow_exit(what, reply) : 0;
 }
 
-/* A request without arguments whose reply is printed field by field. */
-static int
-simple_request(const struct opts *o, const char *req)
+/* A reply printed field by field, or as JSON. */
+static void
+fields_print(const struct opts *o, const char *reply)
 {
-	struct conn	 c;
-	char		*reply, *cause, *p, *end;
-	int		 r;
+	const char	*p, *end;
 
-	if ((r = connect_or_fail(&c, &o->tg)) != 0)
-		return r;
-	if ((r = conn_request(&c, &reply, &cause, "%s", req)) == CONN_FAIL)
-		r = conn_failed(req, cause);
-	else if (r != 0)
-		r = reply_exit(req, reply);
-	else if (o->json) {
+	if (o->json) {
 		reply_print_json(reply + 2);
 		putchar('\n');
 	} else
@@ -150,6 +120,24 @@ simple_request(const struct opts *o, const char *req)
 			printf("%s\n", vis(p, end ? (size_t)(end - p) :
 			    strlen(p)));
 		}
+}
+
+/* A request without arguments whose reply is printed field by field. */
+static int
+simple_request(const struct opts *o, const char *req)
+{
+	struct conn	 c;
+	char		*reply, *cause;
+	int		 r;
+
+	if ((r = connect_or_fail(&c, &o->tg)) != 0)
+		return r;
+	if ((r = conn_request(&c, &reply, &cause, "%s", req)) == CONN_FAIL)
+		r = conn_failed(req, cause);
+	else if (r != 0)
+		r = reply_exit(req, reply);
+	else
+		fields_print(o, reply);
 	conn_close(&c);
 	return r;
 }
@@ -174,7 +162,19 @@ cmd_stats(const struct opts *go, int argc, char **argv)
 int
 cmd_ping(const struct opts *go, int argc, char **argv)
 {
-	return bare_command(go, argc, argv, REQ_PING);
+	struct opts	 o = *go;
+	struct ipcd	*c;
+	int		 r;
+
+	if (timeout_only(&o, argc, argv, 0) == -1)
+		return EXIT_USAGE;
+	c = lib_open_target(&o.tg);
+	if ((r = ipcd_ping(c)) == IPCD_OK)
+		fields_print(&o, lib_reply(c));
+	else
+		r = lib_exit(c, r);
+	ipcd_close(c);
+	return r;
 }
 
 /* One key's fields as a line of "keys"; 1 when its total overflows. */

@@ -7,7 +7,6 @@
  * -1 and a cause.
  */
 
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -144,7 +143,7 @@ conn_write(struct conn *c, const char *buf, size_t len, char **cause)
 	    conn_write(c, pre, pl, cause) != 0)
 		return -1;
 	while (len > 0) {
-		n = write(c->fd, buf, len);
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
 		if (n == -1 && errno == EAGAIN) {
 			if (fd_wait(c->fd, POLLOUT, c->tg->timeout, "room for a request",
 			    cause) == 0)
@@ -316,6 +315,24 @@ conn_request(struct conn *c, char **reply, char **cause, const char *fmt, ...)
 	if (conn_readline(c, reply, name, cause) != 0)
 		return CONN_FAIL;
 	return reply_status(*reply);
+}
+
+/*
+ * "wait KEY": the reply once all parts of KEY are in, or ipcd's "err
+ * timeout" after WT seconds (0: no limit).  ipcd says when the wait ran
+ * out; the socket's own timeout starts after that.  As conn_request.
+ */
+int
+request_wait(struct conn *c, const char *key, double wt, char **reply,
+    char **cause)
+{
+	int	r;
+
+	c->reply_timeout = wt > 0 ? wt + c->tg->timeout : 1e12;
+	r = conn_request(c, reply, cause, "%s %s %lu", REQ_WAIT, key,
+	    (unsigned long)(wt * 1000 + 0.999));
+	c->reply_timeout = 0;
+	return r;
 }
 
 void

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ipcctl.h"
+#include "ipcd.h"
+#include "lib.h"
+#include "send.h"
 #include "xmalloc.h"
 
 static int	cmd_submit(const struct opts *, int, char **);
@@ -78,8 +80,8 @@ int
 key_arg(const char *k, const char **out)
 {
 	if (!key_valid(k, strlen(k))) {
-		fprintf(stderr, "ipcctl: key \"%s\" is not 1-64 characters of "
-		    "[A-Za-z0-9_.:-]\n", vis(k, strlen(k)));
+		fprintf(stderr, "ipcctl: key \"%s\" %s\n", vis(k, strlen(k)),
+		    KEY_CAUSE);
 		return -1;
 	}
 	*out = k;
@@ -135,14 +137,28 @@ conn_failed(const char *what, char *cause)
 	return EXIT_CONNECT;
 }
 
-/* What one submit run is doing. */
+/* What one submit run is doing: the library's handle does the sending
+ * (ipcd's answers to it are printed by answer_print as they come). */
 struct submit {
-	const struct sender	*s;
-	void			*h;
-	const char		*key;
-	struct tally		 t;
-	char			 where[64];	/* what was being sent at a failure */
+	struct ipcd	*c;
+	const char	*via;
+	const char	*key;
+	unsigned long	 bad;		/* values refused here, unsent */
+	char		*cause;		/* why the transport failed */
+	char		 where[64];	/* what was being sent at a failure */
 };
+
+/* A record to the library; -1 when the transport failed (the cause is
+ * kept: later calls have errors of their own). */
+static int
+submit_put(struct submit *sb, const struct record *r)
+{
+	if (ipcd_submit(sb->c, sb->via, r->key, r->value, r->part,
+	    r->nparts) != IPCD_EUNREACHABLE)
+		return 0;
+	sb->cause = xstrdup(ipcd_error(sb->c));
+	return -1;
+}
 
 /* One line of standard input (without its newline): a record in the
  * format of the FIFO, or with --key a bare value; nothing if blank.  -1
@@ -162,7 +178,7 @@ submit_line(struct submit *sb, const char *p, size_t n, unsigned long lineno)
 	if (memchr(p, '\0', n) != NULL) {
 		fprintf(stderr, "ipcctl: line %lu of standard input: \"%s\": "
 		    "contains a NUL byte\n", lineno, vis(p, n));
-		sb->t.rejected++;
+		sb->bad++;
 		return 0;
 	}
 	line = xmalloc(n + 1);
@@ -173,13 +189,13 @@ submit_line(struct submit *sb, const char *p, size_t n, unsigned long lineno)
 	    record_parse(line, n, &r, &cause)) {
 		fprintf(stderr, "ipcctl: line %lu of standard input: \"%s\": "
 		    "%s\n", lineno, vis(line, n), cause);
-		sb->t.rejected++;
+		sb->bad++;
 	} else {
 		if (sb->key != NULL)
 			strcpy(r.key, sb->key);
 		snprintf(sb->where, sizeof sb->where, "line %lu of standard "
 		    "input", lineno);
-		ret = sender_put(sb->s, sb->h, &r, &sb->t);
+		ret = submit_put(sb, &r);
 	}
 	free(line);
 	return ret;
@@ -201,8 +217,10 @@ stdin_quiet(struct submit *sb, long idle)
 		return 0;
 	snprintf(sb->where, sizeof sb->where, "a pause of the input");
 	do
-		if (sender_flush(sb->s, sb->h, &sb->t) != 0)
+		if (lib_push(sb->c) == IPCD_EUNREACHABLE) {
+			sb->cause = xstrdup(ipcd_error(sb->c));
 			return -1;
+		}
 	while ((r = poll(&pfd, 1, keep)) == 0);
 	return r == -1 && errno != EINTR ? -2 : 0;
 }
@@ -231,7 +249,7 @@ submit_stdin(struct submit *sb, long idle)
 				fprintf(stderr, "ipcctl: line %lu of standard "
 				    "input is longer than %d bytes\n",
 				    ++lineno, STDIN_LINE_MAX);
-				sb->t.rejected++;
+				sb->bad++;
 			} else if (submit_line(sb, line, len - 1, ++lineno) != 0)
 				goto out;
 		}
@@ -268,7 +286,7 @@ fail:
 /* Every value checked before anything is sent: all or nothing. */
 static struct record *
 submit_args(int argc, char **argv, const char *key, uint32_t part,
-    uint32_t nparts, struct tally *t)
+    uint32_t nparts, unsigned long *bad)
 {
 	struct record	*r = xcalloc((size_t)argc, sizeof *r);
 	const char	*cause;
@@ -278,16 +296,16 @@ submit_args(int argc, char **argv, const char *key, uint32_t part,
 		if (value_parse(argv[i], &r[i].value, &cause) != 0) {
 			fprintf(stderr, "ipcctl: value %d, \"%s\": %s\n", i + 1,
 			    vis(argv[i], strlen(argv[i])), cause);
-			t->rejected++;
+			(*bad)++;
 		}
 		strcpy(r[i].key, key);
 		r[i].part = part;
 		r[i].nparts = nparts;
 	}
-	if (t->rejected == 0)
+	if (*bad == 0)
 		return r;
 	fprintf(stderr, "ipcctl: submit: nothing sent (%lu of %d values "
-	    "rejected)\n", t->rejected, argc);
+	    "rejected)\n", *bad, argc);
 	free(r);
 	return NULL;
 }
@@ -297,29 +315,34 @@ static int
 submit_run(const struct opts *o, struct submit *sb, int argc, char **argv,
     struct record *recs)
 {
-	char	*cause;
-	int	 i, status = 0;
+	const struct tally	*t = lib_tally(sb->c);
+	int			 i, status = 0;
 
-	if ((sb->h = sender_open(sb->s, &o->tg, &cause)) == NULL)
-		return conn_failed("submit", cause);
+	if (lib_connect(sb->c, sb->via) != IPCD_OK) {
+		fprintf(stderr, "ipcctl: submit: %s\n", ipcd_error(sb->c));
+		return EXIT_CONNECT;
+	}
 	if (recs == NULL) {
 		if (submit_stdin(sb, o->tg.conf->limits.idle_timeout) == -2)
-			status = EXIT_FAIL;	/* transport failures show in t */
+			status = EXIT_FAIL;	/* transport failures: cause */
 	} else
 		for (i = 0; i < argc; i++) {
 			snprintf(sb->where, sizeof sb->where, "value %d, \"%s\"",
 			    i + 1, vis(argv[i], strlen(argv[i])));
-			if (sender_put(sb->s, sb->h, &recs[i], &sb->t) != 0)
+			if (submit_put(sb, &recs[i]) != 0)
 				break;
 		}
-	if (sb->t.cause == NULL)
+	if (sb->cause == NULL) {
 		snprintf(sb->where, sizeof sb->where, "the end of the input");
-	if (sender_close(sb->s, sb->h, &sb->t) != 0 || sb->t.cause != NULL ||
-	    sb->t.accepted + sb->t.duplicates + sb->t.rejected < sb->t.sent) {
+		if (ipcd_flush(sb->c) == IPCD_EUNREACHABLE)
+			sb->cause = xstrdup(ipcd_error(sb->c));
+	}
+	if (sb->cause != NULL ||
+	    t->accepted + t->duplicates + t->rejected < t->sent) {
 		fprintf(stderr, "ipcctl: submit over %s failed at %s: %s; %lu "
-		    "of %lu values sent were taken\n", sender_name(sb->s),
-		    sb->where, sb->t.cause != NULL ? sb->t.cause :
-		    "no answer", sb->t.accepted + sb->t.duplicates, sb->t.sent);
+		    "of %lu values sent were taken\n", sb->via, sb->where,
+		    sb->cause != NULL ? sb->cause : "no answer",
+		    t->accepted + t->duplicates, t->sent);
 		status = EXIT_CONNECT;
 	}
 	return status;
@@ -328,9 +351,11 @@ submit_run(const struct opts *o, struct submit *sb, int argc, char **argv,
 static void
 submit_json(const struct submit *sb)
 {
+	const struct tally	*t = lib_tally(sb->c);
+
 	printf("{\"via\":\"%s\",\"sent\":%lu,\"accepted\":%lu,"
-	    "\"duplicates\":%lu,\"rejected\":%lu}\n", sender_name(sb->s),
-	    sb->t.sent, sb->t.accepted, sb->t.duplicates, sb->t.rejected);
+	    "\"duplicates\":%lu,\"rejected\":%lu}\n", sb->via, t->sent,
+	    t->accepted, t->duplicates, t->rejected + sb->bad);
 }
 
 static int
@@ -345,15 +370,15 @@ cmd_submit(const struct opts *go, int argc, char **argv)
 	struct opts		 o = *go;
 	struct submit		 sb = { .key = NULL };	/* no --key */
 	struct record		*recs = NULL;
+	const struct sender	*s = sender_find("unix");
 	const char		*cause;
 	uint32_t		 part = 0, nparts = 0;
 	int			 ch, status = 0, fromstdin;
 
-	sb.s = sender_find("unix");
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'v':
-			if (via_parse(optarg, &sb.s) != 0)
+			if (via_parse(optarg, &s) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'k':
@@ -384,17 +409,20 @@ cmd_submit(const struct opts *go, int argc, char **argv)
 			    "value\n");
 		return command_usage("submit");
 	}
+	sb.via = sender_name(s);
+	sb.c = lib_open_target(&o.tg);
 	if (!fromstdin && (recs = submit_args(argc, argv, sb.key != NULL ?
-	    sb.key : IPCD_DEFAULT_KEY, part, nparts, &sb.t)) == NULL)
+	    sb.key : IPCD_DEFAULT_KEY, part, nparts, &sb.bad)) == NULL)
 		status = EXIT_REJECTED;
 	else
 		status = submit_run(&o, &sb, argc, argv, recs);
-	if (status == 0 && sb.t.rejected > 0)
+	if (status == 0 && lib_tally(sb.c)->rejected + sb.bad > 0)
 		status = EXIT_REJECTED;
 	if (o.json)
 		submit_json(&sb);
+	ipcd_close(sb.c);
 	free(recs);
-	free(sb.t.cause);
+	free(sb.cause);
 	return status;
 }
 
@@ -408,7 +436,8 @@ main(int argc, char **argv)
 		OPTS_END
 	};
 	static struct conf	 conf;
-	struct opts		 o = { .tg = { .conf = &conf, .hello = 1 } };
+	struct opts		 o = { .tg = { .conf = &conf, .hello = 1,
+				     .answer = answer_print } };
 	const char		*file = NULL;
 	char			*cause;
 	double			 timeout = 0;

@@ -27,6 +27,10 @@ struct target {
 	const struct conf	*conf;
 	double			 timeout;	/* seconds of each wait for ipcd */
 	int			 hello;		/* open the socket with "hello" */
+	/* Told of each duplicate (STATUS 1) or rejection (-1) that ipcd
+	 * answers to a submission, in a message naming it; NULL: nobody. */
+	void			(*answer)(void *, int, const char *);
+	void			*answer_arg;
 };
 
 /* Global options, set by main(). */
@@ -66,6 +70,7 @@ int	conn_fill(struct conn *, char **);
 int	conn_readline(struct conn *, char **, const char *, char **);
 int	conn_request(struct conn *, char **, char **, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
+int	request_wait(struct conn *, const char *, double, char **, char **);
 void	conn_close(struct conn *);
 
 /* reply.c: replies, and safe echoes of outside text. */
@@ -73,8 +78,14 @@ const char *vis(const char *, size_t);
 int	reply_status(const char *);
 int	reply_field(const char *, const char *, char *, size_t);
 int	reply_overflow(const char *);
+int	reply_code(const char *, const char **);
+
+/* print.c: what ipcctl prints of replies. */
 int	reply_exit(const char *, const char *);
 void	reply_print_json(const char *);
+void	answer_print(void *, int, const char *);
+struct ipcd;
+int	lib_exit(const struct ipcd *, int);
 
 /* send.c: submitting records over a chosen transport. */
 struct tally {
@@ -93,6 +104,7 @@ int			 sender_flush(const struct sender *, void *,
 int			 sender_close(const struct sender *, void *,
 			    struct tally *);
 int			 via_parse(const char *, const struct sender **);
+char			*sender_list(void);
 const char		*sender_name(const struct sender *);
 
 /* ipcctl.c */
@@ -109,7 +121,6 @@ int	cmd_stats(const struct opts *, int, char **);
 int	cmd_keys(const struct opts *, int, char **);
 int	cmd_reset(const struct opts *, int, char **);
 int	cmd_ping(const struct opts *, int, char **);
-int	request_wait(struct conn *, const char *, double, char **, char **);
 int	result_print(const struct opts *, const char *, int, const char *);
 
 /* run.c: N children, a channel each, their values submitted as parts. */

@@ -1,7 +1,7 @@
 /*
- * Reading ipcd's replies, and printing what came from outside (replies,
- * input) without ever echoing a control character or raw binary to the
- * terminal.
+ * Reading ipcd's replies, and escaping what came from outside (replies,
+ * input) so that a message never carries a control character or raw
+ * binary to a terminal.  Nothing here prints (print.c does, for ipcctl).
  */
 
 #include <stdio.h>
@@ -21,8 +21,8 @@
 const char *
 vis(const char *s, size_t len)
 {
-	static char	 bufs[VIS_BUFS][VIS_MAX + 8];
-	static int	 next;
+	static _Thread_local char	 bufs[VIS_BUFS][VIS_MAX + 8];
+	static _Thread_local int	 next;
 	char		*b = bufs[next++ % VIS_BUFS], *p = b;
 	unsigned char	 ch;
 	size_t		 i;
@@ -100,21 +100,21 @@ reply_overflow(const char *line)
 	    strcmp(v, "-inf") == 0;
 }
 
-/* Report an "err CODE MESSAGE" reply and give the matching exit status. */
+/*
+ * The exit status of an "err CODE MESSAGE" reply (EXIT_FAIL for anything
+ * else), and in *MSG its MESSAGE (the whole line if it is not an "err").
+ */
 int
-reply_exit(const char *what, const char *line)
+reply_code(const char *line, const char **msg)
 {
 	size_t	clen;
 
-	if (strncmp(line, "err ", 4) != 0) {
-		fprintf(stderr, "ipcctl: %s: unexpected reply \"%s\"\n", what,
-		    vis(line, strlen(line)));
+	*msg = line;
+	if (strncmp(line, "err ", 4) != 0)
 		return EXIT_FAIL;
-	}
 	line += 4;
 	clen = strcspn(line, " ");
-	fprintf(stderr, "ipcctl: %s: %s\n", what, vis(line + clen +
-	    (line[clen] == ' '), strlen(line + clen + (line[clen] == ' '))));
+	*msg = line + clen + (line[clen] == ' ');
 	if (clen == strlen(ERR_TIMEOUT) && strncmp(line, ERR_TIMEOUT, clen) == 0)
 		return EXIT_TIMEOUT;
 	if (clen == strlen(ERR_USAGE) && strncmp(line, ERR_USAGE, clen) == 0)
@@ -122,60 +122,4 @@ reply_exit(const char *what, const char *line)
 	if (clen == strlen(ERR_VERSION) && strncmp(line, ERR_VERSION, clen) == 0)
 		return EXIT_CONNECT;
 	return EXIT_REJECTED;
-}
-
-/* One JSON value as ipcd wrote it (numbers bare, strings quoted), with
- * any control byte escaped so that the output stays JSON and harmless. */
-static void
-json_value(const char *p, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			printf("\\u%04x", (unsigned char)p[i]);
-		else if (p[i] == '\\')
-			printf("\\\\");
-		else
-			putchar(p[i]);
-	}
-}
-
-/*
- * NAME=VALUE fields (of a reply, after its status word) as one JSON
- * object: values are already JSON (proto.h).  A total beyond the double
- * range, in either form ipcd has written it, is "total":null with
- * "overflow":true.
- */
-void
-reply_print_json(const char *p)
-{
-	const char	*eq, *end;
-	int		 first = 1, over = reply_overflow(p), said = 0;
-
-	putchar('{');
-	while (p != NULL && *p != '\0') {
-		while (*p == ' ')
-			p++;
-		if ((eq = strchr(p, '=')) == NULL)
-			break;
-		end = strchr(eq, ' ');
-		if (end == NULL)
-			end = eq + strlen(eq);
-		printf("%s\"", first ? "" : ",");
-		json_value(p, (size_t)(eq - p));
-		printf("\":");
-		if (over && eq - p == 5 && strncmp(p, "total", 5) == 0)
-			printf("null");
-		else if (over && eq - p == 8 && strncmp(p, "overflow", 8) == 0) {
-			printf("true");
-			said = 1;
-		} else
-			json_value(eq + 1, (size_t)(end - eq - 1));
-		first = 0;
-		p = end;
-	}
-	if (over && !said)
-		printf("%s\"overflow\":true", first ? "" : ",");
-	printf("}");
 }

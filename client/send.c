@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "send.h"
+#include "util.h"
+#include "xmalloc.h"
 
 int
 tally_fail(struct tally *t, char *cause)
@@ -34,19 +36,20 @@ sender_find(const char *name)
 	return NULL;
 }
 
-/* --via=T: 0, or -1 after telling the user what T may be. */
-int
-via_parse(const char *name, const struct sender **s)
+/* The names of the senders, "a, b or c", allocated. */
+char *
+sender_list(void)
 {
-	size_t	i, n = sizeof senders / sizeof senders[0];
+	size_t	 i, n = sizeof senders / sizeof senders[0];
+	char	*list = xstrdup(""), *next;
 
-	if ((*s = sender_find(name)) != NULL)
-		return 0;
-	fprintf(stderr, "ipcctl: unknown transport \"%s\" (expected ", name);
-	for (i = 0; i < n; i++)
-		fprintf(stderr, "%s%s", senders[i]->name,
-		    i + 2 < n ? ", " : i + 1 < n ? " or " : ")\n");
-	return -1;
+	for (i = 0; i < n; i++) {
+		next = fmtstr("%s%s%s", list, senders[i]->name,
+		    i + 2 < n ? ", " : i + 1 < n ? " or " : "");
+		free(list);
+		list = next;
+	}
+	return list;
 }
 
 const char *

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,35 @@ fifo_open(const struct target *tg, char **cause)
 	return f;
 }
 
+/*
+ * write(2) without SIGPIPE: a FIFO nobody reads any more is an EPIPE to
+ * report, never a signal in the program the sender is part of (ipcctl
+ * ignores SIGPIPE; a program linking libipcd need not).  The signal is
+ * blocked in this thread for the write, and taken back if it raised one.
+ */
+static ssize_t
+write_nosignal(int fd, const void *buf, size_t len)
+{
+	static const struct timespec	 zero = { 0, 0 };
+	sigset_t			 pipe, old, pending;
+	ssize_t				 n;
+	int				 saved, was_pending;
+
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	n = write(fd, buf, len);
+	saved = errno;
+	if (n == -1 && errno == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe, NULL, &zero) == -1 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return n;
+}
+
 static int
 fifo_flush(struct fifo_tx *f, struct tally *t)
 {
@@ -58,7 +88,7 @@ fifo_flush(struct fifo_tx *f, struct tally *t)
 	/* One write of at most PIPE_BUF bytes: all or nothing, never
 	 * interleaved with another writer's. */
 	while (f->len > 0) {
-		n = write(f->fd, f->buf, f->len);
+		n = write_nosignal(f->fd, f->buf, f->len);
 		if (n == (ssize_t)f->len) {
 			f->len = 0;
 			break;

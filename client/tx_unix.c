@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,26 +55,30 @@ static void
 unix_reply(struct unix_tx *u, const char *line, struct tally *t)
 {
 	const struct record	*r = &u->inflight[u->first];
+	const struct target	*tg = u->conn.tg;
 	const char		*msg = line;
-	char			 v[32];
+	char			 v[NUM_FORMAT_MAX], *text = NULL;
+	int			 st = reply_status(line);
 
-	double_format(v, sizeof v, r->value);
-	switch (reply_status(line)) {
-	case 0:
+	if (st == 0)
 		t->accepted++;
-		break;
-	case 1:
+	else if (st == 1) {
 		t->duplicates++;
-		fprintf(stderr, "ipcctl: key %s part %u/%u was already "
-		    "received; not counted again\n", r->key, r->part, r->nparts);
-		break;
-	default:
+		if (tg->answer != NULL)
+			text = fmtstr("key %s part %u/%u was already received; "
+			    "not counted again", r->key, r->part, r->nparts);
+	} else {
 		t->rejected++;
 		if (strncmp(line, "err ", 4) == 0 && strchr(line + 4, ' '))
 			msg = strchr(line + 4, ' ') + 1;
-		fprintf(stderr, "ipcctl: %s %s: %s\n", r->key, v,
-		    vis(msg, strlen(msg)));
-		break;
+		double_format(v, sizeof v, r->value);
+		if (tg->answer != NULL)
+			text = fmtstr("%s %s: %s", r->key, v,
+			    vis(msg, strlen(msg)));
+	}
+	if (text != NULL) {
+		tg->answer(tg->answer_arg, st, text);
+		free(text);
 	}
 	u->first = (u->first + 1) % WINDOW;
 	u->count--;
@@ -88,7 +93,7 @@ unix_move(struct unix_tx *u, int revents, struct tally *t)
 	int	 r;
 
 	if (revents & POLLOUT) {
-		n = write(u->conn.fd, u->out, u->outlen);
+		n = send(u->conn.fd, u->out, u->outlen, MSG_NOSIGNAL);
 		if (n == -1 && errno != EINTR && errno != EAGAIN &&
 		    !(revents & POLLIN))	/* its reason may be there */
 			return tally_fail(t, fmtstr("cannot write to ipcd: "

@@ -52,6 +52,8 @@
 #define IPCD_PARTS_MAX		1000000	/* largest N in part I/N */
 #define IPCD_PARTS_MAX_STR	"1000000"	/* the same, for messages */
 /* Why a part is refused, wherever it is checked. */
+/* Why a key is refused by a client, before sending it. */
+#define KEY_CAUSE	"is not 1-" IPCD_KEY_MAX_STR " characters of [A-Za-z0-9_.:-]"
 #define PART_CAUSE	"part is not I/N with 1 <= I <= N <= " IPCD_PARTS_MAX_STR
 
 /* Socket requests. */

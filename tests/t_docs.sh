@@ -4,7 +4,7 @@
 # programs know is documented, and the pages are lint-clean.
 . tests/lib.sh
 
-for m in man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5; do
+for m in man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5 man/libipcd.3; do
 	check "$m is mandoc -Tlint clean" mandoc -Tlint -W warning "$m"
 done
 
