@@ -252,6 +252,13 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
 BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
+# The Python module's package directory: where Debian's python3 looks for
+# what is installed under PREFIX (/usr/local/lib/python3.X/dist-packages;
+# the Debian package sets /usr/lib/python3/dist-packages).
+PYTHON		?= python3
+PYTHONDIR	?= $(PREFIX)/lib/python$(shell $(PYTHON) -c \
+		   'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+PYTHON_MODULE	= $(wildcard client/python/ipcd/*.py)
 INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
 		  ipcd-tcp.socket
@@ -294,6 +301,8 @@ install: all
 	$(INSTALL) -m 644 client/ipcd.h $(DESTDIR)$(INCLUDEDIR)/ipcd.h
 	$(INSTALL) -m 644 $(BUILD)/ipcd.pc $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc
 	$(INSTALL) -m 644 man/libipcd.3 $(DESTDIR)$(MANDIR)/man3/libipcd.3
+	$(INSTALL) -d $(DESTDIR)$(PYTHONDIR)/ipcd
+	$(INSTALL) -m 644 $(PYTHON_MODULE) $(DESTDIR)$(PYTHONDIR)/ipcd/
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf ]; then \
 	    echo "keeping the existing $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	else \
@@ -312,7 +321,10 @@ uninstall:
 	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(BASHCOMPDIR)/ipcctl \
 	    $(addprefix $(DESTDIR)$(LIBDIR)/,$(LIB_SO) libipcd.so.0 \
 	    libipcd.so libipcd.a) $(DESTDIR)$(INCLUDEDIR)/ipcd.h \
-	    $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc $(DESTDIR)$(MANDIR)/man3/libipcd.3
+	    $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc $(DESTDIR)$(MANDIR)/man3/libipcd.3 \
+	    $(addprefix $(DESTDIR)$(PYTHONDIR)/ipcd/,$(notdir $(PYTHON_MODULE)))
+	rm -rf $(DESTDIR)$(PYTHONDIR)/ipcd/__pycache__
+	-rmdir $(DESTDIR)$(PYTHONDIR)/ipcd
 	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
 	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
@@ -352,8 +364,8 @@ help:
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
-	@echo "              SYSUSERSDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, BASHCOMPDIR);"
-	@echo "              make uninstall reverses it"
+	@echo "              SYSUSERSDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, PYTHONDIR,"
+	@echo "              BASHCOMPDIR); make uninstall reverses it"
 	@echo "make deb      the Debian packages, into $(DEB_DIR)/ (apt install ./$(DEB_DIR)/ipcd_*.deb)"
 	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
