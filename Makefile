@@ -372,4 +372,6 @@ help:
 	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan,"
 	@echo "         into build-san/), FUZZ_SECONDS=60"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not in the copy of the tree that make deb builds)
+-include $(shell find $(BUILD) -path $(DEB_DIR) -prune -o -name '*.d' -type f -print \
+    2>/dev/null)
