@@ -15,10 +15,11 @@ _ipcctl_usage()
 }
 
 # The transports of the sender table, from the error message that lists
-# them: 'unknown transport "" (expected unix, fifo or mq)'.
+# them: 'unknown transport "" (expected unix, fifo or mq)'.  On an empty
+# configuration: the user's own may be missing or bad.
 _ipcctl_transports()
 {
-	"$1" submit --via= 2>&1 >/dev/null |
+	"$1" -c /dev/null submit --via= 2>&1 >/dev/null |
 	    sed -n 's/.*(expected \(.*\))$/\1/p' | sed 's/,//g; s/ or / /' |
 	    tr ' ' '\n'
 }
@@ -60,15 +61,17 @@ _ipcctl_values()
 	done
 }
 
-# Key names from the running ipcd, starting with $2; nothing, at once or
-# within a second, when there is none.  $1: the -c argument, if any.
+# Key names from the running ipcd (the first column of "ipcctl keys"),
+# starting with $3; nothing, at once or within a second, when there is
+# none.  $1: the ipcctl, $2: the -c argument, if any.
 _ipcctl_keys()
 {
 	local prog=$1 conf=$2 cur=$3
 	case $cur in
 	*[!A-Za-z0-9_.:-]*) return ;;
 	esac
-	"$prog" ${conf:+-c "$conf"} --timeout=1 keys "$cur*" 2>/dev/null
+	"$prog" ${conf:+-c "$conf"} --timeout=1 keys "$cur*" 2>/dev/null |
+	    cut -f 1
 }
 
 _ipcctl()
