@@ -103,9 +103,9 @@ show "the nodes systemd made" inc sh -c \
 check "ipcctl submit --via=fifo 1 (ipcd not running)" inc ipcctl submit --via=fifo 1
 check "  starts ipcd through ipcd-fifo.socket" until_prop ipcd.service ActiveState active
 check "  and the value is counted" eventually 1 total
-same "ipcd adopted every passed descriptor and opened shm itself" \
+same "ipcd adopted every passed descriptor and opened shm and sysv itself" \
     "$(inc ipcctl stats | grep '\.open=' | tr '\n' ' ')" \
-    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 "
+    "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 sysv.open=1 "
 same "no passed descriptor was left unused" \
     "$(inc journalctl -q --no-pager -u ipcd -g 'no enabled transport' | wc -l)" 0
 status "systemctl stop ipcd (the sockets stay)" 0 inc systemctl stop ipcd.service
