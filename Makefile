@@ -6,6 +6,7 @@ PREFIX	?= /usr/local
 BUILD	?= $(if $(filter 1,$(SANITIZE)),build-san,build)
 
 CC	?= cc
+OBJCOPY	?= objcopy
 CFLAGS	?= -O2 -g
 WARN	= -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wno-unused-parameter
@@ -110,7 +111,7 @@ $(BUILD)/libipcd.so.0 $(BUILD)/libipcd.so: $(BUILD)/$(LIB_SO)
 # ipcctl links every symbol of the same objects from libipcd-all.a.
 $(BUILD)/libipcd.a: $(LIB_OBJS)
 	$(LD) -r -o $(PIC)/libipcd.o $(LIB_OBJS)
-	objcopy --localize-hidden $(PIC)/libipcd.o
+	$(OBJCOPY) --localize-hidden $(PIC)/libipcd.o
 	rm -f $@
 	$(AR) rcs $@ $(PIC)/libipcd.o
 $(PIC)/libipcd-all.a: $(LIB_OBJS)
@@ -357,7 +358,7 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo "make          build $(BUILD)/ipcd and $(BUILD)/ipcctl"
+	@echo "make          build $(BUILD)/ipcd, $(BUILD)/ipcctl and libipcd"
 	@echo "make lib      build libipcd ($(BUILD)/$(LIB_SO), .a, ipcd.pc; libipcd(3))"
 	@echo "make check    install missing packages, build, run every test"
 	@echo "make demo     run ipcd on its defaults and the pi job over every mechanism, timed"

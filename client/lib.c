@@ -30,6 +30,18 @@ lib_fail(struct ipcd *c, int st, char *msg)
 	return st;
 }
 
+/* Every call starts here: the last error is forgotten, unless the
+ * handle never opened (then every call fails with its cause). */
+int
+lib_begin(struct ipcd *c)
+{
+	if (c->dead)
+		return IPCD_EFAIL;
+	free(c->error);
+	c->error = NULL;
+	return IPCD_OK;
+}
+
 /* A duplicate or rejection ipcd answered, kept until a call reports it;
  * passed on to the hook of the caller's target, if any. */
 static void
@@ -100,8 +112,10 @@ ipcd_open(struct ipcd **cp, const char *file)
 	if (cp == NULL)
 		return IPCD_EINVAL;
 	*cp = c = lib_new();
-	if (conf_load(conf_find(file), &c->conf, &cause) != 0)
+	if (conf_load(conf_find(file), &c->conf, &cause) != 0) {
+		c->dead = 1;
 		return lib_fail(c, IPCD_EFAIL, cause);
+	}
 	c->tg.timeout = (double)c->conf.client.timeout;
 	return IPCD_OK;
 }
@@ -117,7 +131,10 @@ ipcd_error(const struct ipcd *c)
 IPCD_EXPORT int
 ipcd_set_timeout(struct ipcd *c, double seconds)
 {
-	c->error = (free(c->error), NULL);
+	int	r;
+
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	if (!(seconds >= 0.001 && seconds <= TIMEOUT_MAX))
 		return lib_fail(c, IPCD_EINVAL, fmtstr("timeout %g: expected "
 		    "seconds, more than 0 and at most %g", seconds,
@@ -208,7 +225,8 @@ ipcd_submit(struct ipcd *c, const char *via, const char *key, double value,
 	struct record	rec;
 	int		r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	if ((r = lib_record(c, key, value, part, nparts, &rec)) != IPCD_OK ||
 	    (r = lib_connect(c, via)) != IPCD_OK)
 		return r;
@@ -228,7 +246,8 @@ lib_push(struct ipcd *c)
 {
 	int	r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	if (c->s != NULL && sender_flush(c->s, c->h, &c->t) != 0) {
 		r = lib_finish(c);
 		return r != IPCD_OK ? r : lib_fail(c, IPCD_EUNREACHABLE,
@@ -242,7 +261,8 @@ ipcd_flush(struct ipcd *c)
 {
 	int	r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	if ((r = lib_finish(c)) != IPCD_OK)
 		return r;
 	return lib_answers(c);

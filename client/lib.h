@@ -16,6 +16,7 @@ struct ipcd {
 	struct target		 tg;
 	double			 wait;		/* result's bound; 0: timeout */
 	char			*error;		/* NULL: none */
+	int			 dead;		/* its configuration failed */
 	const struct sender	*s;		/* the open sender, or NULL */
 	void			*h;
 	struct tally		 t;		/* over every sender opened */
@@ -29,6 +30,7 @@ struct ipcd {
 };
 
 /* lib.c */
+int			 lib_begin(struct ipcd *);
 int			 lib_fail(struct ipcd *, int, char *);
 /* A handle on TG's configuration (copied) and timeout; the answers to
  * submissions go to TG's hook too. */

@@ -46,7 +46,8 @@ ask(struct ipcd *c, const char *req, const char *key, int wait)
 	double	 wt = c->wait != 0 ? c->wait : c->tg.timeout;
 	int	 r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	c->reply[0] = '\0';
 	if (c->ctl.fd == -1 && conn_open(&c->ctl, &c->tg, &cause) != 0)
 		return ask_unreachable(c, req, cause);
@@ -107,7 +108,8 @@ ipcd_result(struct ipcd *c, const char *key, int wait, struct ipcd_total *t)
 {
 	int	r;
 
-	c->error = (free(c->error), NULL);
+	if ((r = lib_begin(c)) != IPCD_OK)
+		return r;
 	if (key == NULL)
 		key = IPCD_DEFAULT_KEY;
 	if (!key_valid(key, strlen(key)))

@@ -178,7 +178,7 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		return set_string(k->type, p, v, cause);
 	case T_STRING:
 		if (strlen(v) >= k->size) {
-			static char msg[64];
+			static _Thread_local char msg[64];
 			snprintf(msg, sizeof msg, "longer than the %zu bytes "
 			    "it may have", k->size - 1);
 			*cause = msg;
@@ -214,7 +214,7 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 		l = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || errno != 0 || l < k->min ||
 		    l > k->max) {
-			static char msg[80];
+			static _Thread_local char msg[80];
 			snprintf(msg, sizeof msg,
 			    "expected a whole number from %ld to %ld",
 			    k->min, k->max);

@@ -18,7 +18,7 @@ static const uint8_t	v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 static const char *
 bad(const char *what, const char *item, size_t len)
 {
-	static char	msg[160];
+	static _Thread_local char msg[160];
 	char		shown[TOKEN_MAX + 1];
 	size_t		i;
 

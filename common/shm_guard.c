@@ -1,6 +1,7 @@
 /* The SIGBUS guard both sides of the shared-memory protocol use around
  * every access to a mapped segment; see shm.h. */
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -11,6 +12,9 @@ _Thread_local sigjmp_buf	shm_fault_jmp;
 static _Thread_local const char	*volatile guard_base;
 static _Thread_local volatile size_t	guard_len;
 static _Thread_local volatile sig_atomic_t guarded;
+/* The handler found at installation: a program that links libipcd may
+ * have its own, which gets every SIGBUS that is not ours. */
+static struct sigaction		prev;
 
 static void
 on_sigbus(int sig, siginfo_t *si, void *ctx)
@@ -23,19 +27,30 @@ on_sigbus(int sig, siginfo_t *si, void *ctx)
 		guarded = 0;
 		siglongjmp(shm_fault_jmp, 1);
 	}
-	/* Not a guarded access: die of it as if there were no handler. */
+	/* Not a guarded access: to the handler there was before, or die of
+	 * it as if there were none. */
+	if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction != NULL) {
+		prev.sa_sigaction(sig, si, ctx);
+		return;
+	}
+	if (!(prev.sa_flags & SA_SIGINFO) && prev.sa_handler != SIG_DFL &&
+	    prev.sa_handler != SIG_IGN) {
+		prev.sa_handler(sig);
+		return;
+	}
 	signal(SIGBUS, SIG_DFL);
 	raise(SIGBUS);
 }
 
-int
-shm_guard_init(void)
+static int	installed = -1;
+
+/* Once per process, whichever thread comes first: a second sigaction
+ * would find our own handler as the one before it. */
+static void
+guard_install(void)
 {
-	static atomic_int	installed;
 	struct sigaction	sa;
 
-	if (atomic_load(&installed))
-		return 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_sigbus;
 	/* SA_NODEFER: SIGBUS is not blocked in the handler, so leaving it
@@ -43,10 +58,16 @@ shm_guard_init(void)
 	 * guard costs no system call. */
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, NULL) != 0)
-		return -1;
-	atomic_store(&installed, 1);
-	return 0;
+	installed = sigaction(SIGBUS, &sa, &prev);
+}
+
+int
+shm_guard_init(void)
+{
+	static pthread_once_t	once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, guard_install);
+	return installed;
 }
 
 void

@@ -30,7 +30,8 @@ same "  nm -D --defined-only: the ipcd_* API alone" \
     "ipcd_close ipcd_error ipcd_flush ipcd_open ipcd_ping ipcd_result ipcd_set_timeout ipcd_submit ipcd_version "
 same "  libipcd.a: the ipcd_* API alone is global" \
     "$(nm --defined-only "$ROOT/usr/lib/libipcd.a" | awk '$2 ~ /^[A-Z]$/ { print $3 }' |
-	grep -cv '^ipcd_')" 0
+	sort | tr '\n' ' ')" \
+    "ipcd_close ipcd_error ipcd_flush ipcd_open ipcd_ping ipcd_result ipcd_set_timeout ipcd_submit ipcd_version "
 
 export PKG_CONFIG_PATH="$ROOT/usr/lib/pkgconfig"
 export PKG_CONFIG_SYSROOT_DIR="$ROOT"
@@ -45,11 +46,11 @@ same "  --cflags, --libs name the installed paths" "$(echo $CFLAGS_IPCD $LIBS_IP
 cp tests/lib/submit.c "$T/submit.c"
 # shellcheck disable=SC2086
 check "a program builds with pkg-config --cflags --libs ipcd" \
-    cc -std=c11 -Wall -Werror $SAN $CFLAGS_IPCD -o "$T/submit" "$T/submit.c" $LIBS_IPCD
+    cc -std=c11 -Wall -Werror -pthread $SAN $CFLAGS_IPCD -o "$T/submit" "$T/submit.c" $LIBS_IPCD
 # The static library; its private needs come from pkg-config --static.
 # shellcheck disable=SC2086
 check "  and statically, with libipcd.a" \
-    cc -std=c11 -Wall -Werror $SAN $CFLAGS_IPCD -o "$T/submit-static" "$T/submit.c" \
+    cc -std=c11 -Wall -Werror -pthread $SAN $CFLAGS_IPCD -o "$T/submit-static" "$T/submit.c" \
     $(pkg-config --static --libs ipcd | sed 's/-lipcd/-Wl,-Bstatic -lipcd -Wl,-Bdynamic/')
 check "  which needs no libipcd.so" sh -c "! ldd '$T/submit-static' | grep -q libipcd"
 check "  the shared one needs libipcd.so.0" sh -c \
@@ -99,11 +100,23 @@ for via in $VIAS; do
 	same "  nothing printed" "$(cat "$T/sub-$via.err")" ""
 	same "  ipcctl sees the same total" "$("$IPCCTL" result --key="k-$via")" 55
 done
+# Handles in threads of their own need no locking (libipcd(3), THREADS).
+for via in unix shm; do
+	run "threads-$via" "$LIB" threads "$via" "th-$via" 8
+	same "8 threads, a handle each, over $via" "$(out "threads-$via")" \
+	    "total=36 count=8 parts=8/8 min=1 max=8 status=0 error= "
+done
 run static "$T/submit-static" submit shm k-static 4
 same "the static program submits over shm" "$(out static)" \
     "total=10 count=4 parts=4/4 min=1 max=4 status=0 error= "
 run job "$T/job"
 same "the example of libipcd(3) runs" "$(cat "$T/job.out")" 27.5
+
+# The program's own SIGBUS handler still gets the faults that are not
+# the shared-memory transport's.
+run sigbus "$LIB" sigbus k-bus
+same "a SIGBUS handler of the program's own survives a submission over shm" \
+    "$(out sigbus)" "own SIGBUS handler "
 
 # The errors: a status and one line, never output.
 run badkey "$LIB" submit1 unix "bad key" 1
@@ -135,6 +148,8 @@ printf '[unix]\npath = \n' >"$T/bad.conf"
 run badconf env IPCD_CONFIG="$T/bad.conf" "$LIB" ping
 contains "a bad configuration file: IPCD_EFAIL naming it" "$(out badconf)" \
     "status=-1 error=$T/bad.conf"
+same "  and every later call on the handle fails with the same cause" \
+    "$(sed -n 4p "$T/badconf.out")" "$(sed -n 2p "$T/badconf.out")"
 
 stop_ipcd
 # Without ipcd.  The queues (mq, sysv) outlive it: a send to them succeeds.
@@ -147,6 +162,28 @@ done
 run gone-result env TIMEOUT=2 "$LIB" result k
 contains "no ipcd: ipcd_result is IPCD_EUNREACHABLE, saying why" "$(out gone-result)" \
     "status=-3 error=result: cannot connect to $T/ipcd.sock"
+
+# A FIFO whose reader leaves between the submission and the flush: an
+# error (EPIPE), not a death by SIGPIPE, in a program that kept SIGPIPE's
+# default.
+mkfifo "$T/p.fifo" "$T/ctl"
+printf '[fifo]\npath = %s\n' "$T/p.fifo" >"$T/pipe.conf"
+exec 3<>"$T/p.fifo"		# the reader, for now
+IPCD_CONFIG="$T/pipe.conf" "$LIB" paused fifo k 1 <"$T/ctl" >"$T/paused.out" 2>&1 3<&- &
+paused=$!
+exec 4>"$T/ctl"
+i=0
+while [ $i -lt 200 ] && ! grep -q submitted "$T/paused.out"; do
+	sleep 0.05
+	i=$((i + 1))
+done
+exec 3<&-			# the reader leaves
+echo go >&4
+exec 4>&-
+wait $paused
+same "a FIFO left by its reader: the program lives (exit 1, not SIGPIPE's 141)" $? 1
+contains "  and the flush says why: IPCD_EUNREACHABLE" "$(out paused)" \
+    "status=-3 error=cannot write to the FIFO: Broken pipe"
 
 # shellcheck disable=SC2086
 check "make uninstall reverses it" make --no-print-directory -s $MAKEVARS \
