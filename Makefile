@@ -325,7 +325,7 @@ uninstall:
 	    $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc $(DESTDIR)$(MANDIR)/man3/libipcd.3 \
 	    $(addprefix $(DESTDIR)$(PYTHONDIR)/ipcd/,$(notdir $(PYTHON_MODULE)))
 	rm -rf $(DESTDIR)$(PYTHONDIR)/ipcd/__pycache__
-	-rmdir $(DESTDIR)$(PYTHONDIR)/ipcd
+	rmdir $(DESTDIR)$(PYTHONDIR)/ipcd 2>/dev/null || :
 	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
 	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \

@@ -220,7 +220,8 @@ class Client:
                         if rejected is None:
                             rejected = Rejected("%s %r: %s" % (key, v, e),
                                                 e.code)
-        except Unreachable:
+        except Error:
+            # Lost, or refused as a whole (a limit): ipcd closes it.
             self._drop(via)
             raise
         if rejected is not None:

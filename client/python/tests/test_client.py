@@ -301,24 +301,34 @@ class TestQueries(ClientTest):
         self.assertEqual((t.total, t.count), (300.0, 3000))
 
     def test_fork(self):
-        """A child uses a client its parent opened, with connections of
-        its own; the parent's go on."""
+        """A child uses a client its parent opened, with connections (and
+        a library handle) of its own; the parent's go on."""
         k = support.key("fork")
-        self.c.submit(1, key=k)
+        vias = ["unix", "fifo"]
+        try:
+            self.need("shm")
+            vias.append("shm")
+        except unittest.SkipTest:
+            pass
+        for via in vias:
+            self.c.submit(1, key=k, via=via)
         fork = multiprocessing.get_context("fork")
-        p = fork.Process(target=child_submit, args=(self.c, k))
+        p = fork.Process(target=child_submit, args=(self.c, k, vias))
         p.start()
         p.join()
         self.assertEqual(p.exitcode, 0)
-        self.c.submit(4, key=k)
+        for via in vias:
+            self.c.submit(4, key=k, via=via)
+        want = 7.0 * len(vias)
         self.assertEqual(support.eventually(
-            lambda: self.c.result(k).total, 8), 8)
+            lambda: self.c.result(k).total, want), want)
 
 
-def child_submit(c, k):
-    c.submit(2, key=k)
-    c.submit(0.5, key=k, via="fifo")
-    c.submit(0.5, key=k, via="fifo")
+def child_submit(c, k, vias):
+    for via in vias:
+        c.submit(1.5, key=k, via=via)
+        c.submit(0.5, key=k, via=via)
+    c.close()
 
 
 if __name__ == "__main__":
