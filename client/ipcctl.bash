@@ -24,11 +24,15 @@ _ipcctl_transports()
 	    tr ' ' '\n'
 }
 
-# The options of one command in its usage line: "--via=", "--wait", "-n".
+# The options in a usage line: "--via=", "--wait", "-n".  (Its words
+# are split by read, not by an unquoted expansion: "[--key=K]" is also a
+# glob pattern.)
 _ipcctl_options()
 {
 	local w
-	for w in $2; do
+	local -a ws
+	read -ra ws <<<"$1"
+	for w in "${ws[@]}"; do
 		w=${w#[}
 		w=${w%]}
 		case $w in
@@ -44,13 +48,15 @@ _ipcctl_options()
 _ipcctl_values()
 {
 	local w v
-	for w in $2; do
+	local -a ws vs
+	read -ra ws <<<"$2"
+	for w in "${ws[@]}"; do
 		w=${w#[}
 		w=${w%]}
 		case $w in
 		"$1"=*)
-			local IFS='|'
-			for v in ${w#*=}; do
+			IFS='|' read -ra vs <<<"${w#*=}"
+			for v in "${vs[@]}"; do
 				case $v in
 				*[A-Z]*) ;;
 				*) printf '%s\n' "$v" ;;
@@ -148,7 +154,7 @@ _ipcctl()
 			COMPREPLY=($(compgen -P "$opt=" -W "$vals" -- "$val"))
 			;;
 		-*)
-			COMPREPLY=($(compgen -W "$(_ipcctl_options "$cmd" "$line")" \
+			COMPREPLY=($(compgen -W "$(_ipcctl_options "$line")" \
 			    -- "$cur"))
 			;;
 		*)

@@ -65,6 +65,11 @@ same "ipcctl result --<TAB>" "$(list ipcctl result --)" "--key= --timeout= --wai
 same "ipcctl reset --<TAB>" "$(list ipcctl reset --)" "--all --key= --timeout="
 same "ipcctl run -<TAB>" "$(list ipcctl run -)" \
     "--channel= --key= --timeout= --via= -n"
+# "[--key=K]" is a glob pattern too: files named e, K... must not change it.
+mkdir "$T/glob" && touch "$T/glob/e" "$T/glob/K" "$T/glob/a" "$T/glob/T"
+same "  the same in a directory with files named e, K, a, T" \
+    "$(cd "$T/glob" && list ipcctl submit --) $(cd "$T/glob" && list ipcctl pi --via =)" \
+    "$(list ipcctl submit --) $(list ipcctl pi --via =)"
 same "ipcctl -c FILE --json keys --<TAB> (global options skipped)" \
     "$(list ipcctl -c /dev/null --json keys --)" "--limit= --timeout="
 
