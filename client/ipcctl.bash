@@ -117,7 +117,7 @@ _ipcctl()
 	done
 
 	if [[ $prev == -c ]]; then
-		COMPREPLY=($(compgen -f -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		compopt -o filenames 2>/dev/null
 		return 0
 	fi
@@ -129,11 +129,11 @@ _ipcctl()
 	usage=$(_ipcctl_usage "$prog")
 	if [[ -z $cmd ]]; then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W '-c --json --timeout= -t -h --help
-			    -V --version' -- "$cur"))
+			mapfile -t COMPREPLY < <(compgen -W '-c --json --timeout= -t -h --help
+			    -V --version' -- "$cur")
 		else
-			COMPREPLY=($(compgen -W "$(printf '%s\n' "$usage" |
-			    sed 's/ .*//')" -- "$cur"))
+			mapfile -t COMPREPLY < <(compgen -W "$(printf '%s\n' "$usage" |
+			    sed 's/ .*//')" -- "$cur")
 		fi
 	else
 		[[ $cmd == +([a-z]) ]] &&
@@ -151,15 +151,16 @@ _ipcctl()
 			*)
 				vals=$(_ipcctl_values "$opt" "$line") ;;
 			esac
-			COMPREPLY=($(compgen -P "$opt=" -W "$vals" -- "$val"))
+			mapfile -t COMPREPLY < <(compgen -P "$opt=" -W "$vals" -- "$val")
 			;;
 		-*)
-			COMPREPLY=($(compgen -W "$(_ipcctl_options "$line")" \
-			    -- "$cur"))
+			mapfile -t COMPREPLY < <(compgen -W "$(_ipcctl_options "$line")" \
+			    -- "$cur")
 			;;
 		*)
 			[[ $cmd == keys ]] &&
-			    COMPREPLY=($(compgen -W "$(_ipcctl_keys "$prog" "$conf" "$cur")" -- "$cur"))
+			    mapfile -t COMPREPLY < <(compgen -W \
+			    "$(_ipcctl_keys "$prog" "$conf" "$cur")" -- "$cur")
 			;;
 		esac
 	fi

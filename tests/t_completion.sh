@@ -97,6 +97,10 @@ same "ipcctl -h's submit line names the transports of the sender table" \
 same "ipcctl -c .../compl-te<TAB>: the file" "$(list ipcctl -c "$T/compl-te")" \
     "$T/compl-test.conf"
 
+: >"$T/odd name[1]"
+same "  one candidate, as it is, for a name with a space and brackets" \
+    "$(comp ipcctl -c "$T/odd")" "$T/odd name[1]"
+
 # Key names, from a private ipcd (lib.sh's IPCD_CONFIG, or -c).
 start_ipcd || exit 1
 for k in alpha alpine beta job:1 job:2; do

@@ -117,8 +117,10 @@ same "  the user and group ipcd exist (sysusers.d)" \
 same "  /etc/ipcd/ipcd.conf is a conffile" \
     "$(inc dpkg-query -W -f='${Conffiles}' ipcd | awk '{ print $1 }' | tr -d '\n')" \
     /etc/ipcd/ipcd.conf
+S="ipcd.socket ipcd-fifo.socket ipcd-mq.socket"
 same "  the three socket units are enabled and listening; ipcd is not running" \
-    "$(inc systemctl is-enabled ipcd.socket ipcd-fifo.socket ipcd-mq.socket | tr '\n' ' ')$(inc systemctl is-active ipcd.socket ipcd-fifo.socket ipcd-mq.socket ipcd.service | tr '\n' ' ')" \
+    "$(inc systemctl is-enabled $S | tr '\n' ' ')$(inc systemctl is-active $S \
+    ipcd.service | tr '\n' ' ')" \
     "enabled enabled enabled active active active inactive "
 same "  ipcd-tcp.socket is installed, not enabled, not started" \
     "$(inc systemctl is-enabled ipcd-tcp.socket) $(inc systemctl is-active ipcd-tcp.socket)" \
