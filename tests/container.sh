@@ -97,3 +97,24 @@ prop() {
 until_prop() {
 	eventually "$3" prop "$1" "$2"
 }
+
+# ct_quota_retry UNIT: a socket unit that failed to create its POSIX
+# queue with EMFILE ("Too many open files") is started again until it
+# runs, at most 30 s.  The container has an IPC namespace of its own, but
+# the kernel counts queue bytes per user across namespaces, so root's
+# queues of other programs on the host can use up RLIMIT_MSGQUEUE (819,200
+# bytes) for a while; raising it needs CAP_SYS_RESOURCE, which root may
+# not have here.  Any other failure is left for the checks to see.
+ct_quota_retry() {
+	i=0
+	while [ "$(inc systemctl is-active "$1")" = failed ] && [ $i -lt 30 ] &&
+	    inc journalctl -q --no-pager -u "$1" | tail -n 3 |
+	    grep -q 'Too many open files'; do
+		[ $i = 0 ] && echo "# $1: root's POSIX queue quota is used up" \
+		    "on this machine (EMFILE); starting it again"
+		sleep 1
+		inc systemctl reset-failed "$1"
+		inc systemctl start "$1" 2>/dev/null
+		i=$((i + 1))
+	done
+}

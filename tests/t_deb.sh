@@ -118,10 +118,15 @@ same "  /etc/ipcd/ipcd.conf is a conffile" \
     "$(inc dpkg-query -W -f='${Conffiles}' ipcd | awk '{ print $1 }' | tr -d '\n')" \
     /etc/ipcd/ipcd.conf
 S="ipcd.socket ipcd-fifo.socket ipcd-mq.socket"
+ct_quota_retry ipcd-mq.socket
 same "  the three socket units are enabled and listening; ipcd is not running" \
     "$(inc systemctl is-enabled $S | tr '\n' ' ')$(inc systemctl is-active $S \
     ipcd.service | tr '\n' ' ')" \
     "enabled enabled enabled active active active inactive "
+for u in $S; do
+	[ "$(inc systemctl is-active $u)" = active ] ||
+	    inc journalctl -q --no-pager -u $u | tail -n 8 | sed "s/^/#   $u: /"
+done
 same "  ipcd-tcp.socket is installed, not enabled, not started" \
     "$(inc systemctl is-enabled ipcd-tcp.socket) $(inc systemctl is-active ipcd-tcp.socket)" \
     "disabled inactive"

@@ -90,6 +90,7 @@ fi
 # Enabling the stream socket brings the FIFO and queue units along; they
 # listen, ipcd does not run yet.
 status "systemctl enable --now ipcd.socket" 0 inc systemctl enable --now ipcd.socket
+ct_quota_retry ipcd-mq.socket
 same "the three socket units listen; ipcd.service is not running" \
     "$(inc systemctl is-active ipcd.socket ipcd-fifo.socket ipcd-mq.socket ipcd.service | tr '\n' ' ')" \
     "active active active inactive "
