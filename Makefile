@@ -77,9 +77,9 @@ LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
-	   gnuplot-nox systemd-container iproute2 python3
+	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS)
 
-.PHONY: all lib check deps demo clean help test unit fuzz fuzz-build bench \
+.PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
 
 all: $(BUILD)/ipcd $(BUILD)/ipcctl units lib
@@ -255,6 +255,7 @@ TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 PKGCONFIGDIR	?= $(LIBDIR)/pkgconfig
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 # The Python module's package directory: where Debian's python3 looks for
 # what is installed under PREFIX (/usr/local/lib/python3.X/dist-packages;
 # the Debian package sets /usr/lib/python3/dist-packages).
@@ -285,7 +286,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
 	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
-	    $(DESTDIR)$(SYSCONFDIR)/ipcd
+	    $(DESTDIR)$(SYSCONFDIR)/ipcd $(DESTDIR)$(BASHCOMPDIR)
 	$(INSTALL) -m 755 $(BUILD)/ipcd $(DESTDIR)$(SBINDIR)/ipcd
 	$(INSTALL) -m 755 $(BUILD)/ipcctl $(DESTDIR)$(BINDIR)/ipcctl
 	$(INSTALL) -m 644 man/ipcd.8 $(DESTDIR)$(MANDIR)/man8/ipcd.8
@@ -295,6 +296,7 @@ install: all
 	    $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 644 systemd/ipcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
 	$(INSTALL) -m 644 systemd/ipcd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/ipcd.conf
+	$(INSTALL) -m 644 client/ipcctl.bash $(DESTDIR)$(BASHCOMPDIR)/ipcctl
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
 	$(INSTALL) -m 644 $(BUILD)/$(LIB_SO) $(DESTDIR)$(LIBDIR)/$(LIB_SO)
@@ -323,6 +325,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5 \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
 	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(TMPFILESDIR)/ipcd.conf \
+	    $(DESTDIR)$(BASHCOMPDIR)/ipcctl \
 	    $(addprefix $(DESTDIR)$(LIBDIR)/,$(LIB_SO) libipcd.so.0 \
 	    libipcd.so libipcd.a) $(DESTDIR)$(INCLUDEDIR)/ipcd.h \
 	    $(DESTDIR)$(PKGCONFIGDIR)/ipcd.pc $(DESTDIR)$(MANDIR)/man3/libipcd.3 \
@@ -337,6 +340,26 @@ uninstall:
 	    echo "keeping the changed $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	fi
 
+# Debian packages (debian/): dpkg-buildpackage in a copy of the tree,
+# without build/, build-san/ and .git, in $(DEB_DIR)/ipcd-$(VERSION)/; the
+# .deb, .buildinfo and .changes files are left in $(DEB_DIR)/ and checked
+# by lintian (an error or a warning fails; debian/ipcd.lintian-overrides
+# says why the information tags shown are left).
+DEB_DIR		= build/deb
+DEB_BUILD_PKGS	= dpkg-dev debhelper dh-python fakeroot lintian pkg-config \
+		  libevent-dev libsystemd-dev libinih-dev python3
+deb:
+	@sh tests/deps.sh $(DEB_BUILD_PKGS)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/ipcd-$(VERSION)
+	tar -c --exclude=./build --exclude=./build-san --exclude=./.git . | \
+	    tar -x -C $(DEB_DIR)/ipcd-$(VERSION)
+	cd $(DEB_DIR)/ipcd-$(VERSION) && dpkg-buildpackage -us -uc -b -j2
+	rm -rf $(DEB_DIR)/ipcd-$(VERSION)
+	lintian --display-info --pedantic --fail-on error,warning \
+	    $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
 clean:
 	rm -rf $(BUILD)
 
@@ -349,10 +372,13 @@ help:
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
 	@echo "              SYSUSERSDIR, TMPFILESDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR,"
-	@echo "              PYTHONDIR); make uninstall reverses it"
+	@echo "              PYTHONDIR, BASHCOMPDIR); make uninstall reverses it"
+	@echo "make deb      the Debian packages, into $(DEB_DIR)/ (apt install ./$(DEB_DIR)/ipcd_*.deb)"
 	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
 	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan,"
 	@echo "         into build-san/), FUZZ_SECONDS=60"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not in the copy of the tree that make deb builds)
+-include $(shell find $(BUILD) -path $(DEB_DIR) -prune -o -name '*.d' -type f -print \
+    2>/dev/null)

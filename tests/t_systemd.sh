@@ -11,58 +11,10 @@
 # package systemd-container); otherwise the checks are reported skipped.
 . tests/lib.sh
 
-if [ "$(id -u)" != 0 ]; then
-	echo "skip - systemd test: needs root"
-	exit 0
-fi
-for c in systemd-nspawn nsenter timeout; do
-	if ! command -v $c >/dev/null; then
-		echo "skip - systemd test: needs $c (Debian packages systemd-container, util-linux)"
-		exit 0
-	fi
-done
+. tests/container.sh
+ct_skip_unless_able "systemd test"
 START=$(date +%s)
 D=$T/root			# DESTDIR
-M=ipcd-test-$$			# the container's name
-NSPAWN=				# systemd-nspawn's pid
-L=				# the container's PID 1, as the host sees it
-
-# Power the container off (or kill it) whatever happens.
-ct_down() {
-	[ -n "$NSPAWN" ] || return 0
-	if kill -0 "$NSPAWN" 2>/dev/null && [ -n "$L" ]; then
-		timeout 10 nsenter -t "$L" -a systemctl poweroff >/dev/null 2>&1
-		i=0
-		while kill -0 "$NSPAWN" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.2
-			i=$((i + 1))
-		done
-	fi
-	if kill -0 "$NSPAWN" 2>/dev/null; then
-		echo "# the container did not power off; killing it"
-		kill -TERM "$NSPAWN" 2>/dev/null
-		sleep 1
-		kill -KILL "$NSPAWN" 2>/dev/null
-		[ -n "$L" ] && kill -KILL "$L" 2>/dev/null
-	fi
-	NSPAWN=
-}
-trap 'ct_down; cleanup' EXIT
-
-# inc CMD...: run CMD inside the container, in all its namespaces, with a
-# clean environment (lib.sh's IPCD_CONFIG names a file of the host).
-inc() {
-	timeout 30 nsenter -t "$L" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	    LANG=C.UTF-8 "$@"
-}
-# prop UNIT PROPERTY: one property of a unit.
-prop() {
-	inc systemctl show -P "$2" "$1"
-}
-# until_prop UNIT PROPERTY VALUE: wait until it has that value, at most 10 s.
-until_prop() {
-	eventually "$3" prop "$1" "$2"
-}
 total() {
 	inc ipcctl result "$@" 2>&1
 }
@@ -100,36 +52,8 @@ else
 	exit 1
 fi
 
-# Boot.  --keep-unit and --register=no: no host bus or machined needed.
-systemd-nspawn -q -D / --volatile=yes --register=no --keep-unit \
-    --link-journal=no --private-network -M "$M" \
-    --overlay=/etc:"$D/etc"::/etc --overlay-ro=/usr:"$D/usr":/usr \
-    -b </dev/null >"$T/boot.log" 2>&1 &
-NSPAWN=$!
-i=0
-while [ -z "$L" ] && [ $i -lt 150 ] && kill -0 "$NSPAWN" 2>/dev/null; do
-	sleep 0.2
-	L=$(pgrep -P "$NSPAWN" -x systemd | head -n 1)
-	i=$((i + 1))
-done
-if [ -z "$L" ]; then
-	echo "skip - systemd test: cannot boot systemd in a container here"
-	sed 's/^/#   /' "$T/boot.log" | tail -n 15
-	exit 0
-fi
-# PID 1 is there before its bus is: wait for that, then for the boot.
-i=0
-until inc test -S /run/systemd/private || [ $i -ge 150 ]; do
-	sleep 0.2
-	i=$((i + 1))
-done
-state=$(inc timeout 60 systemctl is-system-running --wait 2>&1)
-echo "# container booted in $(($(date +%s) - START)) s (system state: $state)"
-case $state in
-running|degraded) ok "systemd boots with the installed tree" ;;
-*) notok "systemd boots with the installed tree (state $state)"
-   sed 's/^/#   /' "$T/boot.log" | tail -n 15 ;;
-esac
+ct_boot "systemd boots with the installed tree" \
+    --overlay=/etc:"$D/etc"::/etc --overlay-ro=/usr:"$D/usr":/usr
 
 # The installed files, as systemd sees them.
 U=/usr/lib/systemd/system
@@ -166,6 +90,7 @@ fi
 # Enabling the stream socket brings the FIFO and queue units along; they
 # listen, ipcd does not run yet.
 status "systemctl enable --now ipcd.socket" 0 inc systemctl enable --now ipcd.socket
+ct_quota_retry ipcd-mq.socket
 same "the three socket units listen; ipcd.service is not running" \
     "$(inc systemctl is-active ipcd.socket ipcd-fifo.socket ipcd-mq.socket ipcd.service | tr '\n' ' ')" \
     "active active active inactive "
@@ -179,7 +104,7 @@ show "the nodes systemd made" inc sh -c \
 check "ipcctl submit --via=fifo 1 (ipcd not running)" inc ipcctl submit --via=fifo 1
 check "  starts ipcd through ipcd-fifo.socket" until_prop ipcd.service ActiveState active
 check "  and the value is counted" eventually 1 total
-same "ipcd adopted every passed descriptor and opened shm itself" \
+same "ipcd adopted every passed descriptor and opened shm and sysv itself" \
     "$(inc ipcctl stats | grep '\.open=' | tr '\n' ' ')" \
     "unix.open=1 fifo.open=1 mq.open=1 shm.open=1 tcp.open=0 sysv.open=1 spool.open=1 "
 same "no passed descriptor was left unused" \
