@@ -39,7 +39,7 @@ asan=$(ldd "$BUILD/libipcd.so.0" 2>/dev/null |
     sed -n 's/.*libasan[^ ]* => \([^ ]*\) .*/\1/p')
 py() {
 	if [ -n "$asan" ]; then
-		LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0:${ASAN_OPTIONS:-} \
+		LD_PRELOAD=$asan ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		    "$PYTHON" "$@"
 	else
 		"$PYTHON" "$@"
