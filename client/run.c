@@ -39,15 +39,46 @@
 #include "run.h"
 
 static int	run_sigfd = -1;
+/* The signals that end the launcher: the children are killed first. */
+static const int run_stops[] = { SIGINT, SIGTERM, SIGHUP };
+static int	run_caught_set[3];	/* caught, not ignored, in the run */
+static volatile sig_atomic_t run_caught;	/* the one that came, or 0 */
 
 static void
 run_sigchld(int sig)
 {
 	int	saved = errno;
-	ssize_t	n = write(run_sigfd, "", 1);	/* full: awake */
+	ssize_t	n;
 
+	if (sig != SIGCHLD)
+		run_caught = sig;
+	n = write(run_sigfd, "", 1);	/* full: awake */
 	(void)n;
 	errno = saved;
+}
+
+/* Catch (ON) the stopping signals the launcher did not inherit ignored,
+ * or give them back their default. */
+static void
+run_stopping(int on)
+{
+	struct sigaction	sa, old;
+	size_t			i;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof run_stops / sizeof run_stops[0]; i++) {
+		sa.sa_handler = on ? run_sigchld : SIG_DFL;
+		if (on && sigaction(run_stops[i], &sa, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			sigaction(run_stops[i], &old, NULL);
+		else if (on)
+			run_caught_set[i] = 1;
+		else if (run_caught_set[i]) {
+			sigaction(run_stops[i], &sa, NULL);
+			run_caught_set[i] = 0;
+		}
+	}
 }
 
 /* In the child: FD moved to the lowest descriptor above 2 that the exec
@@ -84,6 +115,7 @@ run_child(struct run *ru, unsigned long i, int fd)
 	close(ru->c->fd);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+	run_stopping(0);
 	if (ru->raised)
 		(void)setrlimit(RLIMIT_NOFILE, &ru->nofile);
 	if (j->argv == NULL)
@@ -322,7 +354,7 @@ run_collect(struct run *ru)
 	char		 b[64];
 	int		 r, ret = 0;
 
-	while (ru->live > 0 && ret == 0) {
+	while (ru->live > 0 && ret == 0 && !run_caught) {
 		pfd[0] = (struct pollfd){ .fd = ru->sig[0], .events = POLLIN };
 		for (n = 1, i = 0; i < ru->started; i++)
 			if (ru->r[i].fd != -1) {
@@ -361,7 +393,7 @@ run_collect(struct run *ru)
 	}
 	free(pfd);
 	free(idx);
-	return ret;
+	return run_caught ? -1 : ret;
 }
 
 /* Start the children, with SIGCHLD waking the launcher's poll and room
@@ -385,6 +417,7 @@ run_start(struct run *ru)
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
+	run_stopping(1);
 	if (getrlimit(RLIMIT_NOFILE, &ru->nofile) == 0 &&
 	    ru->nofile.rlim_cur != RLIM_INFINITY &&
 	    ru->nofile.rlim_cur < ru->j->n + 64) {
@@ -441,6 +474,9 @@ run_room(const struct target *tg, const struct run_job *j, struct conn *c,
 		if (ru.r[i].fd != -1)
 			close(ru.r[i].fd);
 	signal(SIGCHLD, SIG_DFL);
+	run_stopping(0);
+	if (run_caught)		/* the children are gone: now the launcher */
+		raise(run_caught);
 	run_sigfd = -1;
 	if (ru.sig[0] != -1) {
 		close(ru.sig[0]);

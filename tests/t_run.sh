@@ -129,6 +129,24 @@ else
 	echo "skip - the hard limit of descriptors is below 1100"
 fi
 
+# A launcher stopped by a signal takes its children with it, then dies
+# of that signal.
+for sig in 15 1; do	# TERM, HUP (a background job here ignores INT)
+	rm -f "$T"/up.*
+	"$IPCCTL" run -n 3 -- sh -c 'touch "$0/up.$IPCD_RANK"
+		exec sleep 600 9>"$0/sig.lock"' "$T" >"$T/sig.out" 2>&1 &
+	runpid=$!
+	check "signal $sig: the children of a run are up" eventually yes \
+	    sh -c "[ -e $T/up.0 ] && [ -e $T/up.1 ] && [ -e $T/up.2 ] && echo yes"
+	kill -$sig $runpid
+	command wait $runpid
+	same "  the launcher dies of it" "$?" $((128 + sig))
+	check "  and no child is left running" eventually yes \
+	    sh -c "fuser $T/sig.lock >/dev/null 2>&1 || echo yes"
+	fuser -k "$T/sig.lock" >/dev/null 2>&1
+done
+rm -f "$T"/up.*
+
 # Children that compute for longer than [limits] idle_timeout: the
 # launcher keeps its connections alive.
 stop_ipcd
