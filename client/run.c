@@ -370,7 +370,11 @@ run_collect(struct run *ru)
 		wake = ru->deadline;
 		if (ru->every > 0 && (wake == 0 || ru->next < wake))
 			wake = ru->next;
+		/* Never negative when there is a wake: the ping may have
+		 * taken us past it, and poll(-1) would wait forever. */
 		left = wake > 0 ? wake - mono_sec() : -1;
+		if (wake > 0 && left < 0)
+			left = 0;
 		if (left > 3600)	/* poll takes an int of milliseconds */
 			left = 3600;
 		r = poll(pfd, n, left < 0 ? -1 : (int)(left * 1000 + 0.999));

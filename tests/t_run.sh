@@ -173,3 +173,24 @@ command wait $runpid
 same "ipcd gone during a run: exit 3" "$?" 3
 contains "  saying so" "$(cat "$T/gone.out")" "submit over unix failed"
 check "  and no child is left running" sh -c "! fuser $T/child.lock"
+
+# The deadline passes while a keep-alive ping waits for a stopped ipcd:
+# the launcher still ends the run when ipcd answers again.
+write_conf "[limits]
+idle_timeout = 4"
+start_ipcd || exit 1
+"$IPCCTL" run -n 2 --timeout=2.5 -- sh -c 'touch "$0/dl.$IPCD_RANK"
+	exec sleep 600 9>"$0/dl.lock"' "$T" >"$T/dl.out" 2>&1 &
+runpid=$!
+check "the children of a run with --timeout=2.5 are up" eventually yes \
+    sh -c "[ -e $T/dl.0 ] && [ -e $T/dl.1 ] && echo yes"
+kill -STOP "$IPCD_PID"
+sleep 3.5	# past the ping at 2 s and the deadline at 2.5 s, not idle_timeout
+kill -CONT "$IPCD_PID"
+check "  it ends after the deadline passed during a ping" eventually yes \
+    sh -c "kill -0 $runpid 2>/dev/null || echo yes"
+kill $runpid 2>/dev/null
+command wait $runpid
+same "  exit 5" "$?" 5
+fuser -k "$T/dl.lock" >/dev/null 2>&1
+stop_ipcd
