@@ -244,7 +244,10 @@ class Client:
         if not wait:
             line = self._request("result " + key, via)
         else:
-            ms = math.ceil(timeout * 1000) if timeout else 0
+            # "wait KEY 0" waits without end: a timeout of 0 (or less
+            # than a millisecond) is the shortest wait ipcd knows.
+            ms = max(1, math.ceil(timeout * 1000)) \
+                if timeout is not None else 0
             # ipcd says when the wait ran out; the socket's own timeout
             # starts after that.
             line = self._request("wait %s %d" % (key, ms), via,

@@ -124,6 +124,20 @@ class TestParts(ClientTest):
         # The connection goes on after the timeout.
         self.assertEqual(self.c.result(k).parts, 1)
 
+    def test_wait_timeout_zero(self):
+        """timeout=0 is a wait of at most no time, not one without end."""
+        k = support.key("zero")
+        self.c.submit(1, key=k, part="2/3")
+        def hung(*_):
+            raise AssertionError("result(timeout=0) still waits after 10 s")
+        old = signal.signal(signal.SIGALRM, hung)
+        self.addCleanup(signal.signal, signal.SIGALRM, old)
+        signal.alarm(10)
+        self.addCleanup(signal.alarm, 0)
+        with ipcd.Client(timeout=2) as c:
+            with self.assertRaises(ipcd.Timeout):
+                c.result(k, timeout=0)
+
 
 def late_part(k):
     import time
