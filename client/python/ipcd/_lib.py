@@ -33,22 +33,12 @@ class _Total(ctypes.Structure):
 _lib = None
 
 
-def library():
-    """The loaded libipcd, its functions declared; NoLibrary if it is not
-    there."""
-    global _lib
-    if _lib is not None:
-        return _lib
-    name = os.environ.get("IPCD_LIBRARY") or "libipcd.so.0"
-    try:
-        lib = ctypes.CDLL(name)
-        lib.ipcd_version.restype = ctypes.c_char_p
-        lib.ipcd_version.argtypes = []
-    except (OSError, AttributeError) as e:
-        raise NoLibrary("cannot load libipcd (%s): %s; install libipcd0, or "
-                        "set IPCD_LIBRARY to the library's path"
-                        % (name, e), name="libipcd", path=name) from None
+def _declare(lib):
+    """The types of every function this module calls; AttributeError if
+    LIB lacks one."""
     c = ctypes.c_void_p
+    lib.ipcd_version.restype = ctypes.c_char_p
+    lib.ipcd_version.argtypes = []
     lib.ipcd_open.argtypes = [ctypes.POINTER(c), ctypes.c_char_p]
     lib.ipcd_open.restype = ctypes.c_int
     lib.ipcd_close.argtypes = [c]
@@ -68,6 +58,23 @@ def library():
     lib.ipcd_result.restype = ctypes.c_int
     lib.ipcd_ping.argtypes = [c]
     lib.ipcd_ping.restype = ctypes.c_int
+
+
+def library():
+    """The loaded libipcd, its functions declared; NoLibrary if it is not
+    there."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    name = os.environ.get("IPCD_LIBRARY") or "libipcd.so.0"
+    try:
+        lib = ctypes.CDLL(name)
+        _declare(lib)
+    except (OSError, AttributeError) as e:
+        # AttributeError: a library without every function (too old).
+        raise NoLibrary("cannot load libipcd (%s): %s; install libipcd0, or "
+                        "set IPCD_LIBRARY to the library's path"
+                        % (name, e), name="libipcd", path=name) from None
     _lib = lib
     return lib
 

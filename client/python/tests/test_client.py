@@ -239,6 +239,26 @@ class TestUnreachable(unittest.TestCase):
         self.assertIn("missing: cannot load libipcd", out.stdout)
         self.assertIn("set IPCD_LIBRARY", out.stdout)
 
+    def test_library_too_old(self):
+        """A libipcd.so.0 without every function is NoLibrary too, not
+        ctypes' AttributeError."""
+        cc = shutil.which("cc")
+        if cc is None:
+            self.skipTest("no C compiler to build a partial library")
+        src = os.path.join(self.dir, "old.c")
+        with open(src, "w") as f:
+            f.write('const char *ipcd_version(void) { return "0.0.1"; }\n')
+        so = os.path.join(self.dir, "libipcd.so.0")
+        support.run(cc, "-shared", "-fPIC", "-o", so, src)
+        env = dict(os.environ, IPCD_LIBRARY=so,
+                   PYTHONPATH=os.path.dirname(support.HERE))
+        out = support.run(sys.executable, "-c", "import ipcd\n"
+                          "try:\n ipcd.Client(%r).submit(1, via='mq')\n"
+                          "except ipcd.NoLibrary as e:\n print('old:', e)"
+                          % self.conf, env=env)
+        self.assertIn("old: cannot load libipcd", out.stdout)
+        self.assertIn("ipcd_open", out.stdout)
+
 
 class TestTcpToken(ClientTest):
     def setUp(self):
