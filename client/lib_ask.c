@@ -5,6 +5,7 @@
  */
 
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,17 @@ ask_unreachable(struct ipcd *c, const char *what, char *cause)
 	return IPCD_EUNREACHABLE;
 }
 
+/* Between requests ipcd sends nothing unasked: a kept connection with
+ * something to read is one it closed (idle_timeout, a restart), and what
+ * is there is its goodbye, not an answer. */
+static int
+ask_stale(const struct conn *ctl)
+{
+	struct pollfd	pfd = { .fd = ctl->fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) != 0;
+}
+
 /*
  * Send REQ KEY (KEY NULL: REQ alone), or with WAIT the wait for KEY's
  * parts, and keep the reply; IPCD_OK for "ok", else a status and why.
@@ -49,6 +61,8 @@ ask(struct ipcd *c, const char *req, const char *key, int wait)
 	if ((r = lib_begin(c)) != IPCD_OK)
 		return r;
 	c->reply[0] = '\0';
+	if (c->ctl.fd != -1 && ask_stale(&c->ctl))
+		conn_close(&c->ctl);
 	if (c->ctl.fd == -1 && conn_open(&c->ctl, &c->tg, &cause) != 0)
 		return ask_unreachable(c, req, cause);
 	if (wait)

@@ -151,6 +151,16 @@ contains "a bad configuration file: IPCD_EFAIL naming it" "$(out badconf)" \
 same "  and every later call on the handle fails with the same cause" \
     "$(sed -n 4p "$T/badconf.out")" "$(sed -n 2p "$T/badconf.out")"
 
+# A handle kept across ipcd's idle_timeout: ipcd closed its connection
+# (with a goodbye line); the next request connects anew.
+stop_ipcd
+write_conf "[limits]
+idle_timeout = 1"
+start_ipcd || exit 1
+run idle "$LIB" idle 3
+same "ipcd_ping on a handle idle past idle_timeout: IPCD_OK" "$(out idle)" \
+    "status=0 error= "
+
 stop_ipcd
 # Without ipcd.  The queues (mq, sysv) outlive it: a send to them succeeds.
 for via in unix fifo shm tcp; do

@@ -13,6 +13,8 @@
  *				submitting part I (the value I) of KEY
  *	sigbus KEY		a SIGBUS handler of its own, one value
  *				over shm, then a SIGBUS: its handler runs
+ *	idle SECONDS		ping, and again after SECONDS on the same
+ *				handle
  *	ping
  *	version
  *
@@ -109,7 +111,7 @@ main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: submit submit|submit1|threads|result|"
-		    "ping|version ...\n");
+		    "idle|ping|version ...\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "version") == 0) {
@@ -168,6 +170,11 @@ main(int argc, char **argv)
 			ipcd_set_timeout(c, atof(argv[3]));
 		if ((st = ipcd_result(c, argv[2], argc == 4, &t)) == IPCD_OK)
 			total_print(&t);
+	} else if (strcmp(argv[1], "idle") == 0 && argc == 3) {
+		if ((st = ipcd_ping(c)) == IPCD_OK) {
+			sleep((unsigned)atoi(argv[2]));
+			st = ipcd_ping(c);
+		}
 	} else if (strcmp(argv[1], "ping") == 0)
 		st = ipcd_ping(c);
 	else {
