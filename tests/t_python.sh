@@ -90,4 +90,21 @@ for via in unix tcp fifo mq shm sysv spool; do
 	    "$(printf '%s\n' "$got" | sed -n 's/.*, total //p')" "$total"
 done
 
+# A client kept across ipcd's idle_timeout: ipcd closed its connection
+# (with a goodbye line); the next request connects anew.
+stop_ipcd
+write_conf "[limits]
+idle_timeout = 1"
+start_ipcd || exit 1
+"$IPCCTL" submit --key=idle 1
+same "a Client idle past idle_timeout: the next result is answered" \
+    "$(IPCD_CONFIG=$T/ipcd.conf py -c 'import time, ipcd
+c = ipcd.Client()
+c.ping()
+time.sleep(3)
+try:
+    print(c.result("idle").total)
+except ipcd.Error as e:
+    print(type(e).__name__, e)' 2>&1)" 1.0
+
 stop_ipcd

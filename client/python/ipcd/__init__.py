@@ -132,6 +132,9 @@ class Client:
         if s is not None and s.pid != os.getpid():
             s.close()	# the child's copy of the parent's socket
             s = None
+        if s is not None and s.stale():
+            s.close()	# ipcd closed it
+            s = None
         if s is None:
             s = self._streams[via] = Stream(self.config, via, self.timeout)
         return s

@@ -8,6 +8,7 @@ replies are read, and checked, before the request's.  Each wait for ipcd
 
 import errno
 import os
+import select
 import socket
 import stat
 import time
@@ -149,6 +150,13 @@ class Stream:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
+
+    def stale(self):
+        """Between requests ipcd sends nothing unasked: a kept connection
+        with something to read is one it closed (idle_timeout, a restart),
+        and what is there is its goodbye, not an answer."""
+        return bool(self._buf) or \
+            bool(select.select([self.sock], [], [], 0)[0])
 
     def send(self, data):
         """Write DATA (and the hello, on a fresh connection)."""
