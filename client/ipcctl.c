@@ -97,21 +97,23 @@ seconds_arg(const char *s, int *ok)
 	double	 d = strtod(s, &end);
 
 	*ok = *s != '\0' && *end == '\0' && isfinite(d) && d >= 0 &&
-	    d <= 86400.0 * 365;
+	    d <= TIMEOUT_MAX;
 	return d;
 }
 
 /* --timeout=S: more than nothing (0 would mean giving up before ipcd
- * could answer anything); -1 after saying so. */
+ * could answer anything); -1 after saying so (the range: a number
+ * beyond it is not "more than 0"). */
 int
 timeout_arg(const char *s, double *out)
 {
 	int	ok;
 	double	d = seconds_arg(s, &ok);
 
-	if (!ok || d < 0.001) {
-		fprintf(stderr, "ipcctl: --timeout=%s: expected seconds, more "
-		    "than 0\n", vis(s, strlen(s)));
+	if (!ok || d < TIMEOUT_MIN) {
+		fprintf(stderr, "ipcctl: --timeout=%s: expected seconds, from "
+		    "%g to %.0f\n", vis(s, strlen(s)), TIMEOUT_MIN,
+		    TIMEOUT_MAX);
 		return -1;
 	}
 	*out = d;

@@ -40,6 +40,8 @@ struct opts {
 };
 
 /* conn.c: the socket, request by request. */
+#define TIMEOUT_MIN	0.001		/* seconds: --timeout, ipcd_set_timeout */
+#define TIMEOUT_MAX	(86400.0 * 365)	/* and any number of seconds */
 #define CONN_FAIL	-2	/* conn_request: no reply; see the cause */
 #define CONN_BUF	16384
 #define HELLO_NONE	0	/* none to send or to read */

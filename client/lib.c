@@ -19,8 +19,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define TIMEOUT_MAX	(86400.0 * 365)	/* seconds, as ipcctl --timeout */
-
 /* Record why the call failed; ST. */
 int
 lib_fail(struct ipcd *c, int st, char *msg)
@@ -135,9 +133,9 @@ ipcd_set_timeout(struct ipcd *c, double seconds)
 
 	if ((r = lib_begin(c)) != IPCD_OK)
 		return r;
-	if (!(seconds >= 0.001 && seconds <= TIMEOUT_MAX))
+	if (!(seconds >= TIMEOUT_MIN && seconds <= TIMEOUT_MAX))
 		return lib_fail(c, IPCD_EINVAL, fmtstr("timeout %g: expected "
-		    "seconds, more than 0 and at most %g", seconds,
+		    "seconds, from %g to %.0f", seconds, TIMEOUT_MIN,
 		    TIMEOUT_MAX));
 	c->tg.timeout = seconds;
 	return IPCD_OK;

@@ -35,6 +35,11 @@ status "ipcctl submit with no value exits 2" 2 "$IPCCTL" submit
 status "ipcctl submit --via=pigeon exits 2" 2 "$IPCCTL" submit --via=pigeon 1
 status "ipcctl submit --key='a b' exits 2" 2 "$IPCCTL" submit --key='a b' 1
 status "ipcctl result --timeout=soon exits 2" 2 "$IPCCTL" result --timeout=soon
+for t in 0.0005 1e300; do
+	status "ipcctl result --timeout=$t exits 2" 2 "$IPCCTL" result --timeout=$t
+	contains "  naming the range it is outside" "$(cat "$T/status.out")" \
+	    "--timeout=$t: expected seconds, from 0.001 to 31536000"
+done
 status "ipcctl reset --all --key=x exits 2" 2 "$IPCCTL" reset --all --key=x
 for via in unix fifo mq shm; do
 	status "submit --via=$via with no ipcd exits 3" 3 "$IPCCTL" submit --via=$via 1

@@ -127,6 +127,9 @@ contains "an unknown transport: IPCD_EINVAL naming the known ones" "$(out badvia
     "status=-2 error=unknown transport \"nonesuch\" (expected unix, fifo"
 run badtime env TIMEOUT=0 "$LIB" ping
 contains "a timeout of 0: IPCD_EINVAL" "$(out badtime)" "status=-2 error=timeout 0: "
+run smalltime env TIMEOUT=0.0005 "$LIB" ping
+same "a timeout of 0.0005: IPCD_EINVAL naming the range" "$(out smalltime)" \
+    "status=-2 error=timeout 0.0005: expected seconds, from 0.001 to 31536000 "
 run nokey "$LIB" result nosuchkey
 same "ipcd_result of an unknown key: IPCD_EREJECTED" "$(out nokey)" \
     "status=-4 error=result: no submissions for key nosuchkey "
