@@ -51,6 +51,11 @@ STREAMS = ("unix", "tcp")
 LIBRARY = ("mq", "shm", "sysv", "spool")
 TRANSPORTS = STREAMS + ("fifo",) + LIBRARY
 
+# Seconds of a Client's timeout, as ipcctl --timeout and libipcd's
+# ipcd_set_timeout take them.
+TIMEOUT_MIN = 0.001
+TIMEOUT_MAX = 86400.0 * 365
+
 Total = collections.namedtuple(
     "Total", "key total count min max parts nparts duplicates overflow")
 Total.__doc__ = """What ipcd knows of a key.
@@ -91,9 +96,9 @@ class Client:
     def __init__(self, config=None, timeout=None):
         self.config = Config(_conf.find(config))
         if timeout is not None:
-            if not timeout > 0 or math.isinf(timeout):
-                raise ValueError("timeout must be a positive number of "
-                                 "seconds")
+            if not TIMEOUT_MIN <= timeout <= TIMEOUT_MAX:
+                raise ValueError("timeout must be seconds, from %g to %.0f"
+                                 % (TIMEOUT_MIN, TIMEOUT_MAX))
             self.timeout = float(timeout)
         else:
             self.timeout = self.config.timeout

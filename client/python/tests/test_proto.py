@@ -46,6 +46,16 @@ class TestChecks(unittest.TestCase):
             self.assertEqual(float(line.split()[1]), v)
         self.assertEqual(_proto.record("k", 0.5, (3, 10)), "k 0.5 3/10\n")
 
+    def test_client_timeout(self):
+        # The range of ipcctl --timeout and ipcd_set_timeout: a value
+        # outside it is refused here, not by a socket or the library
+        # at the first call (OverflowError, or Rejected for mq only).
+        for t in (1e300, 1e-5, 0, -1, float("inf"), float("nan")):
+            with self.assertRaises(ValueError, msg=repr(t)):
+                ipcd.Client("/dev/null", timeout=t)
+        self.assertEqual(ipcd.Client("/dev/null", timeout=0.001).timeout,
+                         0.001)
+
     def test_glob(self):
         self.assertEqual(_proto.check_glob("pi.*"), "pi.*")
         for g in ("", "a b", "a/b", "x" * 257):
