@@ -150,7 +150,10 @@ class Client:
         s = self._stream(via)
         try:
             return s.request(line, timeout)
-        except Unreachable:
+        except BaseException:
+            # Lost, or cut short by the caller (a signal handler's
+            # exception): a reply may still come on it, for the next
+            # request to take as its own.
             self._drop(via)
             raise
 
@@ -228,8 +231,9 @@ class Client:
                         if rejected is None:
                             rejected = Rejected("%s %r: %s" % (key, v, e),
                                                 e.code)
-        except Error:
-            # Lost, or refused as a whole (a limit): ipcd closes it.
+        except BaseException:
+            # Lost, refused as a whole (a limit: ipcd closes it), or cut
+            # short with replies still to come.
             self._drop(via)
             raise
         if rejected is not None:
@@ -285,7 +289,7 @@ class Client:
                 try:
                     out.append(_total(_proto.fields(s.readline("keys"),
                                                       False)))
-                except Unreachable:
+                except BaseException:	# lines of the page still to come
                     self._drop(via)
                     raise
             sent, cursor = cursor, head.get("cursor", 0)

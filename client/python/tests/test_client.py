@@ -139,6 +139,31 @@ class TestParts(ClientTest):
                 c.result(k, timeout=0)
 
 
+    def test_interrupted_wait(self):
+        """A request cut short by an exception in the caller (a signal
+        handler's, KeyboardInterrupt) leaves no reply behind for the next
+        request to take as its own."""
+        k = support.key("cut")
+        self.c.submit(1, key=k, part="1/2")
+
+        class Cut(Exception):
+            pass
+
+        def cut(*_):
+            raise Cut()
+        old = signal.signal(signal.SIGALRM, cut)
+        self.addCleanup(signal.signal, signal.SIGALRM, old)
+        with ipcd.Client(timeout=2) as c:
+            c.ping()
+            signal.setitimer(signal.ITIMER_REAL, 0.3)
+            with self.assertRaises(Cut):
+                c.result(k, timeout=30)
+            self.assertIn("pid", c.ping())
+            self.c.submit(2, key=k, part="2/2")
+            self.assertEqual(c.result(k).total, 3.0)
+            self.assertIn("pid", c.ping())
+
+
 def late_part(k):
     import time
     time.sleep(0.3)
