@@ -250,8 +250,9 @@ class Client:
         not know is Rejected with code "nokey"."""
         key = _proto.check_key(key)
         if timeout is not None:
-            if not timeout >= 0 or math.isinf(timeout):
-                raise ValueError("timeout must be a number of seconds")
+            if not 0 <= timeout <= TIMEOUT_MAX:	# ipcd's longest wait
+                raise ValueError("timeout must be seconds, from 0 to %.0f"
+                                 % TIMEOUT_MAX)
             wait = True
         if not wait:
             line = self._request("result " + key, via)

@@ -55,6 +55,11 @@ class TestChecks(unittest.TestCase):
                 ipcd.Client("/dev/null", timeout=t)
         self.assertEqual(ipcd.Client("/dev/null", timeout=0.001).timeout,
                          0.001)
+        # result's wait: up to a year, as ipcd takes it; beyond, a
+        # socket's timeout overflows.
+        for t in (1e12, -1, float("inf"), float("nan")):
+            with self.assertRaises(ValueError, msg=repr(t)):
+                ipcd.Client("/dev/null").result("k", timeout=t)
 
     def test_glob(self):
         self.assertEqual(_proto.check_glob("pi.*"), "pi.*")
