@@ -58,3 +58,19 @@ check "  ipcd answered pings while it read and checked the file" test $pings -gt
 echo "# 100 MB file: taken in $(((end - start) / 1000000)) ms; $pings pings answered meanwhile, the slowest in $((worst / 1000000)) ms"
 grep "records applied in" "$T/ipcd.log" | sed 's/^/# /'
 check "ipcd stops cleanly" stop_ipcd
+
+# More objects than the queue holds that ipcd can neither take nor move
+# aside nor remove (directories, once rejected/ keeps its 10000 files):
+# each pass looks at a bounded number of names and scans at most once, so
+# ipcd still answers; the rejections are logged at most once a second.
+mkdir -p "$S/rejected"
+(cd "$S/rejected" && seq 1 10000 | sed 's/^/old/' | xargs touch)
+(cd "$S" && seq 1 65600 | sed 's/^/d/' | xargs mkdir)
+: >"$T/ipcd.log"
+check "ipcd starts and answers with 65600 directories in the spool" start_ipcd
+check "  it went through all of them" eventually 1 sh -c \
+    "test \$(\"$IPCCTL\" stats | sed -n 's/^spool.rejected=//p') -ge 65600 && echo 1"
+check "  and still answers" "$IPCCTL" ping
+lines=$(grep -c "spool" "$T/ipcd.log")
+check "  its log stays short ($lines lines about the spool)" test "$lines" -lt 100
+check "ipcd stops cleanly with them there" stop_ipcd
