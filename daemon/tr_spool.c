@@ -46,6 +46,8 @@
 #define SPOOL_QUEUE_MAX		65536	/* names waiting; past it, a scan */
 #define SPOOL_PASS_FILES	256	/* files taken per loop pass */
 #define SPOOL_REJECTED_MAX	10000	/* files kept in rejected/; past it, removed */
+/* The entries of a file kept there: itself and its .why. */
+#define SPOOL_REJECTED_ENTRIES	2
 #define SPOOL_IGNORED_MAX	256	/* objects neither moved aside nor removed */
 #define SPOOL_EVENTS		(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR)
 #define SPOOL_SLOW_APPLY	0.1	/* seconds: worth a debug line */
@@ -224,10 +226,10 @@ reject(const struct spool_file *f, const char *why)
 
 	if (ignored(&f->id))
 		return;
-	if (sp.nrejected < SPOOL_REJECTED_MAX) {
+	if (sp.nrejected < SPOOL_REJECTED_MAX * SPOOL_REJECTED_ENTRIES) {
 		write_why(f->id.name, why);
 		if (renameat(sp.dfd, f->id.name, sp.rfd, f->id.name) == 0)
-			sp.nrejected++;
+			sp.nrejected += SPOOL_REJECTED_ENTRIES;
 		else if (unlinkat(sp.dfd, f->id.name, 0) != 0 && errno != ENOENT)
 			fate = fmtstr("; cannot move it aside nor remove it "
 			    "(%s): ignoring it", strerror(errno));
