@@ -46,6 +46,8 @@
 #define SPOOL_QUEUE_MAX		65536	/* names waiting; past it, a scan */
 #define SPOOL_PASS_FILES	256	/* files taken per loop pass */
 #define SPOOL_REJECTED_MAX	10000	/* files kept in rejected/; past it, removed */
+/* The entries of a file kept there: itself and its .why. */
+#define SPOOL_REJECTED_ENTRIES	2
 #define SPOOL_IGNORED_MAX	256	/* objects neither moved aside nor removed */
 #define SPOOL_EVENTS		(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR)
 #define SPOOL_SLOW_APPLY	0.1	/* seconds: worth a debug line */
@@ -211,44 +213,52 @@ write_why(const char *name, const char *why)
 }
 
 /*
- * Count and log F's rejection, then move it aside: the .why first, so
- * that a submitter who sees its file gone finds the .why if there is one.
+ * Move F aside, then count and log its rejection: the .why first, so that
+ * a submitter who sees its file gone finds the .why if there is one.
  * What can be neither moved nor removed is remembered, and not counted
- * again.
+ * again; that it is ignored is said with the rejection, which is logged
+ * at most once a second.
  */
 static void
 reject(const struct spool_file *f, const char *why)
 {
-	char	*msg;
+	char	*msg, *fate = NULL;
 
 	if (ignored(&f->id))
 		return;
-	msg = fmtstr("file %s: %s", name_shown(f->id.name), why);
+	if (sp.nrejected < SPOOL_REJECTED_MAX * SPOOL_REJECTED_ENTRIES) {
+		write_why(f->id.name, why);
+		if (renameat(sp.dfd, f->id.name, sp.rfd, f->id.name) == 0)
+			sp.nrejected += SPOOL_REJECTED_ENTRIES;
+		else if (unlinkat(sp.dfd, f->id.name, 0) != 0 && errno != ENOENT)
+			fate = fmtstr("; cannot move it aside nor remove it "
+			    "(%s): ignoring it", strerror(errno));
+	} else if (unlinkat(sp.dfd, f->id.name, 0) != 0 && errno != ENOENT)
+		fate = fmtstr("; cannot remove it (%s): ignoring it",
+		    strerror(errno));
+	if (fate != NULL) {
+		sp.ignored[sp.nignored++ % SPOOL_IGNORED_MAX].dev = f->id.dev;
+		sp.ignored[(sp.nignored - 1) % SPOOL_IGNORED_MAX].ino =
+		    f->id.ino;
+	}
+	msg = fmtstr("file %s: %s%s", name_shown(f->id.name), why,
+	    fate != NULL ? fate : "");
 	server_reject(TR_SPOOL, msg, &f->peer);
 	free(msg);
-	if (sp.nrejected < SPOOL_REJECTED_MAX) {
-		write_why(f->id.name, why);
-		if (renameat(sp.dfd, f->id.name, sp.rfd, f->id.name) == 0) {
-			sp.nrejected++;
-			return;
-		}
-	}
-	if (unlinkat(sp.dfd, f->id.name, 0) == 0 || errno == ENOENT)
-		return;
-	log_warn("spool: cannot move %s aside nor remove it; ignoring it",
-	    name_shown(f->id.name));
-	sp.ignored[sp.nignored++ % SPOOL_IGNORED_MAX].dev = f->id.dev;
-	sp.ignored[(sp.nignored - 1) % SPOOL_IGNORED_MAX].ino = f->id.ino;
+	free(fate);
 }
 
-/* Open the next file of the queue into cur: 1, or 0 if none is left. */
+/* Open the next file of the queue into cur: 1, or 0 if none is left or
+ * the pass has looked at SPOOL_PASS_FILES names (*FILES): a name that is
+ * not opened costs a look too, so that a directory full of what can be
+ * neither taken nor moved does not hold the loop. */
 static int
-take_next(void)
+take_next(int *files)
 {
 	enum spool_take	 t;
 	char		*name, *why = NULL;
 
-	while ((name = queue_pop()) != NULL) {
+	while (*files < SPOOL_PASS_FILES && (name = queue_pop()) != NULL) {
 		t = spool_file_open(&sp.cur, sp.dfd, name, sp.max_bytes, &why);
 		free(name);
 		if (t == SPOOL_BAD)
@@ -257,6 +267,7 @@ take_next(void)
 		why = NULL;
 		if (t == SPOOL_OPEN)
 			return 1;
+		(*files)++;
 	}
 	return 0;
 }
@@ -275,20 +286,22 @@ apply_cur(void)
 }
 
 /* One slice of work a loop pass: SPOOL_PASS_BYTES read or checked, at
- * most SPOOL_PASS_FILES files; the rest in the next pass. */
+ * most SPOOL_PASS_FILES names looked at and one scan; the rest in the
+ * next pass (a scan that filled the queue asks for another). */
 static void
 spool_work(evutil_socket_t fd, short events, void *arg)
 {
 	size_t	 budget = SPOOL_PASS_BYTES;
 	char	*why = NULL;
-	int	 files = 0, r;
+	int	 files = 0, scanned = 0, r;
 
 	while (budget > 0 && files < SPOOL_PASS_FILES) {
-		if (!sp.busy && !(sp.busy = take_next())) {
-			if (!sp.rescan)
+		if (!sp.busy && !(sp.busy = take_next(&files))) {
+			if (!sp.rescan || scanned || files == SPOOL_PASS_FILES)
 				break;
 			sp.rescan = 0;
 			scan();
+			scanned = 1;
 			continue;
 		}
 		if ((r = spool_file_step(&sp.cur, &budget, &why)) == 0)

@@ -58,3 +58,34 @@ check "  ipcd answered pings while it read and checked the file" test $pings -gt
 echo "# 100 MB file: taken in $(((end - start) / 1000000)) ms; $pings pings answered meanwhile, the slowest in $((worst / 1000000)) ms"
 grep "records applied in" "$T/ipcd.log" | sed 's/^/# /'
 check "ipcd stops cleanly" stop_ipcd
+
+# rejected/ keeps 10000 files, each beside its .why: 5000 of them found
+# at a start leave room for more.
+mkdir -p "$S/rejected"
+(cd "$S/rejected" && seq 1 5000 | sed 's/^/r/' | xargs touch &&
+    seq 1 5000 | sed 's/^/r/; s/$/.why/' | xargs touch)
+check "ipcd starts with 5000 rejected files and their .why" start_ipcd
+printf 'b x\n' >"$S/.bad" && mv "$S/.bad" "$S/bad"
+check "  a file rejected then leaves the spool" eventually "" sh -c \
+    "test -e \"$S/bad\" && echo there"
+check "  kept in rejected/" test -f "$S/rejected/bad"
+check "  its .why beside it" test -f "$S/rejected/bad.why"
+check "ipcd stops cleanly" stop_ipcd
+rm -rf "$S/rejected"
+
+# More objects than the queue holds that ipcd can neither take nor move
+# aside nor remove (directories, once rejected/ keeps its 10000 files):
+# each pass looks at a bounded number of names and scans at most once, so
+# ipcd still answers; the rejections are logged at most once a second.
+mkdir -p "$S/rejected"
+(cd "$S/rejected" && seq 1 10000 | sed 's/^/old/' | xargs touch &&
+    seq 1 10000 | sed 's/^/old/; s/$/.why/' | xargs touch)
+(cd "$S" && seq 1 65600 | sed 's/^/d/' | xargs mkdir)
+: >"$T/ipcd.log"
+check "ipcd starts and answers with 65600 directories in the spool" start_ipcd
+check "  it went through all of them" eventually 1 sh -c \
+    "test \$(\"$IPCCTL\" stats | sed -n 's/^spool.rejected=//p') -ge 65600 && echo 1"
+check "  and still answers" "$IPCCTL" ping
+lines=$(grep -c "spool" "$T/ipcd.log")
+check "  its log stays short ($lines lines about the spool)" test "$lines" -lt 100
+check "ipcd stops cleanly with them there" stop_ipcd
