@@ -15,7 +15,6 @@
 #define MANY	200000
 /* Seconds for MANY added and forgotten: a search of the whole set for
  * each takes minutes. */
-#define MANY_SECONDS	10
 
 static void
 id_make(struct spool_id *id, uint64_t ino, int64_t mtime, const char *name)
@@ -89,7 +88,8 @@ main(void)
 	}
 	took = now() - start;
 	CHECK(spoolid_count() == 0, "each forgotten");
-	CHECK(took < MANY_SECONDS, "%d added, found and forgotten in %.2f s "
-	    "(at most %d)", MANY, took, MANY_SECONDS);
+	/* A figure, not a verdict: speed is judged in make bench, never by a
+	 * timed unit test. */
+	printf("# %d added, found and forgotten in %.2f s\n", MANY, took);
 	return t_failed;
 }
