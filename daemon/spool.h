@@ -1,5 +1,6 @@
-/* The spool's two rooms: the directory (tr_spool.c) and one file of it
- * at a time, taken, read, checked and applied (spool_file.c). */
+/* The spool's rooms: the directory (tr_spool.c), one file of it at a
+ * time, taken, read, checked and applied (spool_file.c), and rejected/
+ * (spool_reject.c). */
 #ifndef IPCD_SPOOL_H
 #define IPCD_SPOOL_H
 
@@ -42,5 +43,15 @@ enum spool_take	 spool_file_open(struct spool_file *, int, const char *,
 int		 spool_file_step(struct spool_file *, size_t *, char **);
 size_t		 spool_file_apply(struct spool_file *);
 void		 spool_file_free(struct spool_file *);
+
+/* tr_spool.c */
+const char	*spool_name_shown(const char *);
+
+/* spool_reject.c: rejected/, at most SPOOL_REJECTED_MAX files, each with
+ * its .why; the oldest go first. */
+#define SPOOL_REJECTED_MAX	10000
+int		 spool_reject_open(int, const char *, char **);
+void		 spool_reject_close(void);
+int		 spool_reject_move(int, const char *, const char *);
 
 #endif

@@ -45,19 +45,13 @@
 
 #define SPOOL_QUEUE_MAX		65536	/* names waiting; past it, a scan */
 #define SPOOL_PASS_FILES	256	/* files taken per loop pass */
-#define SPOOL_REJECTED_MAX	10000	/* files kept in rejected/; past it, removed */
-/* The entries of a file kept there: itself and its .why. */
-#define SPOOL_REJECTED_ENTRIES	2
 #define SPOOL_IGNORED_MAX	256	/* objects neither moved aside nor removed */
 #define SPOOL_EVENTS		(IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_ONLYDIR)
 #define SPOOL_SLOW_APPLY	0.1	/* seconds: worth a debug line */
 #define SPOOL_DIR_BITS		S_ISVTX
-#define SPOOL_REJECTED		"rejected"
-#define SPOOL_REJECTED_MODE	0710
-#define SPOOL_WHY_MODE		0640
 
 static struct {
-	int			 dfd, rfd, ifd;
+	int			 dfd, ifd;
 	char			 dir[PATH_MAX];
 	long			 max_bytes;
 	int			 sync;
@@ -69,12 +63,11 @@ static struct {
 	struct spool_file	 cur;
 	struct spool_id		*done;		/* applied, to remove */
 	size_t			 ndone, dcap;
-	size_t			 nrejected;	/* entries in rejected/ */
 	struct {
 		uint64_t	 dev, ino;
 	}			 ignored[SPOOL_IGNORED_MAX];
 	size_t			 nignored;
-} sp = { .dfd = -1, .rfd = -1, .ifd = -1 };
+} sp = { .dfd = -1, .ifd = -1 };
 
 static void
 schedule(void)
@@ -171,8 +164,9 @@ on_inotify(evutil_socket_t fd, short events, void *arg)
 }
 
 /* NAME with anything unprintable made '?', for the log. */
-static const char *
-name_shown(const char *name)
+/* NAME as the log shows it: printable, bounded. */
+const char *
+spool_name_shown(const char *name)
 {
 	static char	out[SPOOL_NAME_MAX + 1];
 	size_t		i;
@@ -194,24 +188,6 @@ ignored(const struct spool_id *id)
 	return 0;
 }
 
-/* Write rejected/NAME.why (a name of ours: whatever was there goes). */
-static void
-write_why(const char *name, const char *why)
-{
-	char	path[NAME_MAX + 1];
-	int	fd;
-
-	snprintf(path, sizeof path, "%.*s.why", NAME_MAX - 4, name);
-	(void)unlinkat(sp.rfd, path, 0);
-	fd = openat(sp.rfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, SPOOL_WHY_MODE);
-	if (fd == -1 || dprintf(fd, "%s\n", why) < 0)
-		log_warn("spool: cannot write %s/%s/%s", sp.dir, SPOOL_REJECTED,
-		    name_shown(path));
-	if (fd != -1)
-		close(fd);
-}
-
 /*
  * Move F aside, then count and log its rejection: the .why first, so that
  * a submitter who sees its file gone finds the .why if there is one.
@@ -226,22 +202,14 @@ reject(const struct spool_file *f, const char *why)
 
 	if (ignored(&f->id))
 		return;
-	if (sp.nrejected < SPOOL_REJECTED_MAX * SPOOL_REJECTED_ENTRIES) {
-		write_why(f->id.name, why);
-		if (renameat(sp.dfd, f->id.name, sp.rfd, f->id.name) == 0)
-			sp.nrejected += SPOOL_REJECTED_ENTRIES;
-		else if (unlinkat(sp.dfd, f->id.name, 0) != 0 && errno != ENOENT)
-			fate = fmtstr("; cannot move it aside nor remove it "
-			    "(%s): ignoring it", strerror(errno));
-	} else if (unlinkat(sp.dfd, f->id.name, 0) != 0 && errno != ENOENT)
-		fate = fmtstr("; cannot remove it (%s): ignoring it",
-		    strerror(errno));
-	if (fate != NULL) {
+	if (spool_reject_move(sp.dfd, f->id.name, why) != 0) {
+		fate = fmtstr("; cannot move it aside nor remove it (%s): "
+		    "ignoring it", strerror(errno));
 		sp.ignored[sp.nignored++ % SPOOL_IGNORED_MAX].dev = f->id.dev;
 		sp.ignored[(sp.nignored - 1) % SPOOL_IGNORED_MAX].ino =
 		    f->id.ino;
 	}
-	msg = fmtstr("file %s: %s%s", name_shown(f->id.name), why,
+	msg = fmtstr("file %s: %s%s", spool_name_shown(f->id.name), why,
 	    fate != NULL ? fate : "");
 	server_reject(TR_SPOOL, msg, &f->peer);
 	free(msg);
@@ -282,7 +250,7 @@ apply_cur(void)
 	n = spool_file_apply(&sp.cur);
 	if ((took = mono_sec() - start) >= SPOOL_SLOW_APPLY)
 		log_debug("spool: %s: %zu records applied in %.3f s",
-		    name_shown(sp.cur.id.name), n, took);
+		    spool_name_shown(sp.cur.id.name), n, took);
 }
 
 /* One slice of work a loop pass: SPOOL_PASS_BYTES read or checked, at
@@ -353,7 +321,7 @@ remove_applied(const struct spool_id *ids, size_t n)
 				removed++;
 			else
 				log_warn("spool: cannot remove %s",
-				    name_shown(ids[i].name));
+				    spool_name_shown(ids[i].name));
 		}
 	if (removed > 0 && sp.sync != SYNC_NEVER && fsync(sp.dfd) != 0) {
 		log_warn("spool: fsync %s", sp.dir);
@@ -395,43 +363,6 @@ reconcile(void)
 	free(ids);
 }
 
-/* rejected/: ipcd's, closed to the group but for names it knows. */
-static int
-open_rejected(char **cause)
-{
-	struct stat	 sb;
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd;
-
-	if (mkdirat(sp.dfd, SPOOL_REJECTED, SPOOL_REJECTED_MODE) != 0 &&
-	    errno != EEXIST)
-		goto fail;
-	sp.rfd = openat(sp.dfd, SPOOL_REJECTED, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC);
-	if (sp.rfd == -1 || fstat(sp.rfd, &sb) != 0)
-		goto fail;
-	if (sb.st_uid != geteuid()) {
-		*cause = fmtstr("%s/%s belongs to uid %u, not to ipcd's (%u); "
-		    "remove it", sp.dir, SPOOL_REJECTED, (unsigned)sb.st_uid,
-		    (unsigned)geteuid());
-		return -1;
-	}
-	if (fchmod(sp.rfd, SPOOL_REJECTED_MODE) != 0)
-		goto fail;
-	sp.nrejected = 0;
-	if ((fd = dup(sp.rfd)) != -1 && (d = fdopendir(fd)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			sp.nrejected += de->d_name[0] != '.';
-		closedir(d);
-	} else if (fd != -1)
-		close(fd);
-	return 0;
-fail:
-	*cause = fmtstr("%s/%s: %s", sp.dir, SPOOL_REJECTED, strerror(errno));
-	return -1;
-}
-
 /* The directory: made if missing, in a parent ipcd can trust (node.c),
  * ipcd's own, with the configured mode and group. */
 static int
@@ -462,7 +393,7 @@ open_dir(const struct conf *c, char **cause)
 	if (node_perms(sp.dfd, c->spool.dir, c->spool.mode | SPOOL_DIR_BITS,
 	    c->spool.group, cause) != 0)
 		return -1;
-	return open_rejected(cause);
+	return spool_reject_open(sp.dfd, sp.dir, cause);
 }
 
 /* Watch the directory we hold, not whatever its path names by now. */
@@ -501,11 +432,10 @@ spool_close(void)
 	sp.iev = sp.work = NULL;
 	if (sp.ifd != -1)
 		close(sp.ifd);
-	if (sp.rfd != -1)
-		close(sp.rfd);
+	spool_reject_close();
 	if (sp.dfd != -1)
 		close(sp.dfd);
-	sp.ifd = sp.rfd = sp.dfd = -1;
+	sp.ifd = sp.dfd = -1;
 	while ((name = queue_pop()) != NULL)
 		free(name);
 	free(sp.queue);

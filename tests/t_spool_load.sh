@@ -73,6 +73,25 @@ check "  its .why beside it" test -f "$S/rejected/bad.why"
 check "ipcd stops cleanly" stop_ipcd
 rm -rf "$S/rejected"
 
+# rejected/ full: the oldest rejected file goes, with its .why, so that a
+# new rejection keeps its reason and its writer learns it.
+mkdir -p "$S/rejected"
+(cd "$S/rejected" && seq 1 10000 | sed 's/^/old/' | xargs touch &&
+    seq 1 10000 | sed 's/^/old/; s/$/.why/' | xargs touch)
+touch -d '2001-01-01' "$S/rejected/old5000" "$S/rejected/old5000.why"
+check "ipcd starts with rejected/ full" start_ipcd
+# (a part twice in one file: only ipcd can tell)
+status "  a rejected file is reported as rejected by ipcctl" 4 sh -c \
+    "printf 'full 1 1/2\nfull 1 1/2\n' | '$IPCCTL' submit --via=spool -"
+contains "  with its cause" "$(cat "$T/status.out")" "line 2"
+check "  its .why is kept" sh -c "cat '$S'/rejected/ipcctl.*.why | grep -q 'line 2'"
+same "  the oldest rejected file went, with its .why" \
+    "$(ls "$S/rejected" | grep -c '^old5000')" 0
+same "  and rejected/ still keeps 10000 files and their .why" \
+    "$(ls "$S/rejected" | wc -l)" 20000
+check "ipcd stops cleanly" stop_ipcd
+rm -rf "$S/rejected"
+
 # More objects than the queue holds that ipcd can neither take nor move
 # aside nor remove (directories, once rejected/ keeps its 10000 files):
 # each pass looks at a bounded number of names and scans at most once, so
