@@ -88,6 +88,11 @@ static const struct conf_key conf_keys[] = {
 	K("sysv", "mode", T_MODE, sysv.mode),
 	ENDPOINT_DIR("spool", spool),
 	KL("spool", "max_file_bytes", spool.max_file_bytes, 0, 1L << 40),
+	K("http", "enabled", T_BOOL, http.enabled),
+	KS("http", "listen", http.listen, netaddr_check_listen),
+	KL("http", "max_clients", http.max_clients, 1, 10000),
+	K("export", "textfile", T_OPTPATH, export_.textfile),
+	KL("export", "interval", export_.interval, 1, 86400),
 	K("state", "file", T_PATH, state.file),
 	K("state", "sync", T_SYNC, state.sync),
 	KL("state", "compact_bytes", state.compact_bytes, 4096, 1L << 40),
@@ -99,6 +104,7 @@ static const struct conf_key conf_keys[] = {
 	    1000000),
 	KL("limits", "max_parts", limits.max_parts, 1, IPCD_PARTS_MAX),
 	KL("limits", "parts_memory", limits.parts_memory, 4096, 1L << 40),
+	KL("limits", "expire_after", limits.expire_after, 0, 1L << 40),
 	KL("client", "timeout", client.timeout, 1, 86400),
 };
 

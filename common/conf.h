@@ -72,6 +72,15 @@ struct conf {
 		long	max_file_bytes;	/* read whole into memory */
 	} spool;
 	struct {
+		int	enabled;
+		char	listen[CONF_LIST_MAX];	/* ADDR:PORT, [V6]:PORT, ... */
+		long	max_clients;	/* HTTP connections at once */
+	} http;
+	struct {
+		char	textfile[PATH_MAX];	/* "": no textfile export */
+		long	interval;	/* seconds between writes */
+	} export_;
+	struct {
 		char	file[PATH_MAX];
 		int	sync;		/* SYNC_* */
 		long	compact_bytes;
@@ -84,6 +93,7 @@ struct conf {
 		long	max_clients_per_uid;	/* 0: max_clients / 4 */
 		long	max_parts;	/* largest N of part I/N */
 		long	parts_memory;	/* bytes of part bitmaps, all keys */
+		long	expire_after;	/* seconds idle before a key is dropped; 0: never */
 	} limits;
 	struct {
 		long	timeout;	/* seconds ipcctl waits for ipcd */

@@ -87,6 +87,10 @@ conf_defaults(struct conf *c)
 		snprintf(c->spool.dir, sizeof c->spool.dir, "%s/spool", run);
 	c->spool.mode = 0730;
 	c->spool.max_file_bytes = 128L << 20;
+	c->http.enabled = 0;
+	strcpy(c->http.listen, "127.0.0.1:9473");
+	c->http.max_clients = 16;
+	c->export_.interval = 15;
 	c->state.sync = SYNC_BATCH;
 	c->state.compact_bytes = 64L << 20;
 	c->limits.max_clients = 1024;
@@ -96,5 +100,6 @@ conf_defaults(struct conf *c)
 	c->limits.max_clients_per_uid = 0;	/* a quarter of max_clients */
 	c->limits.max_parts = 100000;
 	c->limits.parts_memory = 64L << 20;
+	c->limits.expire_after = 0;	/* never */
 	c->client.timeout = 30;
 }

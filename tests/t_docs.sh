@@ -13,7 +13,7 @@ done
 IPCD_CONFIG=/dev/null "$IPCD" -n -v | awk '
 	/^\[/ { sec = $0; next }
 	/ = / { print sec, $1 }' >"$T/keys"
-same "the loader knows 42 keys" "$(wc -l <"$T/keys")" 42
+same "the loader knows 48 keys" "$(wc -l <"$T/keys")" 48
 while read -r sec key; do
 	check "$sec $key is in conf/ipcd.conf" \
 	    awk -v s="$sec" -v k="$key" '$0 == s { in_s = 1; next }

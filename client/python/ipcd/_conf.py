@@ -31,10 +31,12 @@ KEYS = {
     "tcp": ("enabled", "listen", "allow", "token_file", "admin"),
     "sysv": ("enabled", "key", "mode"),
     "spool": ("enabled", "dir", "mode", "group", "max_file_bytes"),
+    "http": ("enabled", "listen", "max_clients"),
+    "export": ("textfile", "interval"),
     "state": ("file", "sync", "compact_bytes"),
     "limits": ("max_clients", "max_keys", "max_record_bytes",
                "idle_timeout", "max_clients_per_uid", "max_parts",
-               "parts_memory"),
+               "parts_memory", "expire_after"),
     "client": ("timeout",),
 }
 
