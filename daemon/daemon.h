@@ -97,6 +97,9 @@ struct key {
 	struct accum	 acc;
 	double		 min, max;
 	uint64_t	 duplicates;
+	int64_t		 updated;	/* wall clock (ns since the epoch) of
+					 * the last submission applied; 0:
+					 * unknown */
 	uint32_t	 nparts;	/* 0: not a parted key */
 	uint32_t	 received;	/* distinct parts received */
 	uint8_t		*seen;		/* bitmap of parts received */
