@@ -79,7 +79,8 @@ LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
-	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS)
+	   gnuplot-nox systemd-container iproute2 python3 redis-server \
+	   $(DEB_BUILD_PKGS)
 
 .PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
@@ -172,12 +173,23 @@ $(BUILD)/bench/bench: $(call obj,tests/bench/bench.c $(CLIENT_TX) client/conn.c 
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread -lm
 
+# Its side programs (tests/bench/side.h): Redis beside ipcd, and how
+# ipcd's costs grow with keys and clients.
+BENCH_SIDE = tests/bench/side.c $(CLIENT_TX) client/conn.c client/reply.c \
+	     $(COMMON)
+$(BUILD)/bench/redis: $(call obj,tests/bench/redis.c $(BENCH_SIDE))
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread -lm
+$(BUILD)/bench/curves: $(call obj,tests/bench/curves.c $(BENCH_SIDE))
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread -lm
+
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench \
+	    $(BUILD)/bench/redis $(BUILD)/bench/curves
 	@sh tests/bench/run.sh $(BUILD)
 
-TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
+TEST_BINS = $(BUILD)/bench/bench $(BUILD)/bench/redis $(BUILD)/bench/curves \
+	    $(BUILD)/tests/holdconns \
 	    $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNITS)) \
 	    $(BUILD)/tests/rawipc $(BUILD)/tests/pingmax $(BUILD)/tests/failread.so \
 	    $(BUILD)/tests/failalloc.so
