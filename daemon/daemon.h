@@ -93,7 +93,6 @@ enum apply {
 
 /* store.c */
 struct key {
-	char		 name[IPCD_KEY_MAX + 1];
 	struct accum	 acc;
 	double		 min, max;
 	uint64_t	 duplicates;
@@ -104,8 +103,10 @@ struct key {
 	uint32_t	 received;	/* distinct parts received */
 	uint8_t		*seen;		/* bitmap of parts received */
 	struct key	*next;		/* hash chain */
-	TAILQ_ENTRY(key) dentry;	/* on the store's changed list */
-	int		 changed;
+	TAILQ_ENTRY(key) dentry;	/* on the store's changed list while
+					 * dentry.tqe_prev is not NULL */
+	char		 name[];	/* allocated to its length, at most
+					 * IPCD_KEY_MAX characters */
 };
 
 struct store;

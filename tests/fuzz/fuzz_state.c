@@ -141,7 +141,7 @@ check_store(struct store *s)
 	for (k = store_next(s, NULL); k != NULL; k = store_next(s, k)) {
 		n++;
 		CHECK(n <= store_count(s));
-		len = strnlen(k->name, sizeof k->name);
+		len = strnlen(k->name, IPCD_KEY_MAX + 1);
 		CHECK(key_valid(k->name, len));
 		CHECK(store_find(s, k->name) == k);
 		CHECK(k->acc.count > 0);
