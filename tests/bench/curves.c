@@ -4,15 +4,16 @@
  *
  *   keys     one ipcd takes distinct keys in steps (1, 1k, 10k, 100k,
  *            1M): at each step its VmRSS, and the rate of pipelined
- *            submissions (the sender of `ipcctl submit --via=unix`, one
- *            client) spread evenly over the keys it holds;
+ *            submissions (one client, 1024 in flight, the requests
+ *            formatted before the clock starts so that the client costs
+ *            little) spread evenly over the keys it holds;
  *   latency  K = 1, 4, 16 client processes, each one request at a time
  *            on a connection of its own, every request's time from its
  *            write to its reply in a log-linear histogram (side.h):
  *            p50, p99, p99.9 and the largest.
  *
- * Every step checks that ipcd took exactly what was sent (the sender's
- * tally, "stats" unix.accepted, and the count of the first key).  Lines:
+ * Every step checks that ipcd took exactly what was sent (an "ok" per
+ * request, "stats" unix.accepted, and the count of the first key).  Lines:
  *
  *   curve keys=N records=R rate_median=... rss_kb=... exact=yes|no
  *   latency k=K requests=N p50_us=... p99_us=... p999_us=... exact=...
@@ -30,6 +31,7 @@
 
 #include "ipcctl.h"
 #include "side.h"
+#include "xmalloc.h"
 
 static struct conf	 conf;
 static struct target	 tg = { .conf = &conf, .timeout = 60, .hello = 1 };
@@ -53,34 +55,41 @@ ask_field(const char *req, const char *name)
 	return d;
 }
 
+/* Requests in flight, as the sender of ipcctl keeps. */
+#define WINDOW	1024
+
 /* N records, pipelined on one connection: record i to key "c" (FIRST +
- * i % MOD).  Seconds; -1 unless ipcd took every one. */
+ * i % MOD), all formatted before the clock starts.  Seconds; -1 unless
+ * ipcd took every one. */
 static double
 send_keys(long first, long mod, long n)
 {
-	const struct sender	*s = sender_find("unix");
-	struct record		 r = { .value = 1 };
-	struct tally		 tl = { 0 };
-	double			 t0, t1;
-	char			*cause;
-	void			*h;
-	long			 i;
+	static char	*buf;
+	static size_t	*ends, cap;
+	size_t		 len = 0;
+	double		 t0, t1;
+	long		 i;
+	int		 fd, r;
 
-	t0 = side_now();
-	if ((h = sender_open(s, &tg, &cause)) == NULL)
-		side_die("unix: %s", cause);
+	if ((size_t)n > cap) {
+		free(buf);
+		free(ends);
+		cap = (size_t)n;
+		buf = xmalloc(cap * 32);
+		ends = xcalloc(cap, sizeof *ends);
+	}
 	for (i = 0; i < n; i++) {
-		snprintf(r.key, sizeof r.key, "c%ld", first + i % mod);
-		if (sender_put(s, h, &r, &tl) != 0)
-			break;
+		len += (size_t)snprintf(buf + len, 32, "submit c%ld 1\n",
+		    first + i % mod);
+		ends[i] = len;
 	}
-	if (sender_close(s, h, &tl) != 0 || tl.accepted != (unsigned long)n) {
-		fprintf(stderr, "bench: curves: %lu of %ld taken: %s\n",
-		    tl.accepted, n, tl.cause != NULL ? tl.cause : "?");
-		return -1;
-	}
+	if ((fd = side_connect(ip.sock)) == -1)
+		side_die("cannot connect to ipcd");
+	t0 = side_now();
+	r = side_blast(fd, &speak_ipcd, buf, ends, n, WINDOW);
 	t1 = side_now();
-	return t1 - t0;
+	close(fd);
+	return r == 0 ? t1 - t0 : -1;
 }
 
 /* Keys up to each of NS, and the rate over them (EXPECT: the count key
@@ -88,7 +97,7 @@ send_keys(long first, long mod, long n)
 static void
 keys_curve(const long *ns, int nn, long records, int pairs)
 {
-	double		 rate[64], t, accepted = 0, c0, base, med;
+	double		 rate[64], t, accepted = 0, c0, base, med, cpu;
 	long		 have = 0, expect = 0, sent = 0;
 	int		 i, p, exact;
 
@@ -103,6 +112,7 @@ keys_curve(const long *ns, int nn, long records, int pairs)
 		sent += ns[i] - have;
 		expect += have == 0;
 		have = ns[i];
+		cpu = server_cpu(&ip);
 		for (p = 0; p < pairs; p++) {
 			if ((t = send_keys(0, have, records)) < 0) {
 				exact = 0;
@@ -112,6 +122,7 @@ keys_curve(const long *ns, int nn, long records, int pairs)
 			sent += records;
 			expect += (records + have - 1) / have;
 		}
+		cpu = server_cpu(&ip) - cpu;
 		accepted = ask_field("stats", "unix.accepted") - base;
 		c0 = ask_field("result c0", "count");
 		if (accepted != (double)sent || c0 != (double)expect) {
@@ -124,9 +135,10 @@ keys_curve(const long *ns, int nn, long records, int pairs)
 			failures++;
 		med = side_median(rate, pairs);		/* sorts */
 		printf("curve keys=%ld records=%ld pairs=%d rate_median=%.0f "
-		    "rate_min=%.0f rate_max=%.0f rss_kb=%ld exact=%s\n", have,
-		    records, pairs, med, rate[0],
-		    rate[pairs - 1], server_rss_kb(&ip), exact ? "yes" : "no");
+		    "rate_min=%.0f rate_max=%.0f cpu_ns_per_rec=%.0f rss_kb=%ld "
+		    "exact=%s\n", have, records, pairs, med, rate[0],
+		    rate[pairs - 1], cpu * 1e9 / ((double)records * pairs),
+		    server_rss_kb(&ip), exact ? "yes" : "no");
 		fflush(stdout);
 	}
 }

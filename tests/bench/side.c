@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -213,6 +214,30 @@ server_rss_kb(const struct server *s)
 	return kb;
 }
 
+/* The CPU time S has used (user and system), in seconds. */
+double
+server_cpu(const struct server *s)
+{
+	char		 path[64], buf[4096], *p;
+	unsigned long	 ut, st;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)s->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the ")" of the name: state, then utime and stime are the
+	 * 12th and 13th numbers */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 2,
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+	    &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 int
 side_connect(const char *path)
 {
@@ -299,6 +324,56 @@ side_window(int fd, const struct speech *sp, const char *key, long n,
 	fprintf(stderr, "bench: %s: %ld of %ld replies%s%.*s\n", sp->name,
 	    done, n, u < 0 ? ", then: " : "", u < 0 ? (int)strcspn(in, "\r\n") :
 	    0, in);
+	return -1;
+}
+
+/*
+ * The N requests in BUF (each ending at ENDS[i]) on FD, with at most
+ * WINDOW of them unanswered: the client's own cost is a memcpy, so what
+ * is measured is the server's.  -1 on a failed write, read or reply.
+ */
+int
+side_blast(int fd, const struct speech *sp, const char *buf,
+    const size_t *ends, long n, long window)
+{
+	static char	 in[65536];
+	struct pollfd	 pfd = { .fd = fd };
+	size_t		 off = 0, len = 0, used, lim;
+	long		 done = 0;
+	ssize_t		 r, u = 0;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (done < n) {
+		lim = ends[(done + window < n ? done + window : n) - 1];
+		pfd.events = POLLIN | (off < lim ? POLLOUT : 0);
+		if (poll(&pfd, 1, -1) == -1)
+			continue;
+		if ((pfd.revents & POLLOUT) && off < lim) {
+			if ((r = write(fd, buf + off, lim - off)) == -1 &&
+			    errno != EAGAIN && errno != EINTR)
+				break;
+			if (r > 0)
+				off += (size_t)r;
+		}
+		if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if ((r = read(fd, in + len, sizeof in - len)) <= 0) {
+			if (r == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			break;
+		}
+		len += (size_t)r;
+		for (used = 0; (u = sp->reply(in + used, len - used)) > 0;
+		    used += (size_t)u)
+			done++;
+		if (u < 0)
+			break;
+		memmove(in, in + used, len - used);
+		len -= used;
+	}
+	if (done == n)
+		return 0;
+	fprintf(stderr, "bench: %s: %ld of %ld replies\n", sp->name, done, n);
 	return -1;
 }
 

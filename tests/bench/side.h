@@ -49,9 +49,12 @@ int	 server_redis(struct server *, const char *, const char *,
 	    const char *);
 void	 server_stop(struct server *);
 long	 server_rss_kb(const struct server *);
+double	 server_cpu(const struct server *);
 int	 side_connect(const char *);
 int	 side_window(int, const struct speech *, const char *, long, int,
 	    struct hist *);
+int	 side_blast(int, const struct speech *, const char *,
+	    const size_t *, long, long);
 char	*side_ask(int, const struct speech *, const char *, char *, size_t);
 int	 side_children(int, int (*)(int, void *), void *);
 double	 side_median(double *, int);
