@@ -30,3 +30,27 @@ for tr in fifo mq unix unix1 shm tcp sysv spool; do
 done
 contains "rss measured with 2000 keys" "$(grep '^rss ' "$T/bench.out")" \
     "accepted=2000 rejected=0 stats_keys=2000"
+
+# The side programs (tests/bench/side.sh) in their quick mode: Redis
+# beside ipcd, and the curves; every total exact, speed not judged.
+side() {
+	timeout 60 "$PWD/$BUILD/bench/$1" -q "$IPCD" "$T/bench" >"$T/$1.out" \
+	    2>"$T/$1.err"
+	same "bench $1 quick mode exit status" "$?" 0
+	sed 's/^/# /' "$T/$1.out"
+	sed 's/^/#   /' "$T/$1.err" | head -10
+	same "bench $1: every total exact" \
+	    "$(grep -c 'exact=no' "$T/$1.out")" 0
+}
+side redis
+if grep -q '^redis .*missing=' "$T/redis.out"; then
+	echo "skip - Redis rows: redis-server not installed (make deps)"
+else
+	same "Redis rows: pipelined and one at a time, K=1,4, both syncs" \
+	    "$(grep -c '^redis mode=.* exact=yes$' "$T/redis.out")" 8
+fi
+side curves
+same "curves: a step per key count (1, 100, 2000) and the idle RSS" \
+    "$(grep -c '^curve keys=.* exact=yes$' "$T/curves.out")" 4
+same "curves: latency at K=1,4" \
+    "$(grep -c '^latency k=.* exact=yes$' "$T/curves.out")" 2

@@ -5,7 +5,8 @@
 #   BENCH_QUICK=1   tiny runs (a second or so), exactness only, no plot
 #   BENCH_REPLOT=1  no run: table and plot from the last bench.txt
 # Writes BUILD/bench/bench.txt (the raw lines), BUILD/bench/table.txt,
-# BUILD/bench/bench.dat and BUILD/bench/bench.png (gnuplot, when installed).
+# BUILD/bench/bench.dat and BUILD/bench/bench.png (gnuplot, when installed);
+# tests/bench/side.sh adds the Redis rows and the curves (curves.png).
 
 BUILD=${1:-build}
 [ $# -gt 0 ] && shift
@@ -82,4 +83,6 @@ EOG
 elif [ "${BENCH_QUICK:-0}" != 1 ]; then
 	echo "# gnuplot not installed (make deps): no plot"
 fi
+# Redis beside ipcd, and the curves (curves.png).
+sh tests/bench/side.sh "$BUILD" "$W" || rc=1
 exit $rc
