@@ -46,8 +46,8 @@ side redis
 if grep -q '^redis .*missing=' "$T/redis.out"; then
 	echo "skip - Redis rows: redis-server not installed (make deps)"
 else
-	same "Redis rows: pipelined and one at a time, K=1,4, both syncs" \
-	    "$(grep -c '^redis mode=.* exact=yes$' "$T/redis.out")" 8
+	same "Redis rows: pipelined and one at a time, K=1,4, three syncs" \
+	    "$(grep -c '^redis mode=.* exact=yes$' "$T/redis.out")" 12
 fi
 side curves
 same "curves: a step per key count (1, 100, 2000) and the idle RSS" \

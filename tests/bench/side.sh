@@ -86,16 +86,20 @@ set logscale x
 set format x "%.0s%c"
 set xlabel "distinct keys"
 set ylabel "records/s"
+set format y "%.1s%c"
 set title "pipelined rate against keys"
 set yrange [0:*]
 plot "$OUT/curves-keys.dat" using 1:2 with linespoints lw 2 title "ipcd"
 set ylabel "MB"
+set format y "%g"
+set yrange [0:250]
 set title "RSS against keys"
 plot "$OUT/curves-keys.dat" using 1:3 with linespoints lw 2 title "VmRSS", \
      200 with lines dt 2 title "target 200 MB"
 set logscale xy
 set format x "%g"
 set xtics (1, 4, 16)
+set xrange [0.8:20]
 set xlabel "clients, one request at a time"
 set ylabel "microseconds"
 set yrange [*:*]
