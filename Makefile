@@ -389,7 +389,7 @@ help:
 	@echo "              SYSUSERSDIR, TMPFILESDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR,"
 	@echo "              PYTHONDIR, BASHCOMPDIR); make uninstall reverses it"
 	@echo "make deb      the Debian packages, into $(DEB_DIR)/ (apt install ./$(DEB_DIR)/ipcd_*.deb)"
-	@echo "make bench    ipcd against bare consumers, per transport (build/bench/)"
+	@echo "make bench    ipcd against bare consumers and Redis; its curves (build/bench/)"
 	@echo "make fuzz     build the libFuzzer targets (clang) and run each FUZZ_SECONDS"
 	@echo "options: WERROR=1 (warnings are errors), SANITIZE=1 (ASan+UBSan,"
 	@echo "         into build-san/), FUZZ_SECONDS=60"

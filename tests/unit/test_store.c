@@ -1,5 +1,5 @@
 /* Unit tests of the key store: parts, duplicates, conflicts, limits,
- * growth, the walk of "keys", keyed hashing. */
+ * growth, the walk of "keys", keyed hashing, names, the changed list. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +117,45 @@ test_part_limits(void)
 	store_free(st);
 }
 
+/* A key holds a name of any length up to IPCD_KEY_MAX whole, and is on
+ * the changed list once however often it is marked, until taken or
+ * removed. */
+static void
+test_names_changed(void)
+{
+	struct store	*st = store_new(1000);
+	struct key	*k, *a, *b;
+	char		 name[IPCD_KEY_MAX + 1];
+	int		 len, ok = 1;
+
+	for (len = 1; len <= IPCD_KEY_MAX; len++) {
+		memset(name, 'a' + len % 26, (size_t)len);
+		name[len] = '\0';
+		if ((k = store_insert(st, name)) == NULL ||
+		    store_find(st, name) != k || strcmp(k->name, name) != 0)
+			ok = 0;
+	}
+	CHECK(ok && store_count(st) == IPCD_KEY_MAX,
+	    "names of 1 to %d characters kept whole", IPCD_KEY_MAX);
+	a = store_find(st, "cc");
+	b = store_find(st, "ddd");
+	CHECK(a != NULL && b != NULL, "cc and ddd found");
+	store_mark(st, a);
+	store_mark(st, b);
+	store_mark(st, a);
+	CHECK(store_take_changed(st) == a && store_take_changed(st) == b &&
+	    store_take_changed(st) == NULL, "marked twice, listed once, in order");
+	store_mark(st, a);
+	CHECK(store_take_changed(st) == a && store_take_changed(st) == NULL,
+	    "a key taken off the list can be marked again");
+	store_mark(st, a);
+	store_mark(st, b);
+	store_remove(st, a);
+	CHECK(store_take_changed(st) == b && store_take_changed(st) == NULL,
+	    "a removed key leaves the list");
+	store_free(st);
+}
+
 int
 main(void)
 {
@@ -132,6 +171,7 @@ main(void)
 	test_siphash();
 	test_collisions();
 	test_part_limits();
+	test_names_changed();
 	r = rec("p", 0.5, 2, 4);
 	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK && !c, "part 2/4 applied");
 	CHECK(store_apply(st, &r, &c, &k) == APPLY_DUPLICATE &&
