@@ -58,7 +58,7 @@ LIB	= client/lib.c client/lib_ask.c client/conn.c client/reply.c \
 LIB_SO	= libipcd.so.0.1.0
 # ipcctl: its commands over the library's objects (all of their symbols,
 # not only the exported ones).
-CLIENT	= client/ipcctl.c client/cmds.c client/print.c client/pi.c \
+CLIENT	= client/ipcctl.c client/submit.c client/cmds.c client/print.c client/pi.c \
 	  client/run.c client/run_cmd.c
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
 CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
