@@ -44,6 +44,20 @@ function f(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.1fk", x
 }
 /^rss / { print "# ipcd " $0 }
 ' "$OUT/bench.txt" | tee "$OUT/table.txt"
+# The client-path rows: build/ipcctl beside the benchmark's own client.
+awk '
+function f(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.1fk", x / 1e3) }
+/^ipcctl / {
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	if (!hdr++) printf "\n# client path: ipcctl submit --via=T --key=K - < file, K processes\n" \
+	    "%-6s %3s %-6s %9s %17s %9s %17s %6s %s\n", "trans", "K", "sync",
+	    "client/s", "(min-max)", "ipcctl/s", "(min-max)", "ratio", "exact"
+	printf "%-6s %3s %-6s %9s %17s %9s %17s %6.2f %s\n", v["transport"],
+	    v["k"], v["sync"], f(v["client_median"]),
+	    f(v["client_min"]) "-" f(v["client_max"]), f(v["ipcctl_median"]),
+	    f(v["ipcctl_min"]) "-" f(v["ipcctl_max"]), v["ratio"], v["exact"]
+}
+' "$OUT/bench.txt" | tee -a "$OUT/table.txt"
 echo "# bench took $((end - start)) s"
 
 # The plot: one group of bars per transport/K, RAW beside IPCD at each sync.
