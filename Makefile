@@ -62,6 +62,13 @@ CLIENT	= client/ipcctl.c client/submit.c client/cmds.c client/print.c client/pi.
 	  client/run.c client/run_cmd.c
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
 CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
+# ipcctl starts once per value in shell scripts, and every shared library
+# it loads costs at each start: inih goes in whole when its archive is
+# installed (libinih-dev has it), and --as-needed drops libm (pi.c's
+# sqrt is an instruction), so that ipcctl loads libc alone.
+INIH_A		= $(wildcard $(shell pkg-config --variable=libdir inih \
+		  2>/dev/null)/libinih.a)
+IPCCTL_LIBS	= -Wl,--as-needed $(if $(INIH_A),$(INIH_A),$(CLIENT_LIBS))
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c tests/unit/test_netaddr.c \
@@ -97,7 +104,9 @@ $(BUILD)/ipcd: $(call obj,$(DAEMON) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/ipcctl: $(call obj,$(CLIENT)) $(PIC)/libipcd-all.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(IPCCTL_LIBS) -lm
+# sqrt without errno: inline, no call into libm.
+$(BUILD)/client/pi.o: CFLAGS += -fno-math-errno
 
 # Hidden by default: only what lib.h marks IPCD_EXPORT leaves the library,
 # and the version script says the same (nm -D shows ipcd_* alone).

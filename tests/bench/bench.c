@@ -23,8 +23,12 @@
  *   bench transport=T k=K sync=S raw_median=... ipcd_median=... ratio=...
  *
  * usage: bench [-q] [-p PAIRS] [-s SCALE] [-k LIST] [-t LIST] [-y LIST]
- *              IPCD_BINARY WORKDIR
+ *              [-i LIST] IPCD_BINARY WORKDIR
+ *        bench -O N CMD [ARG...]
  *   -q  quick: tiny runs, one pair; checks exactness, judges no speed.
+ *   -i  the transports of the client-path rows (build/ipcctl beside the
+ *       benchmark's client), "none" for none.
+ *   -O  one-shot cost: run CMD N times in a row, print the time of one.
  *
  * Exit status 0 when every IPCD run came out exact, 1 otherwise.
  */
@@ -45,6 +49,7 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +59,7 @@
 
 #include "ipcctl.h"
 #include "sysvkey.h"
+#include "xmalloc.h"
 
 /* Where the clients send: ipcd's paths, or the raw sinks' (which speak
  * no "hello"); handed to the senders, never swapped under them. */
@@ -980,6 +986,52 @@ ipcctl_rows(char *list, int pairs, double scale)
 	ipcd_stop();
 }
 
+/* --- one-shot cost: a command run once per process ------------------ */
+
+/* Run ARGV N times, one after the other, each with its output thrown
+ * away; print the median, the fastest and the 90th percentile of the
+ * wall time of one call, and the median CPU time of the process (user
+ * and system: what a loaded machine changes least).  The exit status: 0
+ * when every call exited 0. */
+static int
+oneshot(long n, char **argv)
+{
+	double		*t = xcalloc((size_t)n, sizeof *t), t0;
+	double		*cpu = xcalloc((size_t)n, sizeof *cpu);
+	struct rusage	 ru;
+	long		 i, fails = 0;
+	pid_t		 pid;
+	int		 st, fd;
+
+	for (i = 0; i < n; i++) {
+		t0 = now();
+		if ((pid = fork()) == -1)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			if ((fd = open("/dev/null", O_RDWR)) != -1) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+			}
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		while (wait4(pid, &st, 0, &ru) == -1 && errno == EINTR)
+			;
+		t[i] = now() - t0;
+		cpu[i] = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fails++;
+	}
+	qsort(t, (size_t)n, sizeof *t, cmpd);
+	printf("oneshot calls=%ld fails=%ld median_us=%.0f min_us=%.0f "
+	    "p90_us=%.0f cpu_us=%.0f\n", n, fails, median(t, (int)n) * 1e6,
+	    t[0] * 1e6, t[n * 9 / 10] * 1e6, median(cpu, (int)n) * 1e6);
+	free(t);
+	free(cpu);
+	return fails ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -990,8 +1042,9 @@ main(int argc, char **argv)
 	char		 ilist[128] = "fifo,mq,unix,shm,tcp,sysv,spool";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
 	double		 scale = 1;
+	long		 calls = 0;
 
-	while ((ch = getopt(argc, argv, "qp:s:k:t:y:r:i:")) != -1) {
+	while ((ch = getopt(argc, argv, "+qp:s:k:t:y:r:i:O:")) != -1) {
 		switch (ch) {
 		case 'q':
 			quick = 1;
@@ -1017,17 +1070,22 @@ main(int argc, char **argv)
 		case 'i':
 			snprintf(ilist, sizeof ilist, "%s", optarg);
 			break;
+		case 'O':
+			calls = atol(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
 			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp,sysv,spool] "
 			    "[-y batch,never] [-r RSSKEYS] "
 			    "[-i fifo,mq,unix,shm,tcp,sysv,spool|none] "
-			    "IPCD WORKDIR\n");
+			    "IPCD WORKDIR\n       bench -O N CMD [ARG...]\n");
 			return 2;
 		}
 	}
+	if (calls > 0 && argc > optind)
+		return oneshot(calls, argv + optind);
 	if (argc - optind != 2)
-		die("usage: bench [options] IPCD WORKDIR");
+		die("usage: bench [options] IPCD WORKDIR | bench -O N CMD [ARG...]");
 	ipcd_bin = argv[optind];
 	work = argv[optind + 1];
 	if (quick) {
