@@ -86,7 +86,11 @@ LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
-	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS)
+	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS) \
+	   $(BENCH_PKGS)
+# For `make bench` alone: the one-shot row's redis-cli beside ipcctl
+# (tests/bench/oneshot.sh; without them that row says so).
+BENCH_PKGS = redis-server redis-tools
 
 .PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE

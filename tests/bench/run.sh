@@ -4,7 +4,8 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [bench options...]
 #   BENCH_QUICK=1   tiny runs (a second or so), exactness only, no plot
 #   BENCH_REPLOT=1  no run: table and plot from the last bench.txt
-# Writes BUILD/bench/bench.txt (the raw lines), BUILD/bench/table.txt,
+# Writes BUILD/bench/bench.txt (the raw lines), BUILD/bench/oneshot.txt
+# (tests/bench/oneshot.sh), BUILD/bench/table.txt,
 # BUILD/bench/bench.dat and BUILD/bench/bench.png (gnuplot, when installed).
 
 BUILD=${1:-build}
@@ -23,6 +24,13 @@ rc=0
 # BENCH_REPLOT=1: table and plot again from the last BUILD/bench/bench.txt.
 if [ "${BENCH_REPLOT:-0}" != 1 ]; then
 	"$BUILD/bench/bench" "$@" "$PWD/$BUILD/ipcd" "$W" | tee "$OUT/bench.txt"
+fi
+# One-shot cost: one value per process, ipcctl beside redis-cli and a
+# shell's echo into the FIFO (tests/bench/oneshot.sh).
+if [ "${BENCH_REPLOT:-0}" != 1 ]; then
+	sh tests/bench/oneshot.sh "$BUILD" \
+	    "$([ "${BENCH_QUICK:-0}" = 1 ] && echo 20 || echo 300)" \
+	    >"$OUT/oneshot.txt"
 fi
 # tee hides bench's status; a missing line or exact=no is the failure.
 grep -q 'exact=no' "$OUT/bench.txt" && rc=1
@@ -58,6 +66,8 @@ function f(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.1fk", x
 	    f(v["ipcctl_min"]) "-" f(v["ipcctl_max"]), v["ratio"], v["exact"]
 }
 ' "$OUT/bench.txt" | tee -a "$OUT/table.txt"
+{ echo; echo "# one-shot: N calls in a row, one process each (µs per call)"
+  cat "$OUT/oneshot.txt"; } | tee -a "$OUT/table.txt"
 echo "# bench took $((end - start)) s"
 
 # The plot: one group of bars per transport/K, RAW beside IPCD at each sync.
