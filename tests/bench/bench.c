@@ -397,9 +397,10 @@ client(const struct target *tg, enum tr t, const char *key, long n)
 	struct record	 r = { .value = 1 };
 	struct tally	 tl = { 0 };
 	const struct sender *s;
-	char		*cause = NULL;
+	char		*cause = NULL, line[IPCD_LINE_MAX];
 	void		*h;
 	long		 i;
+	int		 len;
 
 	snprintf(r.key, sizeof r.key, "%s", key);
 	if (t == T_UNIX1) {
@@ -420,8 +421,11 @@ client(const struct target *tg, enum tr t, const char *key, long n)
 		fprintf(stderr, "bench: client: %s\n", cause);
 		_exit(3);
 	}
+	/* The record line made once, as ipcctl sends what it read. */
+	if ((len = record_format(line, sizeof line, &r)) < 0)
+		_exit(4);
 	for (i = 0; i < n; i++)
-		if (sender_put(s, h, &r, &tl) != 0)
+		if (sender_put_line(s, h, &r, line, (size_t)len, &tl) != 0)
 			break;
 	if (sender_close(s, h, &tl) != 0 || tl.accepted != (unsigned long)n) {
 		fprintf(stderr, "bench: client: %s\n", tl.cause != NULL ?
