@@ -58,10 +58,15 @@ LIB	= client/lib.c client/lib_ask.c client/conn.c client/reply.c \
 LIB_SO	= libipcd.so.0.1.0
 # ipcctl: its commands over the library's objects (all of their symbols,
 # not only the exported ones).
-CLIENT	= client/ipcctl.c client/cmds.c client/print.c client/pi.c \
+CLIENT	= client/ipcctl.c client/submit.c client/cmds.c client/print.c client/pi.c \
 	  client/run.c client/run_cmd.c
 # ipcctl needs inih alone: no libevent, no libsystemd (tests/t_client.sh).
 CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
+# ipcctl starts once per value in shell scripts, and every shared library
+# it loads costs at each start: --as-needed drops libm (pi.c's sqrt is an
+# instruction), so that ipcctl loads libc and inih alone.  inih stays
+# shared, so that a fix to it reaches ipcctl without a rebuild.
+IPCCTL_LIBS	= -Wl,--as-needed $(CLIENT_LIBS)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c tests/unit/test_netaddr.c \
@@ -79,8 +84,11 @@ LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
-	   gnuplot-nox systemd-container iproute2 python3 redis-server \
-	   $(DEB_BUILD_PKGS)
+	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS) \
+	   $(BENCH_PKGS)
+# For `make bench` alone: the one-shot row's redis-cli beside ipcctl
+# (tests/bench/oneshot.sh; without them that row says so).
+BENCH_PKGS = redis-server redis-tools
 
 .PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
@@ -98,7 +106,9 @@ $(BUILD)/ipcd: $(call obj,$(DAEMON) $(COMMON))
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/ipcctl: $(call obj,$(CLIENT)) $(PIC)/libipcd-all.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(IPCCTL_LIBS) -lm
+# sqrt without errno: inline, no call into libm.
+$(BUILD)/client/pi.o: CFLAGS += -fno-math-errno
 
 # Hidden by default: only what lib.h marks IPCD_EXPORT leaves the library,
 # and the version script says the same (nm -D shows ipcd_* alone).

@@ -101,6 +101,9 @@ void			*sender_open(const struct sender *,
 			    const struct target *, char **);
 int			 sender_put(const struct sender *, void *,
 			    const struct record *, struct tally *);
+int			 sender_put_line(const struct sender *, void *,
+			    const struct record *, const char *, size_t,
+			    struct tally *);
 int			 sender_flush(const struct sender *, void *,
 			    struct tally *);
 int			 sender_close(const struct sender *, void *,
@@ -116,6 +119,9 @@ int	key_arg(const char *, const char **);
 int	command_usage(const char *);
 int	connect_or_fail(struct conn *, const struct target *);
 int	conn_failed(const char *, char *);
+
+/* submit.c */
+int	cmd_submit(const struct opts *, int, char **);
 
 /* cmds.c: the commands that only ask. */
 int	cmd_result(const struct opts *, int, char **);

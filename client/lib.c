@@ -216,6 +216,31 @@ lib_record(struct ipcd *c, const char *key, double value, unsigned part,
 	return IPCD_OK;
 }
 
+/*
+ * R, checked, to the open sender (lib_connect), with its record line
+ * LINE (newline included; NULL: none), which ipcd's parser reads as R:
+ * sent as it is, unless it is longer than ipcd takes ([limits]
+ * max_record_bytes), when R is formatted anew.
+ */
+int
+lib_put(struct ipcd *c, const struct record *r, const char *line,
+    size_t len)
+{
+	int	st;
+
+	if ((st = lib_begin(c)) != IPCD_OK)
+		return st;
+	if (line != NULL && len > (size_t)c->conf.limits.max_record_bytes)
+		line = NULL;
+	if (sender_put_line(c->s, c->h, r, line, len, &c->t) != 0) {
+		/* The transport failed: give it up; a retry opens anew. */
+		st = lib_finish(c);
+		return st != IPCD_OK ? st : lib_fail(c, IPCD_EUNREACHABLE,
+		    xstrdup("the transport failed"));
+	}
+	return lib_answers(c);
+}
+
 IPCD_EXPORT int
 ipcd_submit(struct ipcd *c, const char *via, const char *key, double value,
     unsigned part, unsigned nparts)
@@ -228,13 +253,7 @@ ipcd_submit(struct ipcd *c, const char *via, const char *key, double value,
 	if ((r = lib_record(c, key, value, part, nparts, &rec)) != IPCD_OK ||
 	    (r = lib_connect(c, via)) != IPCD_OK)
 		return r;
-	if (sender_put(c->s, c->h, &rec, &c->t) != 0) {
-		/* The transport failed: give it up; a retry opens anew. */
-		r = lib_finish(c);
-		return r != IPCD_OK ? r : lib_fail(c, IPCD_EUNREACHABLE,
-		    xstrdup("the transport failed"));
-	}
-	return lib_answers(c);
+	return lib_put(c, &rec, NULL, 0);
 }
 
 /* What put buffered goes out now, the connection kept (ipcctl's input

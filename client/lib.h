@@ -38,6 +38,8 @@ struct ipcd		*lib_open_target(const struct target *);
 /* The bound of result's wait, seconds; 0: the timeout, < 0: none. */
 void			 lib_set_wait(struct ipcd *, double);
 int			 lib_connect(struct ipcd *, const char *);
+int			 lib_put(struct ipcd *, const struct record *,
+			    const char *, size_t);
 int			 lib_push(struct ipcd *);
 const struct tally	*lib_tally(const struct ipcd *);
 /* The reply line of the last request (result, ping). */

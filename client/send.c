@@ -21,6 +21,21 @@ tally_fail(struct tally *t, char *cause)
 	return -1;
 }
 
+int
+tx_line(const struct record *r, const char **line, size_t *len, size_t max,
+    char *buf)
+{
+	int	n;
+
+	if (*len <= max)
+		return 0;
+	if ((n = record_format(buf, IPCD_LINE_MAX, r)) < 0 || (size_t)n > max)
+		return -1;
+	*line = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
 static const struct sender *const senders[] = {
 	&tx_unix, &tx_fifo, &tx_mq, &tx_shm, &tx_tcp, &tx_sysv, &tx_spool,
 };
@@ -68,8 +83,26 @@ int
 sender_put(const struct sender *s, void *h, const struct record *r,
     struct tally *t)
 {
+	return sender_put_line(s, h, r, NULL, 0, t);
+}
+
+/* R, whose record line LINE (newline included; NULL: none) reads as R
+ * in record_parse: sent as it is where the transport carries text. */
+int
+sender_put_line(const struct sender *s, void *h, const struct record *r,
+    const char *line, size_t len, struct tally *t)
+{
+	char	buf[IPCD_LINE_MAX];
+	int	n;
+
 	t->sent++;
-	return s->put(h, r, t);
+	if (line == NULL && !s->binary) {
+		if ((n = record_format(buf, sizeof buf, r)) < 0)
+			return tally_fail(t, fmtstr("cannot format a record"));
+		line = buf;
+		len = (size_t)n;
+	}
+	return s->put(h, r, line, len, t);
 }
 
 int

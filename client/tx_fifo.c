@@ -116,18 +116,19 @@ fifo_flush(struct fifo_tx *f, struct tally *t)
 }
 
 static int
-fifo_put(void *arg, const struct record *r, struct tally *t)
+fifo_put(void *arg, const struct record *r, const char *line, size_t len,
+    struct tally *t)
 {
 	struct fifo_tx	*f = arg;
-	char		 line[IPCD_LINE_MAX];
-	int		 n;
+	char		 buf[IPCD_LINE_MAX];
 
-	if ((n = record_format(line, sizeof line, r)) < 0)
-		return tally_fail(t, fmtstr("cannot format a record"));
-	if (f->len + (size_t)n > sizeof f->buf && fifo_flush(f, t) != 0)
+	if (tx_line(r, &line, &len, sizeof f->buf, buf) != 0)
+		return tally_fail(t, fmtstr("a record longer than %zu bytes",
+		    sizeof f->buf));
+	if (f->len + len > sizeof f->buf && fifo_flush(f, t) != 0)
 		return -1;
-	memcpy(f->buf + f->len, line, (size_t)n);
-	f->len += (size_t)n;
+	memcpy(f->buf + f->len, line, len);
+	f->len += len;
 	f->nrec++;
 	t->accepted++;		/* as far as anyone can tell */
 	return 0;
@@ -151,5 +152,5 @@ fifo_close(void *arg, struct tally *t)
 }
 
 const struct sender tx_fifo = {
-	"fifo", fifo_open, fifo_put, fifo_flush_tx, fifo_close
+	"fifo", fifo_open, fifo_put, fifo_flush_tx, fifo_close, 0
 };

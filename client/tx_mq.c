@@ -17,6 +17,7 @@
 
 struct mq_tx {
 	mqd_t			 mq;
+	size_t			 msgsize;	/* the queue's */
 	const struct target	*tg;
 };
 
@@ -24,6 +25,7 @@ static void *
 mq_open_tx(const struct target *tg, char **cause)
 {
 	const char	*name = tg->conf->mq.name;
+	struct mq_attr	 attr;
 	struct mq_tx	*m;
 	mqd_t		 mq;
 
@@ -34,21 +36,25 @@ mq_open_tx(const struct target *tg, char **cause)
 	}
 	m = xmalloc(sizeof *m);
 	m->mq = mq;
+	m->msgsize = mq_getattr(mq, &attr) == 0 && attr.mq_msgsize > 0 &&
+	    attr.mq_msgsize < IPCD_LINE_MAX ? (size_t)attr.mq_msgsize :
+	    IPCD_LINE_MAX;
 	m->tg = tg;
 	return m;
 }
 
 static int
-mq_put(void *arg, const struct record *r, struct tally *t)
+mq_put(void *arg, const struct record *r, const char *line, size_t len,
+    struct tally *t)
 {
 	struct mq_tx	*m = arg;
-	char		 line[IPCD_LINE_MAX];
+	char		 buf[IPCD_LINE_MAX];
 	double		 end = mono_sec() + m->tg->timeout;
 	struct timespec	 ts;
-	int		 n;
 
-	if ((n = record_format(line, sizeof line, r)) < 0)
-		return tally_fail(t, fmtstr("cannot format a record"));
+	if (tx_line(r, &line, &len, m->msgsize, buf) != 0)
+		return tally_fail(t, fmtstr("a record longer than the "
+		    "queue's messages (%zu bytes)", m->msgsize));
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += (time_t)m->tg->timeout;
 	ts.tv_nsec += (long)((m->tg->timeout - (double)(time_t)m->tg->timeout) *
@@ -57,7 +63,7 @@ mq_put(void *arg, const struct record *r, struct tally *t)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	while (mq_timedsend(m->mq, line, (size_t)n, 0, &ts) == -1) {
+	while (mq_timedsend(m->mq, line, len, 0, &ts) == -1) {
 		if (errno == EINTR && mono_sec() < end)
 			continue;
 		if (errno == ETIMEDOUT || errno == EINTR)
@@ -87,5 +93,5 @@ mq_close_tx(void *arg, struct tally *t)
 }
 
 const struct sender tx_mq = {
-	"mq", mq_open_tx, mq_put, mq_flush_tx, mq_close_tx
+	"mq", mq_open_tx, mq_put, mq_flush_tx, mq_close_tx, 0
 };

@@ -34,7 +34,8 @@ shm_open_tx(const struct target *tg, char **cause)
 }
 
 static int
-shm_put_tx(void *arg, const struct record *r, struct tally *t)
+shm_put_tx(void *arg, const struct record *r, const char *line, size_t len,
+    struct tally *t)
 {
 	const char	*cause;
 
@@ -71,5 +72,6 @@ shm_close_tx(void *arg, struct tally *t)
 }
 
 const struct sender tx_shm = {
-	"shm", shm_open_tx, shm_put_tx, shm_flush_tx, shm_close_tx
+	"shm", shm_open_tx, shm_put_tx, shm_flush_tx, shm_close_tx,
+	1	/* the record, parsed once, goes into the ring as it is */
 };

@@ -161,22 +161,24 @@ spool_flush(void *arg, struct tally *t)
 }
 
 static int
-spool_put(void *arg, const struct record *r, struct tally *t)
+spool_put(void *arg, const struct record *r, const char *line, size_t len,
+    struct tally *t)
 {
 	struct spool_tx	*s = arg;
-	char		 line[IPCD_LINE_MAX];
-	int		 n;
+	char		 buf[IPCD_LINE_MAX];
 
-	if ((n = record_format(line, sizeof line, r)) < 0)
-		return tally_fail(t, fmtstr("cannot format a record"));
-	if (s->len + (size_t)n > s->max && spool_flush(s, t) != 0)
+	/* ipcd reads a spool file's lines of at most IPCD_LINE_MAX. */
+	if (tx_line(r, &line, &len, IPCD_LINE_MAX, buf) != 0)
+		return tally_fail(t, fmtstr("a record longer than %d bytes",
+		    IPCD_LINE_MAX));
+	if (s->len + len > s->max && spool_flush(s, t) != 0)
 		return -1;
-	if (s->len + (size_t)n > s->cap) {
+	while (s->len + len > s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 4096;
 		s->buf = xrealloc(s->buf, s->cap);
 	}
-	memcpy(s->buf + s->len, line, (size_t)n);
-	s->len += (size_t)n;
+	memcpy(s->buf + s->len, line, len);
+	s->len += len;
 	s->nrec++;
 	return 0;
 }
@@ -194,5 +196,5 @@ spool_close_tx(void *arg, struct tally *t)
 }
 
 const struct sender tx_spool = {
-	"spool", spool_open_tx, spool_put, spool_flush, spool_close_tx
+	"spool", spool_open_tx, spool_put, spool_flush, spool_close_tx, 0
 };

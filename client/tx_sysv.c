@@ -65,15 +65,18 @@ nap(double sec)
 }
 
 static int
-sysv_put(void *arg, const struct record *r, struct tally *t)
+sysv_put(void *arg, const struct record *r, const char *line, size_t len,
+    struct tally *t)
 {
 	struct sysv_tx	*s = arg;
 	double		 end = 0, wait = SEND_NAP_MIN;
-	int		 n;
 
-	if ((n = record_format(s->msg.mtext, sizeof s->msg.mtext, r)) < 0)
-		return tally_fail(t, fmtstr("cannot format a record"));
-	while (msgsnd(s->qid, &s->msg, (size_t)n, IPC_NOWAIT) == -1) {
+	if (tx_line(r, &line, &len, sizeof s->msg.mtext, s->msg.mtext) != 0)
+		return tally_fail(t, fmtstr("a record longer than %zu bytes",
+		    sizeof s->msg.mtext));
+	if (line != s->msg.mtext)
+		memcpy(s->msg.mtext, line, len);
+	while (msgsnd(s->qid, &s->msg, len, IPC_NOWAIT) == -1) {
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
@@ -110,5 +113,5 @@ sysv_close_tx(void *arg, struct tally *t)
 }
 
 const struct sender tx_sysv = {
-	"sysv", sysv_open_tx, sysv_put, sysv_flush_tx, sysv_close_tx
+	"sysv", sysv_open_tx, sysv_put, sysv_flush_tx, sysv_close_tx, 0
 };

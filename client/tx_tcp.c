@@ -114,5 +114,5 @@ tcp_open(const struct target *tg, char **cause)
 }
 
 const struct sender tx_tcp = {
-	"tcp", tcp_open, tx_stream_put, tx_stream_flush, tx_stream_close
+	"tcp", tcp_open, tx_stream_put, tx_stream_flush, tx_stream_close, 0
 };

@@ -140,23 +140,26 @@ unix_pump(struct unix_tx *u, struct tally *t, int all)
 }
 
 int
-tx_stream_put(void *arg, const struct record *r, struct tally *t)
+tx_stream_put(void *arg, const struct record *r, const char *line,
+    size_t len, struct tally *t)
 {
-	struct unix_tx	*u = arg;
-	int		 n;
+	static const char	 req[] = REQ_SUBMIT " ";
+	struct unix_tx		*u = arg;
+	char			 buf[IPCD_LINE_MAX];
 
+	/* "submit RECORD\n" is one request line, at most IPCD_LINE_MAX. */
+	if (tx_line(r, &line, &len, IPCD_LINE_MAX - (sizeof req - 1),
+	    buf) != 0)
+		return tally_fail(t, fmtstr("a record too long for a request"));
 	if (unix_pump(u, t, 0) != 0)
 		return -1;
 	/* The token and the hello, pipelined with the first submission;
 	 * their replies are taken by conn_next before any other. */
 	u->outlen += conn_preamble(&u->conn, u->out + u->outlen,
 	    sizeof u->out - u->outlen);
-	memcpy(u->out + u->outlen, "submit ", 7);
-	n = record_format(u->out + u->outlen + 7,
-	    sizeof u->out - u->outlen - 7, r);
-	if (n < 0)
-		return tally_fail(t, fmtstr("cannot format a record"));
-	u->outlen += 7 + (size_t)n;
+	memcpy(u->out + u->outlen, req, sizeof req - 1);
+	memcpy(u->out + u->outlen + sizeof req - 1, line, len);
+	u->outlen += sizeof req - 1 + len;
 	u->inflight[(u->first + u->count) % WINDOW] = *r;
 	u->count++;
 	u->quiet = 0;
@@ -201,5 +204,5 @@ tx_stream_close(void *arg, struct tally *t)
 }
 
 const struct sender tx_unix = {
-	"unix", unix_open, tx_stream_put, tx_stream_flush, tx_stream_close
+	"unix", unix_open, tx_stream_put, tx_stream_flush, tx_stream_close, 0
 };

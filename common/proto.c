@@ -32,6 +32,28 @@ key_valid(const char *s, size_t len)
 	return 1;
 }
 
+/* Up to this many decimal digits make an integer below 2^53: exact in
+ * a double, read as strtod would read it. */
+#define INT_DIGITS_EXACT	15
+
+/* A token of digits with an optional sign, short enough to be exact:
+ * its value in *V, without strtod (the most common value, counted by
+ * ipcctl at the rate of the transports).  0, or -1 for anything else. */
+static int
+int_parse(const char *s, double *v)
+{
+	const char	*p = s + (*s == '-' || *s == '+');
+	uint64_t	 n = 0;
+	int		 i;
+
+	for (i = 0; p[i] >= '0' && p[i] <= '9'; i++)
+		n = n * 10 + (uint64_t)(p[i] - '0');
+	if (i == 0 || i > INT_DIGITS_EXACT || p[i] != '\0')
+		return -1;
+	*v = *s == '-' ? -(double)n : (double)n;	/* "-0" is -0 */
+	return 0;
+}
+
 /* strtod in the C locale (neither program calls setlocale), whole token. */
 int
 value_parse(const char *s, double *v, const char **cause)
@@ -43,6 +65,8 @@ value_parse(const char *s, double *v, const char **cause)
 		*cause = "empty value";
 		return -1;
 	}
+	if (int_parse(s, v) == 0)
+		return 0;
 	errno = 0;
 	d = strtod(s, &end);
 	if (end == s || *end != '\0') {

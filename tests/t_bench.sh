@@ -28,6 +28,8 @@ for tr in fifo mq unix unix1 shm tcp sysv spool; do
 	contains "transport $tr measured" "$(cat "$T/bench.out")" \
 	    "transport=$tr k=4 sync=never"
 done
+n=$(grep -c '^ipcctl .* exact=yes$' "$T/bench.out")
+same "14 client-path rows (build/ipcctl, 7 transports x K=1,4), exact" "$n" 14
 contains "rss measured with 2000 keys" "$(grep '^rss ' "$T/bench.out")" \
     "accepted=2000 rejected=0 stats_keys=2000"
 

@@ -10,6 +10,10 @@ if command -v readelf >/dev/null; then
 	libs=$(readelf -d "$IPCCTL" | grep NEEDED)
 	check "ipcctl links no libsystemd" sh -c "! echo '$libs' | grep -q libsystemd"
 	check "ipcctl links no libevent" sh -c "! echo '$libs' | grep -q libevent"
+	# Each library loaded costs at every start of a one-shot ipcctl.
+	same "ipcctl loads libc and at most inih" "$(echo "$libs" |
+	    sed -n 's/.*\[\(.*\)\]/\1/p' |
+	    grep -v '^libc\.so\|^ld-linux\|^libinih\.so')" ""
 	check "  (but ipcd does link libsystemd)" sh -c \
 	    "readelf -d '$IPCD' | grep NEEDED | grep -q libsystemd"
 else

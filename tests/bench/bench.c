@@ -23,8 +23,12 @@
  *   bench transport=T k=K sync=S raw_median=... ipcd_median=... ratio=...
  *
  * usage: bench [-q] [-p PAIRS] [-s SCALE] [-k LIST] [-t LIST] [-y LIST]
- *              IPCD_BINARY WORKDIR
+ *              [-i LIST] IPCD_BINARY WORKDIR
+ *        bench -O N CMD [ARG...]
  *   -q  quick: tiny runs, one pair; checks exactness, judges no speed.
+ *   -i  the transports of the client-path rows (build/ipcctl beside the
+ *       benchmark's client), "none" for none.
+ *   -O  one-shot cost: run CMD N times in a row, print the time of one.
  *
  * Exit status 0 when every IPCD run came out exact, 1 otherwise.
  */
@@ -45,6 +49,7 @@
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -54,6 +59,7 @@
 
 #include "ipcctl.h"
 #include "sysvkey.h"
+#include "xmalloc.h"
 
 /* Where the clients send: ipcd's paths, or the raw sinks' (which speak
  * no "hello"); handed to the senders, never swapped under them. */
@@ -391,9 +397,10 @@ client(const struct target *tg, enum tr t, const char *key, long n)
 	struct record	 r = { .value = 1 };
 	struct tally	 tl = { 0 };
 	const struct sender *s;
-	char		*cause = NULL;
+	char		*cause = NULL, line[IPCD_LINE_MAX];
 	void		*h;
 	long		 i;
+	int		 len;
 
 	snprintf(r.key, sizeof r.key, "%s", key);
 	if (t == T_UNIX1) {
@@ -414,8 +421,11 @@ client(const struct target *tg, enum tr t, const char *key, long n)
 		fprintf(stderr, "bench: client: %s\n", cause);
 		_exit(3);
 	}
+	/* The record line made once, as ipcctl sends what it read. */
+	if ((len = record_format(line, sizeof line, &r)) < 0)
+		_exit(4);
 	for (i = 0; i < n; i++)
-		if (sender_put(s, h, &r, &tl) != 0)
+		if (sender_put_line(s, h, &r, line, (size_t)len, &tl) != 0)
 			break;
 	if (sender_close(s, h, &tl) != 0 || tl.accepted != (unsigned long)n) {
 		fprintf(stderr, "bench: client: %s\n", tl.cause != NULL ?
@@ -830,6 +840,202 @@ parse_list(char *s, const char **out, int max)
 	return n;
 }
 
+/* --- the client path: build/ipcctl itself -------------------------- */
+
+/* Of the records a cell sends, the client-path rows send this much:
+ * they exist to compare two clients, not to load ipcd again. */
+#define IPCCTL_SCALE	0.25
+#define IPCCTL_PAIRS	3	/* at most, per row */
+
+static char	ipcctl_bin[4096];	/* beside IPCD_BINARY */
+
+/* A file of N lines "1" in the work directory (made once); its path. */
+static void
+values_file(long n, char *path, size_t size)
+{
+	FILE	*f;
+	long	 i;
+
+	snprintf(path, size, "%s/values.%ld", work, n);
+	if (access(path, R_OK) == 0)
+		return;
+	if ((f = fopen(path, "w")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	for (i = 0; i < n; i++)
+		fputs("1\n", f);
+	if (fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+}
+
+/* K processes of "ipcctl submit --via=T --key=KEY -", each reading its
+ * share of TOTAL values from a file, against the running ipcd; the
+ * seconds until ipcd shows them all. */
+static double
+ipcctl_run(enum tr t, int k, long total, int *exact)
+{
+	char		 key[64], karg[80], via[32], small[4200], big[4200];
+	char		*cause;
+	struct conn	 c;
+	pid_t		 pid[64];
+	double		 t0, t1;
+	int		 i, st, fd, bad = 0;
+
+	snprintf(key, sizeof key, "c%d.%lu", (int)getpid(), ++runno);
+	snprintf(karg, sizeof karg, "--key=%s", key);
+	snprintf(via, sizeof via, "--via=%s", trname[t]);
+	values_file(total / k, small, sizeof small);
+	values_file(total / k + 1, big, sizeof big);
+	if (conn_open(&c, &ipcd_tg, &cause) != 0)
+		die("cannot connect to ipcd: %s", cause);
+	t0 = now();
+	for (i = 0; i < k; i++) {
+		if ((pid[i] = fork()) == -1)
+			die("fork: %s", strerror(errno));
+		if (pid[i] > 0)
+			continue;
+		if ((fd = open(i < total % k ? big : small, O_RDONLY)) == -1 ||
+		    dup2(fd, 0) == -1)
+			_exit(126);
+		execl(ipcctl_bin, ipcctl_bin, "-c", conf_path, "submit", via,
+		    karg, "-", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < k; i++) {
+		while (waitpid(pid[i], &st, 0) == -1 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			bad = 1;
+	}
+	if (bad) {
+		fprintf(stderr, "bench: ipcctl %s k=%d: an ipcctl failed\n",
+		    trname[t], k);
+		*exact = 0;
+	} else if (ipcd_wait(&c, key, total, quick ? 10 : 60) != 0)
+		*exact = 0;
+	t1 = now();
+	conn_close(&c);
+	return t1 - t0;
+}
+
+/* One client-path row: the benchmark's client and ipcctl, alternating,
+ * the same records to the same ipcd. */
+static void
+ipcctl_cell(enum tr t, int k, int pairs, double scale)
+{
+	double		 cl[64], ic[64], cm, im;
+	long		 total = (long)(trrecs[t] * scale * IPCCTL_SCALE);
+	long long	 ticks = 0;
+	int		 i, exact = 1;
+
+	if (total < k)
+		total = k;
+	if (!quick) {			/* a warm-up pair */
+		ipcd_run(t, k, total, &ticks, &exact);
+		ipcctl_run(t, k, total, &exact);
+	}
+	for (i = 0; i < pairs; i++) {
+		if (i % 2 == 0) {
+			cl[i] = total / ipcd_run(t, k, total, &ticks, &exact);
+			ic[i] = total / ipcctl_run(t, k, total, &exact);
+		} else {
+			ic[i] = total / ipcctl_run(t, k, total, &exact);
+			cl[i] = total / ipcd_run(t, k, total, &ticks, &exact);
+		}
+	}
+	cm = median(cl, pairs);
+	im = median(ic, pairs);
+	if (!exact)
+		failures++;
+	printf("ipcctl transport=%s k=%d sync=never records=%ld pairs=%d "
+	    "client_median=%.0f ipcctl_median=%.0f ratio=%.3f client_min=%.0f "
+	    "client_max=%.0f ipcctl_min=%.0f ipcctl_max=%.0f exact=%s\n",
+	    trname[t], k, total, pairs, cm, im, im / cm, cl[0],
+	    cl[pairs - 1], ic[0], ic[pairs - 1], exact ? "yes" : "no");
+	fflush(stdout);
+}
+
+/* The client-path rows: ipcctl beside the benchmark's client on each
+ * transport of LIST, K = 1 and 4, at sync = never. */
+static void
+ipcctl_rows(char *list, int pairs, double scale)
+{
+	static const int	 ks[] = { 1, 4 };
+	const char		*ts[T_N];
+	char			*slash;
+	int			 n, a, e;
+	size_t			 b;
+
+	snprintf(ipcctl_bin, sizeof ipcctl_bin, "%s", ipcd_bin);
+	if ((slash = strrchr(ipcctl_bin, '/')) == NULL)
+		return;
+	snprintf(slash + 1, sizeof ipcctl_bin - (size_t)(slash + 1 -
+	    ipcctl_bin), "ipcctl");
+	if (access(ipcctl_bin, X_OK) != 0) {
+		printf("# no client-path rows: %s: %s\n", ipcctl_bin,
+		    strerror(errno));
+		return;
+	}
+	if (pairs > IPCCTL_PAIRS)
+		pairs = IPCCTL_PAIRS;
+	n = parse_list(list, ts, T_N);
+	ipcd_start("never", 100000);
+	for (a = 0; a < n; a++) {
+		for (e = 0; e < T_N && strcmp(trname[e], ts[a]) != 0; e++)
+			;
+		if (e == T_N || e == T_UNIX1)
+			die("client path: no rows for transport %s", ts[a]);
+		for (b = 0; b < sizeof ks / sizeof ks[0]; b++)
+			ipcctl_cell((enum tr)e, ks[b], pairs, scale);
+	}
+	ipcd_stop();
+}
+
+/* --- one-shot cost: a command run once per process ------------------ */
+
+/* Run ARGV N times, one after the other, each with its output thrown
+ * away; print the median, the fastest and the 90th percentile of the
+ * wall time of one call, and the median CPU time of the process (user
+ * and system: what a loaded machine changes least).  The exit status: 0
+ * when every call exited 0. */
+static int
+oneshot(long n, char **argv)
+{
+	double		*t = xcalloc((size_t)n, sizeof *t), t0;
+	double		*cpu = xcalloc((size_t)n, sizeof *cpu);
+	struct rusage	 ru;
+	long		 i, fails = 0;
+	pid_t		 pid;
+	int		 st, fd;
+
+	for (i = 0; i < n; i++) {
+		t0 = now();
+		if ((pid = fork()) == -1)
+			die("fork: %s", strerror(errno));
+		if (pid == 0) {
+			if ((fd = open("/dev/null", O_RDWR)) != -1) {
+				dup2(fd, 0);
+				dup2(fd, 1);
+			}
+			execvp(argv[0], argv);
+			_exit(127);
+		}
+		while (wait4(pid, &st, 0, &ru) == -1 && errno == EINTR)
+			;
+		t[i] = now() - t0;
+		cpu[i] = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fails++;
+	}
+	qsort(t, (size_t)n, sizeof *t, cmpd);
+	printf("oneshot calls=%ld fails=%ld median_us=%.0f min_us=%.0f "
+	    "p90_us=%.0f cpu_us=%.0f\n", n, fails, median(t, (int)n) * 1e6,
+	    t[0] * 1e6, t[n * 9 / 10] * 1e6, median(cpu, (int)n) * 1e6);
+	free(t);
+	free(cpu);
+	return fails ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -837,10 +1043,12 @@ main(int argc, char **argv)
 	char		 klist[64] = "1,4,16";
 	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp,sysv,spool";
 	char		 ylist[32] = "batch,never";
+	char		 ilist[128] = "fifo,mq,unix,shm,tcp,sysv,spool";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
 	double		 scale = 1;
+	long		 calls = 0;
 
-	while ((ch = getopt(argc, argv, "qp:s:k:t:y:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "+qp:s:k:t:y:r:i:O:")) != -1) {
 		switch (ch) {
 		case 'q':
 			quick = 1;
@@ -863,15 +1071,25 @@ main(int argc, char **argv)
 		case 'r':
 			rsskeys = atoi(optarg);
 			break;
+		case 'i':
+			snprintf(ilist, sizeof ilist, "%s", optarg);
+			break;
+		case 'O':
+			calls = atol(optarg);
+			break;
 		default:
 			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
 			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp,sysv,spool] "
-			    "[-y batch,never] [-r RSSKEYS] IPCD WORKDIR\n");
+			    "[-y batch,never] [-r RSSKEYS] "
+			    "[-i fifo,mq,unix,shm,tcp,sysv,spool|none] "
+			    "IPCD WORKDIR\n       bench -O N CMD [ARG...]\n");
 			return 2;
 		}
 	}
+	if (calls > 0 && argc > optind)
+		return oneshot(calls, argv + optind);
 	if (argc - optind != 2)
-		die("usage: bench [options] IPCD WORKDIR");
+		die("usage: bench [options] IPCD WORKDIR | bench -O N CMD [ARG...]");
 	ipcd_bin = argv[optind];
 	work = argv[optind + 1];
 	if (quick) {
@@ -916,6 +1134,8 @@ main(int argc, char **argv)
 		}
 		ipcd_stop();
 	}
+	if (strcmp(ilist, "none") != 0)
+		ipcctl_rows(ilist, pairs, scale);
 	if (rsskeys > 0)
 		rss(rsskeys);
 	sysv_remove(ipcd_conf.sysv.key, ipcd_conf.unix_.path);	/* ipcd leaves it */

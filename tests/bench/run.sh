@@ -4,9 +4,10 @@
 # usage: tests/bench/run.sh [BUILD_DIR] [bench options...]
 #   BENCH_QUICK=1   tiny runs (a second or so), exactness only, no plot
 #   BENCH_REPLOT=1  no run: table and plot from the last bench.txt
-# Writes BUILD/bench/bench.txt (the raw lines), BUILD/bench/table.txt,
-# BUILD/bench/bench.dat and BUILD/bench/bench.png (gnuplot, when installed);
-# tests/bench/side.sh adds the Redis rows and the curves (curves.png).
+# Writes BUILD/bench/bench.txt (the raw lines), BUILD/bench/oneshot.txt
+# (tests/bench/oneshot.sh), BUILD/bench/table.txt, BUILD/bench/bench.dat
+# and BUILD/bench/bench.png (gnuplot, when installed); tests/bench/side.sh
+# adds the Redis rows and the curves (curves.png).
 
 BUILD=${1:-build}
 [ $# -gt 0 ] && shift
@@ -24,6 +25,13 @@ rc=0
 # BENCH_REPLOT=1: table and plot again from the last BUILD/bench/bench.txt.
 if [ "${BENCH_REPLOT:-0}" != 1 ]; then
 	"$BUILD/bench/bench" "$@" "$PWD/$BUILD/ipcd" "$W" | tee "$OUT/bench.txt"
+fi
+# One-shot cost: one value per process, ipcctl beside redis-cli and a
+# shell's echo into the FIFO (tests/bench/oneshot.sh).
+if [ "${BENCH_REPLOT:-0}" != 1 ]; then
+	sh tests/bench/oneshot.sh "$BUILD" \
+	    "$([ "${BENCH_QUICK:-0}" = 1 ] && echo 20 || echo 300)" \
+	    >"$OUT/oneshot.txt"
 fi
 # tee hides bench's status; a missing line or exact=no is the failure.
 grep -q 'exact=no' "$OUT/bench.txt" && rc=1
@@ -45,6 +53,22 @@ function f(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.1fk", x
 }
 /^rss / { print "# ipcd " $0 }
 ' "$OUT/bench.txt" | tee "$OUT/table.txt"
+# The client-path rows: build/ipcctl beside the benchmark's own client.
+awk '
+function f(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.1fk", x / 1e3) }
+/^ipcctl / {
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	if (!hdr++) printf "\n# client path: ipcctl submit --via=T --key=K - < file, K processes\n" \
+	    "%-6s %3s %-6s %9s %17s %9s %17s %6s %s\n", "trans", "K", "sync",
+	    "client/s", "(min-max)", "ipcctl/s", "(min-max)", "ratio", "exact"
+	printf "%-6s %3s %-6s %9s %17s %9s %17s %6.2f %s\n", v["transport"],
+	    v["k"], v["sync"], f(v["client_median"]),
+	    f(v["client_min"]) "-" f(v["client_max"]), f(v["ipcctl_median"]),
+	    f(v["ipcctl_min"]) "-" f(v["ipcctl_max"]), v["ratio"], v["exact"]
+}
+' "$OUT/bench.txt" | tee -a "$OUT/table.txt"
+{ echo; echo "# one-shot: N calls in a row, one process each (µs per call)"
+  cat "$OUT/oneshot.txt"; } | tee -a "$OUT/table.txt"
 echo "# bench took $((end - start)) s"
 
 # The plot: one group of bars per transport/K, RAW beside IPCD at each sync.

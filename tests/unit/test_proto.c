@@ -80,6 +80,13 @@ static const struct {
 	{ INFINITY, "inf" }, { -INFINITY, "-inf" }, { NAN, "nan" },
 };
 
+/* Integer values: every one must read as strtod reads it. */
+static const char *const ints[] = {
+	"0", "-0", "+0", "1", "-1", "+7", "007", "999999999999999",
+	"-999999999999999", "9999999999999999", "99999999999999999999",
+	"9007199254740993", "000000000000000000001", " 5", "\t-3",
+};
+
 /* The line as C would write it, for the test's name. */
 static const char *
 show(const char *s)
@@ -119,6 +126,18 @@ main(void)
 			CHECK(rc == -1 && strstr(cause, cases[i].cause) != NULL,
 			    "reject \"%s\": %s", show(cases[i].line), cause);
 	}
+
+	/* Integers, read without strtod up to 15 digits: as strtod reads
+	 * them, signs and zeros included, and longer ones by strtod. */
+	for (i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+		d = strtod(ints[i], NULL);
+		rc = value_parse(ints[i], &r.value, &cause);
+		CHECK(rc == 0 && memcmp(&r.value, &d, sizeof d) == 0,
+		    "value \"%s\" as strtod reads it", ints[i]);
+	}
+	CHECK(value_parse("1-", &d, &cause) == -1 && value_parse("-", &d,
+	    &cause) == -1 && value_parse("+-1", &d, &cause) == -1 &&
+	    value_parse("1 ", &d, &cause) == -1, "no half integers");
 
 	/* A NUL inside a record, and a record of IPCD_LINE_MAX bytes. */
 	CHECK(record_parse("k 1\0x\n", 6, &r, &cause) == -1 &&
