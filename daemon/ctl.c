@@ -18,7 +18,9 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "expire.h"
 #include "stream.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define KEYS_PAGE	100	/* keys per "keys" reply, unless limit= */
@@ -58,11 +60,13 @@ refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
 
 /* The fields that describe a key, as in "result" and "keys" replies.  A
  * total beyond the range of a double is null, with overflow=true: the
- * exact sum is still held, it only has no double to print. */
+ * exact sum is still held, it only has no double to print.  The time of
+ * the last update is in seconds since the epoch, and how long ago it was
+ * (at NOW, on ipcd's clock) in whole seconds. */
 static void
-key_fields(const struct key *k, char *buf, size_t size)
+key_fields(const struct key *k, int64_t now, char *buf, size_t size)
 {
-	char	total[32], min[32], max[32];
+	char	total[32], min[32], max[32], when[64];
 	int	overflow;
 	double	t = key_total(k, &overflow);
 
@@ -72,10 +76,19 @@ key_fields(const struct key *k, char *buf, size_t size)
 		double_format(total, sizeof total, t);
 	double_format(min, sizeof min, k->min);
 	double_format(max, sizeof max, k->max);
+	if (k->updated > 0)
+		snprintf(when, sizeof when, "updated=%lld.%03lld idle=%lld",
+		    (long long)(k->updated / NS_PER_SEC),
+		    (long long)(k->updated % NS_PER_SEC / 1000000),
+		    (long long)(now > k->updated ?
+		    (now - k->updated) / NS_PER_SEC : 0));
+	else
+		snprintf(when, sizeof when, "updated=null idle=null");
 	snprintf(buf, size, "key=\"%s\" total=%s count=%llu min=%s max=%s "
-	    "parts=%u nparts=%u duplicates=%llu%s", k->name, total,
+	    "parts=%u nparts=%u duplicates=%llu %s%s", k->name, total,
 	    (unsigned long long)k->acc.count, min, max, k->received, k->nparts,
-	    (unsigned long long)k->duplicates, overflow ? " overflow=true" : "");
+	    (unsigned long long)k->duplicates, when,
+	    overflow ? " overflow=true" : "");
 }
 
 static int
@@ -160,7 +173,7 @@ req_result(struct conn *c, char *args)
 		    args);
 		return;
 	}
-	key_fields(k, buf, sizeof buf);
+	key_fields(k, wall_ns(), buf, sizeof buf);
 	conn_reply(c, "ok %s", buf);
 }
 
@@ -200,6 +213,24 @@ static void
 wait_timeout(evutil_socket_t fd, short events, void *arg)
 {
 	waiter_done(arg, 1);
+}
+
+/* From server_remove: the waiters of K are told WHY it is gone. */
+void
+ctl_key_removed(const struct key *k, const char *why)
+{
+	struct waiter	*w, *next;
+	struct conn	*c;
+
+	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, entry);
+		if (strcmp(w->key, k->name) != 0)
+			continue;
+		c = w->c;
+		conn_reply(c, "err %s key %s %s", ERR_NOKEY, k->name, why);
+		waiter_free(w);
+		conn_resume(c);
+	}
 }
 
 /* From server_submit, inside some transport's input: only queue the
@@ -282,6 +313,8 @@ req_stats(struct conn *c, char *args)
 /* One page of "keys": the lines found so far. */
 struct page {
 	const char	*match;
+	int64_t		 now;
+	int64_t		 before;	/* only keys updated before this */
 	long		 n;
 	char		*buf;
 	size_t		 len, cap;
@@ -292,27 +325,29 @@ page_key(struct key *k, void *arg)
 {
 	struct page	*pg = arg;
 
-	if (pg->match != NULL && fnmatch(pg->match, k->name, 0) != 0)
+	if (k->updated >= pg->before ||
+	    (pg->match != NULL && fnmatch(pg->match, k->name, 0) != 0))
 		return;
 	if (pg->cap - pg->len < FIELDS_MAX + 1)
 		pg->buf = xrealloc(pg->buf, pg->cap += 64 * FIELDS_MAX);
-	key_fields(k, pg->buf + pg->len, FIELDS_MAX);
+	key_fields(k, pg->now, pg->buf + pg->len, FIELDS_MAX);
 	pg->len += strlen(pg->buf + pg->len);
 	pg->buf[pg->len++] = '\n';
 	pg->n++;
 }
 
-/* "keys [cursor=C] [limit=L] [match=GLOB]" */
+/* "keys [cursor=C] [limit=L] [match=GLOB] [idle=DURATION]" */
 static int
 keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
-    const char **match)
+    struct page *pg)
 {
-	char	*tok, *end = NULL, *save = NULL;
-	int	 ok;
+	char		*tok, *end = NULL, *save = NULL;
+	const char	*cause;
+	long		 idle;
+	int		 ok;
 
 	*cursor = 0;
 	*limit = KEYS_PAGE;
-	*match = NULL;
 	tok = args != NULL ? strtok_r(args, " \t", &save) : NULL;
 	for (; tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
 		if (strncmp(tok, "cursor=", 7) == 0) {
@@ -323,14 +358,17 @@ keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
 			ok = tok[6] != '\0' && *end == '\0' && *limit >= 1 &&
 			    *limit <= KEYS_PAGE_MAX;
 		} else if (strncmp(tok, "match=", 6) == 0) {
-			*match = tok + 6;
+			pg->match = tok + 6;
 			ok = tok[6] != '\0';
+		} else if (strncmp(tok, "idle=", 5) == 0) {
+			ok = duration_parse(tok + 5, &idle, &cause) == 0;
+			pg->before = pg->now - idle * NS_PER_SEC;
 		} else
 			ok = 0;
 		if (!ok) {
 			refuse(c, "bad keys request", ERR_USAGE, "keys "
-			    "[cursor=C] [limit=1-%d] [match=GLOB]",
-			    KEYS_PAGE_MAX);
+			    "[cursor=C] [limit=1-%d] [match=GLOB] "
+			    "[idle=DURATION]", KEYS_PAGE_MAX);
 			return -1;
 		}
 	}
@@ -347,11 +385,11 @@ keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
 static void
 req_keys(struct conn *c, char *args)
 {
-	struct page	 pg = { 0 };
+	struct page	 pg = { .now = wall_ns(), .before = INT64_MAX };
 	uint64_t	 cursor;
 	long		 limit, walked = 0;
 
-	if (keys_args(c, args, &cursor, &limit, &pg.match) != 0)
+	if (keys_args(c, args, &cursor, &limit, &pg) != 0)
 		return;
 	do
 		cursor = store_scan(server_store(), cursor, page_key, &pg);
@@ -375,6 +413,22 @@ admin_allowed(const struct conn *c)
 	    p->uid == geteuid();
 }
 
+/* "reset idle=DURATION": every key idle longer than that. */
+static void
+reset_idle(struct conn *c, const char *arg)
+{
+	const char	*cause;
+	long		 idle;
+
+	if (duration_parse(arg, &idle, &cause) != 0) {
+		refuse(c, "bad reset request", ERR_USAGE, "reset idle=DURATION: "
+		    "%s", cause);
+		return;
+	}
+	conn_reply(c, "ok removed=%zu", expire_idle(idle, conn_transport(c),
+	    conn_peer(c)));
+}
+
 static void
 req_reset(struct conn *c, char *args)
 {
@@ -390,6 +444,10 @@ req_reset(struct conn *c, char *args)
 		refuse(c, "reset by a peer that is not an admin", ERR_DENIED,
 		    "reset is for root and uid %u (%s.admin = owner)",
 		    (unsigned)geteuid(), server_transport_name(conn_transport(c)));
+		return;
+	}
+	if (args != NULL && strncmp(args, "idle=", 5) == 0) {
+		reset_idle(c, args + 5);
 		return;
 	}
 	if (!all && arg_key(c, args) != 0)

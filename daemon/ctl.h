@@ -10,5 +10,7 @@ extern const struct stream_handler ctl_handler;
 
 /* K has all its parts: answer those who wait for it. */
 void	ctl_key_completed(const struct key *);
+/* K is removed (expired): answer those who wait for it, saying WHY. */
+void	ctl_key_removed(const struct key *, const char *);
 
 #endif
