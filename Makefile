@@ -65,7 +65,7 @@ CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c tests/unit/test_netaddr.c \
-	  tests/unit/test_spoolid.c
+	  tests/unit/test_spoolid.c tests/unit/test_duration.c
 
 # The submitter's side of shared memory and what it needs, for the tools
 # and tests that link it without the rest of common/.
@@ -145,6 +145,7 @@ $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	common/log.c)
 $(BUILD)/tests/test_spoolid: $(call obj,tests/unit/test_spoolid.c daemon/spoolid.c common/xmalloc.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
+$(BUILD)/tests/test_duration: $(call obj,tests/unit/test_duration.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c $(SHM_SRC) common/proto.c)
 $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)
