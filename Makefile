@@ -38,7 +38,7 @@ COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common
 	  common/crc32.c common/xmalloc.c common/linebuf.c common/rundir.c \
 	  common/netaddr.c common/token.c common/sysvkey.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon/siphash.c \
-	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
+	  daemon/stream.c daemon/ctl.c daemon/ctl_keys.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
