@@ -5,10 +5,13 @@
  *
  * Every change to the key store (an applied part, a duplicate part, a
  * reset, the new state of an unparted key) is journaled as an entry with a
- * sequence number and a CRC.  A batch that applies a spool file is one
- * transaction (J_BEGIN .. J_COMMIT, with the file's identity, J_SPOOL):
- * replayed whole or not at all, so that the file is counted once.  Entries are buffered during one pass of the
- * event loop and written together when it ends (group commit), followed by
+ * sequence number and a CRC, after a J_TIME that gives the pass's time
+ * (each key's last update) when it differs from the file's last one.
+ * A batch that applies a spool file is one transaction (J_BEGIN ..
+ * J_COMMIT, with the file's identity, J_SPOOL): replayed whole or not at
+ * all, so that the file is counted once.  Entries are buffered during one
+ * pass of the event loop and written together when it ends (group
+ * commit), followed by
  * one fdatasync with "sync = batch"; server.c releases socket replies only
  * after that, and reads no more input before it.  "always" syncs every
  * entry on its own, "never" leaves syncing to the kernel (safe against a
@@ -75,6 +78,7 @@ static struct {
 	int		 old;		/* STATE.journal.old exists */
 	uint64_t	 seq;		/* of the last entry made */
 	uint64_t	 jsize;		/* bytes written to the journal */
+	int64_t		 jtime;		/* of the last J_TIME in this file */
 	unsigned char	*buf;		/* entries not yet written */
 	size_t		 len, cap;
 	int		 txn;		/* a J_BEGIN awaits its J_COMMIT */
@@ -94,6 +98,19 @@ journal_add(uint8_t kind, const char *key, const void *body, size_t len)
 	    len);
 }
 
+/* Before an entry that sets K's time: the time, unless the journal file
+ * said it last. */
+static void
+journal_time(const struct key *k)
+{
+	unsigned char	body[JTIME_BODY];
+
+	if (k->updated != 0 && k->updated != st.jtime) {
+		journal_add(J_TIME, NULL, body, jtime_body(body, k->updated));
+		st.jtime = k->updated;
+	}
+}
+
 /* A parted submission is journaled now; an unparted key is marked, and
  * journaled whole at the commit (J_SET). */
 void
@@ -107,6 +124,7 @@ state_submit(struct store *s, struct key *k, const struct record *r)
 		store_mark(s, k);
 		return;
 	}
+	journal_time(k);
 	journal_add(J_SUBMIT, k->name, body,
 	    jsubmit_body(body, r->value, r->part, r->nparts));
 }
@@ -284,6 +302,18 @@ close_fds(void)
 	st.jfd = st.lfd = st.dfd = -1;
 }
 
+/* Keys the state gives no time for (statefmt.h) take the load's. */
+static void
+stamp_unknown(struct store *s)
+{
+	struct key	*k;
+	int64_t		 now = wall_ns();
+
+	for (k = store_next(s, NULL); k != NULL; k = store_next(s, k))
+		if (k->updated == 0)
+			k->updated = now;
+}
+
 /* Open the state, load it into the empty store S, and hold it locked. */
 int
 state_open(const struct conf *c, struct store *s, char **cause)
@@ -294,6 +324,7 @@ state_open(const struct conf *c, struct store *s, char **cause)
 	*cause = NULL;
 	st.seq = 0;
 	st.old = 0;
+	st.jtime = 0;
 	if ((st.dfd = sf_open_dir(st.dir, cause)) == -1 || lock_dir(cause) != 0)
 		goto fail;
 	st.jfd = sf_open(st.dfd, st.dir, st.jname,
@@ -305,6 +336,7 @@ state_open(const struct conf *c, struct store *s, char **cause)
 	if (load(s, cause) != 0)
 		goto fail;
 	store_set_limit(s, limit);
+	stamp_unknown(s);
 	log_info("state: %zu keys loaded from %s/%s (journal entry %llu)",
 	    store_count(s), st.dir, st.snap, (unsigned long long)st.seq);
 	return 0;
@@ -347,8 +379,10 @@ flush(struct store *s)
 	struct key		*k;
 	unsigned char		 body[JSET_BODY_MAX];
 
-	while ((k = store_take_changed(s)) != NULL)
+	while ((k = store_take_changed(s)) != NULL) {
+		journal_time(k);
 		journal_add(J_SET, k->name, body, jset_body(body, k));
+	}
 	if (st.txn) {
 		journal_add(J_COMMIT, NULL, NULL, 0);
 		st.txn = 0;
@@ -394,6 +428,7 @@ rotate(void)
 	close(st.jfd);
 	st.jfd = fd;
 	st.jsize = 0;
+	st.jtime = 0;
 }
 
 /* In the child: write the snapshot and report through the exit status. */
