@@ -44,7 +44,7 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c daemon/spool_reject.c \
-	  daemon/metrics.c
+	  daemon/metrics.c daemon/export.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c client/tx_spool.c
@@ -79,7 +79,8 @@ LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 # Debian 12 packages needed to build and to run every test.
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
-	   gnuplot-nox systemd-container iproute2 python3 $(DEB_BUILD_PKGS)
+	   gnuplot-nox systemd-container iproute2 python3 prometheus \
+	   prometheus-node-exporter curl $(DEB_BUILD_PKGS)
 
 .PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
