@@ -65,7 +65,7 @@ CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c tests/unit/test_netaddr.c \
-	  tests/unit/test_spoolid.c
+	  tests/unit/test_spoolid.c tests/unit/test_metrics.c
 
 # The submitter's side of shared memory and what it needs, for the tools
 # and tests that link it without the rest of common/.
@@ -144,6 +144,9 @@ $(BUILD)/tests/test_netaddr: $(call obj,tests/unit/test_netaddr.c common/netaddr
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
 	common/log.c)
+$(BUILD)/tests/test_metrics: $(call obj,tests/unit/test_metrics.c \
+	daemon/metrics.c daemon/store.c daemon/siphash.c common/accum.c \
+	common/proto.c common/xmalloc.c common/log.c)
 $(BUILD)/tests/test_spoolid: $(call obj,tests/unit/test_spoolid.c daemon/spoolid.c common/xmalloc.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
 $(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c $(SHM_SRC) common/proto.c)
