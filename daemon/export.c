@@ -33,7 +33,7 @@
 
 static struct {
 	char		 path[PATH_MAX];	/* the target; "": no export */
-	char		 tmp[PATH_MAX + 16];	/* beside it, hidden, not .prom */
+	char		 tmp[PATH_MAX + 16];	/* hidden, not a .prom */
 	long		 interval;
 	struct event	*timer;		/* every interval */
 	struct event	*step;		/* a piece, next pass */
@@ -127,7 +127,7 @@ on_interval(evutil_socket_t fd, short events, void *arg)
 		failed("chmod", ex.tmp, errno);
 		return;
 	}
-	ex.m = metrics_begin(MF_TEXT);
+	ex.m = metrics_begin(MF_TEXTFILE);
 	schedule();
 }
 

@@ -34,6 +34,7 @@
 
 struct family {
 	const char	*name;		/* of the samples */
+	int		 process;	/* a process_* family */
 	/* counter, gauge, info (a gauge of 1 in the text format), or
 	 * untyped (OpenMetrics' unknown) */
 	const char	*type;
@@ -272,47 +273,47 @@ commit_sample(struct evbuffer *out, const char *name)
  * Prometheus and the text format know it, and the linters quiet.
  */
 static const struct family families[] = {
-	{ "ipcd_build_info", "info", NULL, "The version of ipcd running.",
-	    NULL, build_sample },
-	{ "process_start_time_seconds", "gauge", "seconds",
+	{ "ipcd_build_info", 0, "info", NULL,
+	    "The version of ipcd running.", NULL, build_sample },
+	{ "process_start_time_seconds", 1, "gauge", "seconds",
 	    "Start time of the process since the epoch in seconds.",
 	    NULL, start_sample },
-	{ "process_resident_memory_bytes", "gauge", "bytes",
+	{ "process_resident_memory_bytes", 1, "gauge", "bytes",
 	    "Resident memory size in bytes.", NULL, rss_sample },
-	{ "process_open_fds", "gauge", NULL,
+	{ "process_open_fds", 1, "gauge", NULL,
 	    "Number of open file descriptors.", NULL, fds_sample },
-	{ "ipcd_keys", "gauge", NULL, "Keys held.", NULL, keys_sample },
-	{ "ipcd_clients", "gauge", NULL,
+	{ "ipcd_keys", 0, "gauge", NULL, "Keys held.", NULL, keys_sample },
+	{ "ipcd_clients", 0, "gauge", NULL,
 	    "Connections open, per stream transport.", NULL, clients_sample },
-	{ "ipcd_records_accepted_total", "counter", NULL,
+	{ "ipcd_records_accepted_total", 0, "counter", NULL,
 	    "Records applied, per transport.", NULL, accepted_sample },
-	{ "ipcd_records_rejected_total", "counter", NULL,
+	{ "ipcd_records_rejected_total", 0, "counter", NULL,
 	    "Inputs rejected, per transport and class of cause.", NULL,
 	    rejected_sample },
-	{ "ipcd_journal_bytes", "gauge", "bytes",
+	{ "ipcd_journal_bytes", 0, "gauge", "bytes",
 	    "Size of the state journal in bytes.", NULL, journal_sample },
-	{ "ipcd_snapshot_bytes", "gauge", "bytes",
+	{ "ipcd_snapshot_bytes", 0, "gauge", "bytes",
 	    "Size of the state snapshot in bytes.", NULL, snapshot_sample },
-	{ "ipcd_last_commit_duration_seconds", "gauge", "seconds",
+	{ "ipcd_last_commit_duration_seconds", 0, "gauge", "seconds",
 	    "Time the last commit that wrote the journal took, in seconds.",
 	    NULL, commit_sample },
-	{ "ipcd_key_total", "untyped", NULL,
+	{ "ipcd_key_total", 0, "untyped", NULL,
 	    "The exactly rounded total of a key.", key_total_sample, NULL },
-	{ "ipcd_key_submissions_total", "counter", NULL,
+	{ "ipcd_key_submissions_total", 0, "counter", NULL,
 	    "Submissions applied to a key.", key_submissions_sample, NULL },
-	{ "ipcd_key_min", "gauge", NULL, "The least value submitted to a key.",
-	    key_min_sample, NULL },
-	{ "ipcd_key_max", "gauge", NULL,
+	{ "ipcd_key_min", 0, "gauge", NULL,
+	    "The least value submitted to a key.", key_min_sample, NULL },
+	{ "ipcd_key_max", 0, "gauge", NULL,
 	    "The greatest value submitted to a key.", key_max_sample, NULL },
-	{ "ipcd_key_parts_received", "gauge", NULL,
+	{ "ipcd_key_parts_received", 0, "gauge", NULL,
 	    "Distinct parts received of a parted key.", key_received_sample,
 	    NULL },
-	{ "ipcd_key_parts_expected", "gauge", NULL,
+	{ "ipcd_key_parts_expected", 0, "gauge", NULL,
 	    "Parts a parted key has in all.", key_expected_sample, NULL },
-	{ "ipcd_key_duplicates_total", "counter", NULL,
+	{ "ipcd_key_duplicates_total", 0, "counter", NULL,
 	    "Parts of a parted key received again, and ignored.",
 	    key_duplicates_sample, NULL },
-	{ "ipcd_key_last_update_timestamp_seconds", "gauge", "seconds",
+	{ "ipcd_key_last_update_timestamp_seconds", 0, "gauge", "seconds",
 	    "When a submission last changed a key, since the epoch in "
 	    "seconds.", key_updated_sample, NULL },
 };
@@ -325,7 +326,7 @@ metadata(struct metrics *m, const struct family *f)
 	const char	*type = f->type, *drop = NULL;
 	size_t		 len = strlen(f->name);
 
-	if (m->fmt == MF_TEXT) {
+	if (m->fmt != MF_OPENMETRICS) {
 		if (strcmp(type, "info") == 0)
 			type = "gauge";
 		evbuffer_add_printf(m->out, "# HELP %s %s\n# TYPE %s %s\n",
@@ -376,6 +377,10 @@ metrics_next(struct metrics *m, struct evbuffer *out, size_t size)
 	while (m->family < NFAMILIES && buckets < SCAN_BUCKETS &&
 	    evbuffer_get_length(out) - start < size) {
 		f = &families[m->family];
+		if (f->process && m->fmt == MF_TEXTFILE) {
+			m->family++;
+			continue;
+		}
 		if (!m->started) {
 			metadata(m, f);
 			m->started = 1;

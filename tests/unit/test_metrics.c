@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -143,6 +144,7 @@ static void
 test_formats(void)
 {
 	char	*text, *om, *small;
+	long	 rss = 0, fds = 0;
 	int	 calls;
 
 	text = render(MF_TEXT, SIZE_MAX, 0, &calls);
@@ -153,6 +155,13 @@ test_formats(void)
 	CHECK(strcmp(strstr(text, "# HELP ipcd_keys"),
 	    strstr(small, "# HELP ipcd_keys")) == 0 && calls > 30,
 	    "a piece at a time (%d pieces) is the same text", calls);
+	free(small);
+	small = render(MF_TEXTFILE, SIZE_MAX, 0, &calls);
+	CHECK(strcmp(strstr(text, "# HELP ipcd_keys"),
+	    strstr(small, "# HELP ipcd_keys")) == 0 &&
+	    lines(small, "process_") + lines(small, "# HELP process_") == 0 &&
+	    lines(text, "process_") == 3 && lines(text, "# HELP process_") == 3,
+	    "the textfile: the text format without process_* families");
 	free(small);
 
 	CHECK(has(text, "# TYPE ipcd_records_accepted_total counter") &&
@@ -183,6 +192,12 @@ test_formats(void)
 	    has(text, "ipcd_last_commit_duration_seconds 0.250000000") &&
 	    has(text, "process_start_time_seconds 1700000000"),
 	    "the figures of the other rooms");
+	CHECK(sscanf(strstr(text, "\nprocess_resident_memory_bytes ") + 1,
+	    "process_resident_memory_bytes %ld", &rss) == 1 &&
+	    rss % sysconf(_SC_PAGESIZE) == 0 && rss > 0 &&
+	    sscanf(strstr(text, "\nprocess_open_fds ") + 1,
+	    "process_open_fds %ld", &fds) == 1 && fds >= 3 && fds < 100,
+	    "the process: %ld bytes resident, %ld descriptors", rss, fds);
 	CHECK(has(text, "ipcd_key_total{key=\"up\"} +Inf") &&
 	    has(om, "ipcd_key_total{key=\"down\"} -Inf"),
 	    "totals beyond a double: +Inf, -Inf");
