@@ -92,7 +92,7 @@ enum apply {
 };
 
 /* The classes of rejected input, counted apart (the "cause" label of
- * ipcd_records_rejected_total; their names are in server.c). */
+ * ipcd_records_rejected_total; their names are in metrics.c). */
 enum reject {
 	RJ_MALFORMED,		/* a record or request that does not parse */
 	RJ_TOO_LONG,		/* beyond limits.max_record_bytes, or a line */
@@ -200,7 +200,6 @@ int			 server_check_line(const char *, size_t,
 const char		*server_too_long(void);
 void			 server_reject(enum tr_id, enum reject, const char *,
 			    const struct peer *);
-const char		*server_reject_name(enum reject);
 /* Records applied (a merged spool file counts its records) and inputs
  * rejected, in class RJ, on transport TR since the start. */
 uint64_t		 server_accepted(enum tr_id);

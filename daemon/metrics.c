@@ -32,6 +32,22 @@
 
 #define VALUE_MAX	NUM_FORMAT_MAX	/* a sample's value as text */
 
+/* The names of the classes of rejections: label values, kept few and
+ * fixed so that no input makes new series. */
+static const char *const reject_names[RJ_COUNT] = {
+	[RJ_MALFORMED] = "malformed",
+	[RJ_TOO_LONG] = "too_long",
+	[RJ_CONFLICT] = "conflict",
+	[RJ_LIMIT_KEYS] = "limit_keys",
+	[RJ_LIMIT_PARTS] = "limit_parts",
+	[RJ_PARTS_MEMORY] = "parts_memory",
+	[RJ_LIMIT_CLIENTS] = "limit_clients",
+	[RJ_IDLE] = "idle",
+	[RJ_DENIED] = "denied",
+	[RJ_DAMAGED] = "damaged",
+	[RJ_FILE] = "file",
+};
+
 struct family {
 	const char	*name;		/* of the samples */
 	int		 process;	/* a process_* family */
@@ -234,7 +250,7 @@ rejected_sample(struct evbuffer *out, const char *name)
 		for (rj = 0; rj < RJ_COUNT; rj++)
 			evbuffer_add_printf(out, "%s{transport=\"%s\","
 			    "cause=\"%s\"} %llu\n", name,
-			    server_transport_name(tr), server_reject_name(rj),
+			    server_transport_name(tr), reject_names[rj],
 			    (unsigned long long)server_rejected(tr, rj));
 }
 

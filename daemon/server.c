@@ -82,28 +82,6 @@ static const struct {
 	    "part bitmaps at limits.parts_memory" },
 };
 
-/* The names of the classes of rejections: label values, kept few and
- * fixed so that a hostile peer cannot make new series. */
-static const char *const reject_names[RJ_COUNT] = {
-	[RJ_MALFORMED] = "malformed",
-	[RJ_TOO_LONG] = "too_long",
-	[RJ_CONFLICT] = "conflict",
-	[RJ_LIMIT_KEYS] = "limit_keys",
-	[RJ_LIMIT_PARTS] = "limit_parts",
-	[RJ_PARTS_MEMORY] = "parts_memory",
-	[RJ_LIMIT_CLIENTS] = "limit_clients",
-	[RJ_IDLE] = "idle",
-	[RJ_DENIED] = "denied",
-	[RJ_DAMAGED] = "damaged",
-	[RJ_FILE] = "file",
-};
-
-const char *
-server_reject_name(enum reject rj)
-{
-	return reject_names[rj];
-}
-
 uint64_t
 server_accepted(enum tr_id tr)
 {
@@ -458,12 +436,30 @@ server_commit(void)
 	trs_committed();
 }
 
+/* Ping the watchdog twice per interval, STATUS at least every tick. */
+static void
+start_tick(void)
+{
+	struct timeval	 tick;
+	long long	 wd = sysd_watchdog_usec();
+
+	if (wd > 0 && wd / 2 < STATUS_TICK * 1000000LL) {
+		tick.tv_sec = (time_t)(wd / 2000000);
+		tick.tv_usec = (suseconds_t)((wd / 2) % 1000000);
+	} else {
+		tick.tv_sec = STATUS_TICK;
+		tick.tv_usec = 0;
+	}
+	srv.tick = event_new(srv.base, -1, EV_PERSIST, on_tick,
+	    wd > 0 ? &srv : NULL);
+	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
+		fatalx("cannot add the status timer");
+}
+
 /* Returns ipcd's exit status. */
 int
 server_run(struct conf *conf)
 {
-	struct timeval	 tick;
-	long long	 wd;
 	char		*cause;
 	int		 i, failed = 0;
 
@@ -497,19 +493,7 @@ server_run(struct conf *conf)
 		state_close(srv.store);
 		return 1;
 	}
-	wd = sysd_watchdog_usec();
-	/* Ping the watchdog twice per interval, STATUS at least every tick. */
-	if (wd > 0 && wd / 2 < STATUS_TICK * 1000000LL) {
-		tick.tv_sec = (time_t)(wd / 2000000);
-		tick.tv_usec = (suseconds_t)((wd / 2) % 1000000);
-	} else {
-		tick.tv_sec = STATUS_TICK;
-		tick.tv_usec = 0;
-	}
-	srv.tick = event_new(srv.base, -1, EV_PERSIST, on_tick,
-	    wd > 0 ? &srv : NULL);
-	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
-		fatalx("cannot add the status timer");
+	start_tick();
 	export_apply(&srv.conf);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
 	    "started (pid %ld;%s), config %s", (long)getpid(), trs_open_names(),

@@ -41,12 +41,6 @@ server_transport_name(enum tr_id tr)
 	return names[tr];
 }
 
-const char *
-server_reject_name(enum reject rj)
-{
-	return rj == RJ_MALFORMED ? "malformed" : "other";
-}
-
 uint64_t
 server_accepted(enum tr_id tr)
 {
