@@ -86,11 +86,11 @@ static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000,
 
 /* The mqdeep queues (both ipcd's and the raw sink's): the installed
  * socket unit's depth.  Their message size is smaller than the unit's
- * 4096 only so that both fit in root's RLIMIT_MSGQUEUE (819,200 bytes
- * here, shared with every other queue of root's) side by side; the
- * kernel copies only what is sent, so the size does not change speed. */
-#define MQ_DEEP		128
-#define MQ_DEEP_SIZE	1024
+ * 1024 only so that both fit in root's RLIMIT_MSGQUEUE (819,200 bytes,
+ * shared with every other queue of root's) side by side; the kernel
+ * copies only what is sent, so the size does not change speed. */
+#define MQ_DEEP		256
+#define MQ_DEEP_SIZE	256
 
 static const char	*ipcd_bin, *work;
 static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
