@@ -91,6 +91,7 @@ static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000,
  * copies only what is sent, so the size does not change speed. */
 #define MQ_DEEP		256
 #define MQ_DEEP_SIZE	256
+static long	mq_deep = MQ_DEEP;	/* less if that cannot be made here */
 
 static const char	*ipcd_bin, *work;
 static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
@@ -381,7 +382,7 @@ sink(enum tr t, long want, int ready, int res)
 		    .mq_msgsize = raw_conf.mq.message_size };
 
 		if (t == T_MQDEEP) {
-			a.mq_maxmsg = MQ_DEEP;
+			a.mq_maxmsg = mq_deep;
 			a.mq_msgsize = MQ_DEEP_SIZE;
 		}
 		mq_unlink(raw_mq);
@@ -770,51 +771,64 @@ ipcd_stop(void)
 
 /* --- mqdeep: ipcd's queue made deep, as the installed socket unit does -- */
 
-/* Queues deeper than /proc/sys/fs/mqueue/msg_max need CAP_SYS_RESOURCE,
- * which root may lack in a container: then the whole bench moves to an
- * IPC namespace of its own where the limit is raised (the queues of all
- * rows live there; speed is the same).  Before any run. */
-static void
-mq_deep_prepare(void)
+/* /proc/sys/fs/mqueue/msg_max, or 0. */
+static long
+mq_msg_max(void)
 {
-	const char	*f = "/proc/sys/fs/mqueue/msg_max";
-	FILE		*fp;
-	long		 max = 0;
+	FILE	*fp;
+	long	 max = 0;
 
-	if ((fp = fopen(f, "r")) != NULL) {
+	if ((fp = fopen("/proc/sys/fs/mqueue/msg_max", "r")) != NULL) {
 		if (fscanf(fp, "%ld", &max) != 1)
 			max = 0;
 		fclose(fp);
 	}
-	if (max >= MQ_DEEP)
-		return;
-	if (unshare(CLONE_NEWIPC) != 0 || (fp = fopen(f, "w")) == NULL) {
-		printf("# mqdeep: %s is %ld and no IPC namespace of our own "
-		    "(%s): the deep queue may fail\n", f, max, strerror(errno));
-		return;
-	}
-	fprintf(fp, "%d\n", MQ_DEEP);
-	if (fclose(fp) != 0)
-		printf("# mqdeep: cannot raise %s: %s\n", f, strerror(errno));
+	return max;
 }
 
-/* Restart ipcd on a queue made MQ_DEEP deep beforehand, as the socket
- * unit makes it (ipcd keeps an existing queue's sizes). */
+/* Queues deeper than msg_max need CAP_SYS_RESOURCE, which root may lack
+ * in a container: then the whole bench moves to an IPC namespace of its
+ * own where the limit is raised (the queues of all rows live there; speed
+ * is the same).  Before any run. */
+static void
+mq_deep_prepare(void)
+{
+	FILE	*fp;
+
+	if (mq_msg_max() >= MQ_DEEP || unshare(CLONE_NEWIPC) != 0)
+		return;
+	if ((fp = fopen("/proc/sys/fs/mqueue/msg_max", "w")) != NULL) {
+		fprintf(fp, "%d\n", MQ_DEEP);
+		fclose(fp);
+	}
+}
+
+/* Restart ipcd on a queue made deep beforehand, as the socket unit makes
+ * it (ipcd keeps an existing queue's sizes): MQ_DEEP messages, or if that
+ * is refused (no privilege, or root's queue memory used up), as many as
+ * msg_max allows, and the line before the rows says so. */
 static int
 mq_deep_begin(const char *sync)
 {
 	struct mq_attr	a = { .mq_maxmsg = MQ_DEEP, .mq_msgsize = MQ_DEEP_SIZE };
 	mqd_t		q;
+	int		e;
 
 	ipcd_stop();
 	mq_unlink(ipcd_name);
 	q = mq_open(ipcd_name, O_RDONLY | O_CREAT | O_EXCL, 0620, &a);
+	if (q == (mqd_t)-1 && (e = errno, a.mq_maxmsg = mq_msg_max()) > 0) {
+		printf("# mqdeep: %d messages: %s; %ld instead\n", MQ_DEEP,
+		    strerror(e), (long)a.mq_maxmsg);
+		q = mq_open(ipcd_name, O_RDONLY | O_CREAT | O_EXCL, 0620, &a);
+	}
 	if (q == (mqd_t)-1) {
-		printf("# mqdeep skipped: a queue of %d x %d bytes: %s\n",
-		    MQ_DEEP, MQ_DEEP_SIZE, strerror(errno));
+		printf("# mqdeep skipped: a queue of %ld x %ld bytes: %s\n",
+		    (long)a.mq_maxmsg, (long)a.mq_msgsize, strerror(errno));
 		ipcd_start(sync, 100000);
 		return -1;
 	}
+	mq_deep = a.mq_maxmsg;
 	mq_close(q);
 	ipcd_start(sync, 100000);
 	return 0;
