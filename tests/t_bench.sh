@@ -21,10 +21,10 @@ else
 	sed 's/^/#   /' "$T/bench.err" | head -20
 fi
 n=$(grep -c '^bench ' "$T/bench.out")
-same "bench printed 32 cells (8 transports x K=1,4 x 2 syncs)" "$n" 32
+same "bench printed 36 cells (9 transports x K=1,4 x 2 syncs)" "$n" 36
 bad=$(grep '^bench ' "$T/bench.out" | grep -vc ' exact=yes$')
 same "every ipcd count and total exact" "$bad" 0
-for tr in fifo mq unix unix1 shm tcp sysv spool; do
+for tr in fifo mq mqdeep unix unix1 shm tcp sysv spool; do
 	contains "transport $tr measured" "$(cat "$T/bench.out")" \
 	    "transport=$tr k=4 sync=never"
 done

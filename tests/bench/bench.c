@@ -11,8 +11,11 @@
  *         (the socket sinks, Unix and TCP on loopback, also answer "ok\n"
  *         per request; the spool sink is woken by inotify, reads each file
  *         whole and unlinks it); for sysv, a bare loop of blocking msgrcv
- *         on a queue of its own; for shm, K
- *         processes doing sem_wait; add to a shared double; sem_post;
+ *         on a queue of its own; for shm, a bare consumer of a
+ *         segment laid out as ipcd's (common/shm.h) that the same
+ *         client attaches to: it reads each record of the per-producer
+ *         rings, checks it and adds it, and sleeps on the same kind of
+ *         doorbell (see sink_shm);
  *   IPCD  the real ipcd, started here on private paths and names; the
  *         clock stops when "result KEY" on the socket shows the exact
  *         count and total (a fresh key per run, every value 1).
@@ -21,6 +24,14 @@
  * cell on stdout:
  *
  *   bench transport=T k=K sync=S raw_median=... ipcd_median=... ratio=...
+ *
+ * and after each shm cell a second reference line, K processes doing
+ * sem_wait; add to a shared double; sem_post (no IPC, no consumer):
+ *
+ *   ref transport=shm-sem k=K sync=S median=... ipcd_ratio=...
+ *
+ * mqdeep is mq with a queue of MQ_DEEP messages, the depth the installed
+ * socket unit gives ipcd's queue (systemd/ipcd-mq.socket.in).
  *
  * usage: bench [-q] [-p PAIRS] [-s SCALE] [-k LIST] [-t LIST] [-y LIST]
  *              [-i LIST] IPCD_BINARY WORKDIR
@@ -37,6 +48,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <mqueue.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +62,7 @@
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -58,6 +71,7 @@
 #include <unistd.h>
 
 #include "ipcctl.h"
+#include "shm.h"
 #include "sysvkey.h"
 #include "xmalloc.h"
 
@@ -68,12 +82,22 @@ static struct target	ipcd_tg = { .conf = &ipcd_conf, .timeout = 60,
 			    .hello = 1 };
 static struct target	raw_tg = { .conf = &raw_conf, .timeout = 60 };
 
-enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_SYSV, T_SPOOL, T_N };
+enum tr { T_FIFO, T_MQ, T_UNIX, T_UNIX1, T_SHM, T_TCP, T_SYSV, T_SPOOL,
+    T_MQDEEP, T_N };
 static const char *trname[T_N] = { "fifo", "mq", "unix", "unix1", "shm",
-    "tcp", "sysv", "spool" };
+    "tcp", "sysv", "spool", "mqdeep" };
 /* Records per run (all clients together) at scale 1. */
 static const long trrecs[T_N] = { 1200000, 100000, 900000, 6000, 3000000,
-    900000, 300000, 1200000 };
+    900000, 300000, 1200000, 100000 };
+
+/* The mqdeep queues (both ipcd's and the raw sink's): the installed
+ * socket unit's depth.  Their message size is smaller than the unit's
+ * 1024 only so that both fit in root's RLIMIT_MSGQUEUE (819,200 bytes,
+ * shared with every other queue of root's) side by side; the kernel
+ * copies only what is sent, so the size does not change speed. */
+#define MQ_DEEP		256
+#define MQ_DEEP_SIZE	256
+static long	mq_deep = MQ_DEEP;	/* less if that cannot be made here */
 
 static const char	*ipcd_bin, *work;
 static char		 conf_path[4096], raw_fifo[4096], raw_sock[4096];
@@ -223,6 +247,114 @@ spool_take(char *buf, size_t len, double *sum, long *count)
 	close(dfd);
 }
 
+/* --- the bare shared-memory consumer -------------------------------- */
+
+#define RAW_SHM_SLOTS	64	/* bench forks at most 64 clients */
+
+/* A segment laid out as ipcd makes it (common/shm.h), so that the same
+ * client attaches to it: the header, a doorbell semaphore, ipcd's lock
+ * byte (held through a descriptor left open until the sink exits). */
+static struct shm_hdr *
+raw_segment(size_t size, int *semid)
+{
+	struct flock	 fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+			    .l_start = SHM_LOCK_DAEMON, .l_len = 1 };
+	struct shm_hdr	*h;
+	struct stat	 st;
+	int		 fd;
+
+	shm_unlink(raw_mq);
+	if ((fd = shm_open(raw_mq, O_RDWR | O_CREAT | O_EXCL, 0600)) == -1 ||
+	    ftruncate(fd, (off_t)size) == -1 || fstat(fd, &st) == -1 ||
+	    fcntl(fd, F_OFD_SETLK, &fl) == -1)
+		die("sink: shm %s: %s", raw_mq, strerror(errno));
+	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED || (*semid = shm_bell_create(&st)) == -1)
+		die("sink: shm %s: %s", raw_mq, strerror(errno));
+	h->version = SHM_VERSION;
+	h->nslots = RAW_SHM_SLOTS;
+	h->ring = SHM_RING;
+	h->recsize = sizeof(struct shm_rec);
+	h->size = size;
+	atomic_store(&h->daemon_pid, (uint32_t)getpid());
+	atomic_store(&h->semid, *semid);
+	atomic_store_explicit(&h->magic, SHM_MAGIC, memory_order_release);
+	return h;
+}
+
+/* Read the records ring R published since *TAIL in place, check each as
+ * ipcd must (key, value, part) and add it; store tail and done (there is
+ * nothing to commit).  How many. */
+static long
+raw_ring_take(struct shm_ring *g, uint64_t *tail, double *sum)
+{
+	const struct shm_rec	*r;
+	uint64_t		 head, t;
+
+	head = atomic_load_explicit(&g->head, memory_order_acquire);
+	if (head == *tail)
+		return 0;
+	for (t = *tail; t != head; t++) {
+		r = &g->rec[t % SHM_RING];
+		if (!key_valid(r->key, r->keylen) || !isfinite(r->value) ||
+		    !part_valid(r->part, r->nparts))
+			die("sink: a bad shm record");
+		*sum += r->value;
+	}
+	t = head - *tail;
+	*tail = head;
+	atomic_store_explicit(&g->tail, head, memory_order_release);
+	atomic_store_explicit(&g->done, head, memory_order_release);
+	return (long)t;
+}
+
+/*
+ * The bare shm consumer: the held slots' rings, one per producer, read
+ * as above, looked at again at once while records come.  When a look
+ * finds none it sleeps on the doorbell semaphore as ipcd's doorbell
+ * thread does (shm.h), but without ipcd's hand-off from that thread to
+ * its event loop; the producers ring it as they ring ipcd's.
+ */
+static void
+sink_shm(long want, int ready, int res)
+{
+	uint64_t	 tail[RAW_SHM_SLOTS] = { 0 };
+	struct shm_hdr	*h;
+	uint32_t	 i, seen;
+	double		 sum = 0;
+	long		 count = 0, got;
+	int		 semid, rc;
+
+	h = raw_segment(shm_size(RAW_SHM_SLOTS), &semid);
+	if (write(ready, "r", 1) != 1)
+		die("sink: ready");
+	seen = atomic_load(&h->doorbell);
+	while (count < want) {
+		for (got = 0, i = 0; i < RAW_SHM_SLOTS; i++)
+			if (atomic_load_explicit(&h->slot[i].owner,
+			    memory_order_relaxed) != 0)
+				got += raw_ring_take(shm_ring_at(h,
+				    RAW_SHM_SLOTS, shm_ring_of(i, 0)), &tail[i],
+				    &sum);
+		count += got;
+		if (got > 0)
+			continue;
+		atomic_store(&h->sleeping, 1);
+		rc = 1;
+		if (atomic_load(&h->doorbell) == seen)
+			rc = shm_bell_wait(semid, 1000);
+		atomic_store(&h->sleeping, 0);
+		if (rc == 0 && atomic_load(&h->doorbell) == seen)
+			shm_bell_reset(semid);	/* a late racer's post */
+		seen = atomic_load(&h->doorbell);
+	}
+	shm_bell_remove(semid);
+	shm_unlink(raw_mq);
+	if (write(res, &sum, sizeof sum) != sizeof sum)
+		_exit(1);
+	_exit(0);
+}
+
 /* The sink process: reads until `want` records, then writes the sum to
  * `res` and exits.  `ready` is written once it accepts records. */
 static void
@@ -240,6 +372,8 @@ sink(enum tr t, long want, int ready, int res)
 
 	if (t == T_SYSV)
 		sink_sysv(want, ready, res);
+	if (t == T_SHM)
+		sink_shm(want, ready, res);
 	ep = epoll_create1(0);
 	if (t == T_SPOOL) {
 		mkdir(raw_spool, 0700);
@@ -249,10 +383,14 @@ sink(enum tr t, long want, int ready, int res)
 	} else if (t == T_FIFO) {
 		if ((fd = open(raw_fifo, O_RDWR | O_NONBLOCK)) == -1)
 			die("sink: %s: %s", raw_fifo, strerror(errno));
-	} else if (t == T_MQ) {
+	} else if (t == T_MQ || t == T_MQDEEP) {
 		struct mq_attr a = { .mq_maxmsg = raw_conf.mq.max_messages,
 		    .mq_msgsize = raw_conf.mq.message_size };
 
+		if (t == T_MQDEEP) {
+			a.mq_maxmsg = mq_deep;
+			a.mq_msgsize = MQ_DEEP_SIZE;
+		}
 		mq_unlink(raw_mq);
 		mq = mq_open(raw_mq, O_RDONLY | O_CREAT | O_NONBLOCK, 0600, &a);
 		if (mq == (mqd_t)-1)
@@ -297,7 +435,7 @@ sink(enum tr t, long want, int ready, int res)
 					memmove(buf, buf + u, len - u);
 					len -= u;
 				}
-			} else if (t == T_MQ) {
+			} else if (t == T_MQ || t == T_MQDEEP) {
 				while ((r = mq_receive(mq, buf, sizeof buf,
 				    NULL)) > 0) {
 					if (buf[r - 1] != '\n')
@@ -384,7 +522,7 @@ sink(enum tr t, long want, int ready, int res)
 	}
 	if (write(res, &sum, sizeof sum) != sizeof sum)
 		_exit(1);
-	if (t == T_MQ)
+	if (t == T_MQ || t == T_MQDEEP)
 		mq_unlink(raw_mq);
 	_exit(0);
 }
@@ -416,7 +554,7 @@ client(const struct target *tg, enum tr t, const char *key, long n)
 		conn_close(&c);
 		_exit(0);
 	}
-	s = sender_find(t == T_UNIX ? "unix" : trname[t]);
+	s = sender_find(t == T_MQDEEP ? "mq" : trname[t]);
 	if ((h = sender_open(s, tg, &cause)) == NULL) {
 		fprintf(stderr, "bench: client: %s\n", cause);
 		_exit(3);
@@ -460,14 +598,15 @@ clients(const struct target *tg, enum tr t, const char *key, int k, long total)
 	return bad ? -1 : 0;
 }
 
-/* The raw shared-memory loop: K processes, sem_wait; add; sem_post. */
+/* The second shm reference: K processes, sem_wait; add; sem_post on a
+ * shared double, no IPC and no consumer. */
 struct semsum {
 	sem_t	sem;
 	double	sum;
 };
 
 static double
-raw_shm(int k, long total, double *sum)
+shm_sem_loop(int k, long total, double *sum)
 {
 	struct semsum	*s;
 	pid_t		 pid[64];
@@ -512,13 +651,6 @@ raw_run(enum tr t, int k, long total)
 	pid_t		 spid;
 	char		 c;
 
-	if (t == T_SHM) {
-		double s = raw_shm(k, total, &sum);
-
-		if (sum != (double)total)
-			die("raw shm: sum %.17g, expected %ld", sum, total);
-		return s;
-	}
 	if (pipe(rp) == -1 || pipe(sp) == -1)
 		die("pipe");
 	if ((spid = fork()) == 0) {
@@ -647,6 +779,80 @@ ipcd_stop(void)
 	ipcd_pid = -1;
 }
 
+/* --- mqdeep: ipcd's queue made deep, as the installed socket unit does -- */
+
+/* /proc/sys/fs/mqueue/msg_max, or 0. */
+static long
+mq_msg_max(void)
+{
+	FILE	*fp;
+	long	 max = 0;
+
+	if ((fp = fopen("/proc/sys/fs/mqueue/msg_max", "r")) != NULL) {
+		if (fscanf(fp, "%ld", &max) != 1)
+			max = 0;
+		fclose(fp);
+	}
+	return max;
+}
+
+/* Queues deeper than msg_max need CAP_SYS_RESOURCE, which root may lack
+ * in a container: then the whole bench moves to an IPC namespace of its
+ * own where the limit is raised (the queues of all rows live there; speed
+ * is the same).  Before any run. */
+static void
+mq_deep_prepare(void)
+{
+	FILE	*fp;
+
+	if (mq_msg_max() >= MQ_DEEP || unshare(CLONE_NEWIPC) != 0)
+		return;
+	if ((fp = fopen("/proc/sys/fs/mqueue/msg_max", "w")) != NULL) {
+		fprintf(fp, "%d\n", MQ_DEEP);
+		fclose(fp);
+	}
+}
+
+/* Restart ipcd on a queue made deep beforehand, as the socket unit makes
+ * it (ipcd keeps an existing queue's sizes): MQ_DEEP messages, or if that
+ * is refused (no privilege, or root's queue memory used up), as many as
+ * msg_max allows, and the line before the rows says so. */
+static int
+mq_deep_begin(const char *sync)
+{
+	struct mq_attr	a = { .mq_maxmsg = MQ_DEEP, .mq_msgsize = MQ_DEEP_SIZE };
+	mqd_t		q;
+	int		e;
+
+	ipcd_stop();
+	mq_unlink(ipcd_name);
+	q = mq_open(ipcd_name, O_RDONLY | O_CREAT | O_EXCL, 0620, &a);
+	if (q == (mqd_t)-1 && (e = errno, a.mq_maxmsg = mq_msg_max()) > 0) {
+		printf("# mqdeep: %d messages: %s; %ld instead\n", MQ_DEEP,
+		    strerror(e), (long)a.mq_maxmsg);
+		q = mq_open(ipcd_name, O_RDONLY | O_CREAT | O_EXCL, 0620, &a);
+	}
+	if (q == (mqd_t)-1) {
+		printf("# mqdeep skipped: a queue of %ld x %ld bytes: %s\n",
+		    (long)a.mq_maxmsg, (long)a.mq_msgsize, strerror(errno));
+		ipcd_start(sync, 100000);
+		return -1;
+	}
+	mq_deep = a.mq_maxmsg;
+	mq_close(q);
+	ipcd_start(sync, 100000);
+	return 0;
+}
+
+/* Back to a queue of ipcd's own making. */
+static void
+mq_deep_end(const char *sync)
+{
+	ipcd_stop();
+	mq_unlink(ipcd_name);
+	ipcd_start(sync, 100000);
+}
+
 /* Poll "result KEY" until it shows count and total; 0 when exact. */
 static int
 ipcd_wait(struct conn *c, const char *key, long total, double limit)
@@ -722,6 +928,26 @@ median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The semaphore loop PAIRS times, beside ipcd's median IM of the shm
+ * cell just measured. */
+static void
+shm_sem_ref(int k, const char *sync, long total, int pairs, double im)
+{
+	double	v[64], sum, m;
+	int	i;
+
+	for (i = 0; i < pairs; i++) {
+		v[i] = total / shm_sem_loop(k, total, &sum);
+		if (sum != (double)total)
+			die("shm-sem: sum %.17g, expected %ld", sum, total);
+	}
+	m = median(v, pairs);
+	printf("ref transport=shm-sem k=%d sync=%s records=%ld runs=%d "
+	    "median=%.0f min=%.0f max=%.0f ipcd_ratio=%.3f\n", k, sync, total,
+	    pairs, m, v[0], v[pairs - 1], im / m);
+	fflush(stdout);
+}
+
 static void
 cell(enum tr t, int k, const char *sync, int pairs, double scale)
 {
@@ -759,6 +985,8 @@ cell(enum tr t, int k, const char *sync, int pairs, double scale)
 	    (double)ticks / sysconf(_SC_CLK_TCK) * 1e9 / ((double)total * pairs),
 	    exact ? "yes" : "no");
 	fflush(stdout);
+	if (t == T_SHM)
+		shm_sem_ref(k, sync, total, pairs, im);
 }
 
 /* RSS of a fresh ipcd, idle and after `nkeys` distinct keys. */
@@ -1039,9 +1267,9 @@ oneshot(long n, char **argv)
 int
 main(int argc, char **argv)
 {
-	const char	*ks[8], *ts[8], *ys[4];
+	const char	*ks[8], *ts[16], *ys[4];
 	char		 klist[64] = "1,4,16";
-	char		 tlist[128] = "fifo,mq,unix,unix1,shm,tcp,sysv,spool";
+	char		 tlist[128] = "fifo,mq,mqdeep,unix,unix1,shm,tcp,sysv,spool";
 	char		 ylist[32] = "batch,never";
 	char		 ilist[128] = "fifo,mq,unix,shm,tcp,sysv,spool";
 	int		 nk, nt, ny, ch, pairs = 5, y, a, b, e, rsskeys = 100000;
@@ -1079,8 +1307,8 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench [-q] [-p PAIRS] [-s SCALE] "
-			    "[-k 1,4,16] [-t fifo,mq,unix,unix1,shm,tcp,sysv,spool] "
-			    "[-y batch,never] [-r RSSKEYS] "
+			    "[-k 1,4,16] [-t fifo,mq,mqdeep,unix,unix1,shm,tcp,sysv,"
+			    "spool] [-y batch,never] [-r RSSKEYS] "
 			    "[-i fifo,mq,unix,shm,tcp,sysv,spool|none] "
 			    "IPCD WORKDIR\n       bench -O N CMD [ARG...]\n");
 			return 2;
@@ -1101,7 +1329,7 @@ main(int argc, char **argv)
 	if (pairs < 1 || pairs > 64)
 		die("pairs: 1 to 64");
 	nk = parse_list(klist, ks, 8);
-	nt = parse_list(tlist, ts, 8);
+	nt = parse_list(tlist, ts, 16);
 	ny = parse_list(ylist, ys, 4);
 	snprintf(conf_path, sizeof conf_path, "%s/ipcd.conf", work);
 	snprintf(raw_fifo, sizeof raw_fifo, "%s/raw.fifo", work);
@@ -1113,6 +1341,7 @@ main(int argc, char **argv)
 	snprintf(raw_conf.fifo.path, sizeof raw_conf.fifo.path, "%s", raw_fifo);
 	snprintf(raw_conf.unix_.path, sizeof raw_conf.unix_.path, "%s", raw_sock);
 	snprintf(raw_conf.mq.name, sizeof raw_conf.mq.name, "%s", raw_mq);
+	snprintf(raw_conf.shm.name, sizeof raw_conf.shm.name, "%s", raw_mq);
 	tcp_ports();
 	/* The FIFO exists for as long as the runs: its inode makes the key. */
 	snprintf(raw_conf.sysv.key, sizeof raw_conf.sysv.key, "%s", raw_fifo);
@@ -1121,6 +1350,9 @@ main(int argc, char **argv)
 	if (mkfifo(raw_fifo, 0600) == -1)
 		die("%s: %s", raw_fifo, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	for (a = 0; a < nt; a++)
+		if (strcmp(ts[a], "mqdeep") == 0)
+			mq_deep_prepare();
 
 	for (y = 0; y < ny; y++) {
 		ipcd_start(ys[y], 100000);
@@ -1129,8 +1361,12 @@ main(int argc, char **argv)
 				;
 			if (e == T_N)
 				die("unknown transport %s", ts[a]);
+			if (e == T_MQDEEP && mq_deep_begin(ys[y]) != 0)
+				continue;
 			for (b = 0; b < nk; b++)
 				cell((enum tr)e, atoi(ks[b]), ys[y], pairs, scale);
+			if (e == T_MQDEEP)
+				mq_deep_end(ys[y]);
 		}
 		ipcd_stop();
 	}

@@ -52,6 +52,12 @@ function f(x) { return x >= 1e6 ? sprintf("%.2fM", x / 1e6) : sprintf("%.1fk", x
 	    v["cpu_ns_per_rec"], v["exact"]
 }
 /^rss / { print "# ipcd " $0 }
+/^ref / {
+	for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
+	printf "%-6s %3s %-6s %9s %17s  (no IPC; ipcd/this %.2f)\n", r["transport"],
+	    r["k"], r["sync"], f(r["median"]), f(r["min"]) "-" f(r["max"]),
+	    r["ipcd_ratio"]
+}
 ' "$OUT/bench.txt" | tee "$OUT/table.txt"
 # The client-path rows: build/ipcctl beside the benchmark's own client.
 awk '
