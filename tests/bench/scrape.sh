@@ -7,7 +7,10 @@
 #
 # usage: tests/bench/scrape.sh [BUILD_DIR] [KEYS] [SECONDS]
 # One line: scrape keys= bytes= scrapes= scrape_s_median= scrape_s_max=
-# pause_ms_idle= pause_ms_scraping= load=
+# cpu_ms_per_scrape= cpu_ms_per_piece= pause_ms_idle= pause_ms_scraping=
+# load= (the pauses are worst round trips in ms; the CPU time of a piece
+# is what the loop spends on one chunk of about 64 KiB, the pause a scrape
+# can cause on an idle machine)
 
 BUILD=${1:-build}
 KEYS=${2:-100000}
@@ -60,6 +63,16 @@ pause() {
 	"$BUILD/tests/pingmax" "$W/ipcd.sock" "$SECS" | awk '{ print $2 }'
 }
 idle=$(pause)
+# ipcd's CPU time (user + system, in clock ticks) for 10 scrapes alone:
+# a bound on what one 64 KiB piece can hold the loop, whatever the load.
+cpu() {
+	awk '{ print $14 + $15 }' /proc/$PID/stat
+}
+c0=$(cpu)
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/metrics"
+done
+cpu_ms=$(( ($(cpu) - c0) * 1000 / $(getconf CLK_TCK) / 10 ))
 # Scrapes back to back, each timed, until the flag is gone.
 : >"$W/scraping"
 (
@@ -74,10 +87,14 @@ rm -f "$W/scraping"
 command wait $loop
 bytes=$(wc -c <"$W/body")
 sort -n "$W/times" | awk -v keys="$KEYS" -v bytes="$bytes" -v idle="$idle" \
-    -v busy="$busy" -v load="$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" '
+    -v busy="$busy" -v cpu="$cpu_ms" \
+    -v load="$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" '
 { t[NR] = $1 }
 END {
+	pieces = int((bytes + 65535) / 65536)
 	printf "scrape keys=%d bytes=%d scrapes=%d scrape_s_median=%.3f " \
-	    "scrape_s_max=%.3f pause_ms_idle=%s pause_ms_scraping=%s load=%s\n",
-	    keys, bytes, NR, t[int((NR + 1) / 2)], t[NR], idle, busy, load
+	    "scrape_s_max=%.3f cpu_ms_per_scrape=%d cpu_ms_per_piece=%.2f " \
+	    "pause_ms_idle=%s pause_ms_scraping=%s load=%s\n",
+	    keys, bytes, NR, t[int((NR + 1) / 2)], t[NR], cpu, cpu / pieces,
+	    idle, busy, load
 }'
