@@ -236,6 +236,7 @@ check "  and the Unix socket too" "$IPCCTL" submit --key=during 1
 wait $slow
 contains "  the slowloris is dropped (5 s to send a request)" \
     "$(cat "$T/slow.out")" "dropped after"
+echo "# the slowloris: $(cat "$T/slow.out")"
 
 hx crowd $PORT $MAXC >"$T/crowd.out" &
 crowd=$!
@@ -294,9 +295,16 @@ same "  and /metrics says so" "$(grep '^ipcd_keys ' "$T/b")" "ipcd_keys 100002"
 P2=$(free_port)
 sed -i "s/^listen = .*/listen = 127.0.0.1:$P2/; s/^max_clients = .*/max_clients = 2/" \
     "$T/ipcd.conf"
+hx stall $PORT 2 "$T/go2" >"$T/stall2.out" &
+stall=$!
+eventually sent cat "$T/stall2.out" >/dev/null
 kill -HUP "$IPCD_PID"
 check "after a reload with a new listen address, it serves there" \
     eventually 200 hget http://127.0.0.1:$P2/healthz
+touch "$T/go2"
+wait $stall
+same "  the scrapes stalled on the old address were cut" \
+    "$(grep -c '^cut$' "$T/stall2.out")" 2
 same "  and no longer on the old one" "$(hget $U/healthz)" 000
 # Take the port, then reload onto it: the previous address is kept.
 python3 -c 'import socket, sys, time
