@@ -176,7 +176,7 @@ $(BUILD)/bench/bench: $(call obj,tests/bench/bench.c $(CLIENT_TX) client/conn.c 
 bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench \
-	    $(BUILD)/tests/pingmax $(BUILD)/tests/rawipc
+	    $(BUILD)/tests/rawipc
 	@sh tests/bench/run.sh $(BUILD)
 
 TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \

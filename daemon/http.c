@@ -53,6 +53,7 @@ struct hconn {
 	struct evhttp_request	*req;		/* a scrape being sent */
 	struct metrics		*m;
 	struct evbuffer		*piece;
+	struct event		*resume;	/* after an empty piece */
 };
 
 static struct {
@@ -121,6 +122,8 @@ hconn_free(struct hconn *hc)
 		metrics_free(hc->m);
 	if (hc->piece != NULL)
 		evbuffer_free(hc->piece);
+	if (hc->resume != NULL)
+		event_free(hc->resume);
 	free(hc);
 	hs.nconn--;
 	accept_update();
@@ -296,18 +299,26 @@ http_reply(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(body);
 }
 
-/* The next piece of a scrape: at the start, then each time the previous
- * one has gone into the kernel (evhttp's callback). */
+/*
+ * The next piece of a scrape: at the start, then each time the previous
+ * one has gone into the kernel (evhttp's callback).  A piece that came out
+ * empty (metrics_next walked keys that have nothing to show) is followed
+ * by the next one in a later pass of the loop, not at once: looping here
+ * until something comes out could walk the whole table in one go.
+ */
 static void
 http_piece(struct evhttp_connection *evcon, void *arg)
 {
+	struct timeval		 now = { 0, 0 };
 	struct hconn		*hc = arg;
 	struct evhttp_request	*req = hc->req;
 	int			 more;
 
-	do
-		more = metrics_next(hc->m, hc->piece, HTTP_PIECE);
-	while (more && evbuffer_get_length(hc->piece) == 0);
+	more = metrics_next(hc->m, hc->piece, HTTP_PIECE);
+	if (more && evbuffer_get_length(hc->piece) == 0) {
+		evtimer_add(hc->resume, &now);
+		return;
+	}
 	evhttp_send_reply_chunk_with_cb(req, hc->piece,
 	    more ? http_piece : NULL, hc);
 	if (more)
@@ -316,6 +327,14 @@ http_piece(struct evhttp_connection *evcon, void *arg)
 	hc->m = NULL;
 	hc->req = NULL;
 	evhttp_send_reply_end(req);
+}
+
+static void
+http_resume(evutil_socket_t fd, short events, void *arg)
+{
+	struct hconn	*hc = arg;
+
+	http_piece(hc->evcon, hc);
 }
 
 static void
@@ -333,7 +352,9 @@ http_metrics(struct hconn *hc, struct evhttp_request *req)
 	}
 	hc->req = req;
 	hc->m = metrics_begin(fmt);
-	if ((hc->piece = evbuffer_new()) == NULL)
+	hc->piece = evbuffer_new();
+	hc->resume = evtimer_new(server_base(), http_resume, hc);
+	if (hc->piece == NULL || hc->resume == NULL)
 		fatalx("http: out of memory for a scrape");
 	evhttp_send_reply_start(req, HTTP_OK, "OK");
 	http_piece(hc->evcon, hc);
