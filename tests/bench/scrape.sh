@@ -24,7 +24,7 @@ done
 command -v curl >/dev/null || { echo "scrape: skipped, no curl"; exit 0; }
 W=$(mktemp -d /tmp/ipcd-scrape.XXXXXX)
 PID=
-trap '[ -n "$PID" ] && kill $PID 2>/dev/null; rm -rf "$W"' EXIT
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null && wait $PID; rm -rf "$W"' EXIT
 trap 'exit 1' INT TERM
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$W/ipcd.conf" <<EOC
