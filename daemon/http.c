@@ -373,8 +373,13 @@ http_request(struct evhttp_request *req, void *arg)
 	TAILQ_FOREACH(hc, &hs.conns, entry)
 		if (hc->evcon == evcon)
 			break;
-	if (hc == NULL)
-		fatalx("http: a request on a connection never accepted");
+	if (hc == NULL) {
+		/* Not one of http_newconn's: libevent is not what this file
+		 * was written for.  Refuse rather than guess. */
+		log_warnx("http: a request on a connection not seen accepted");
+		http_reply(req, 503, "Service Unavailable", "unavailable\n");
+		return;
+	}
 	hc->asked = 1;
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Connection", "close");

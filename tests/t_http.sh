@@ -60,6 +60,16 @@ elif cmd == "head":
     out, end = drain(s, 10)
     head, _, body = out.partition(b"\r\n\r\n")
     print("%s, %d bytes of body" % (head.split(b"\r\n")[0].decode(), len(body)))
+elif cmd == "hold":
+    # hold PORT N SECONDS: N connections (as many as are accepted), held.
+    cs = []
+    for _ in range(int(sys.argv[3])):
+        try:
+            cs.append(conn(port))
+        except OSError:
+            break
+    time.sleep(float(sys.argv[4]))
+    print(len(cs))
 elif cmd == "slowloris":
     # slowloris PORT: a header line every 0.5 s, never the blank line.
     s = conn(port)
@@ -341,4 +351,31 @@ contains "  and says why" "$(cat "$T/ipcd.log")" \
     "http: bind 127.0.0.1:$PORT: Address already in use"
 kill $squat 2>/dev/null
 wait $squat 2>/dev/null
+
+# Out of descriptors: accept fails with EMFILE; ipcd pauses accepting for
+# a second each time instead of spinning, and serves once they are back.
+if command -v prlimit >/dev/null 2>&1; then
+	P3=$(free_port)
+	write_conf "[http]
+enabled = yes
+listen = 127.0.0.1:$P3
+max_clients = 100"
+	printf '#!/bin/sh\nexec prlimit --nofile=40:40 "%s" "$@"\n' "$IPCD" >"$T/lowfd"
+	chmod +x "$T/lowfd"
+	IPCD=$T/lowfd
+	: >"$T/ipcd.log"
+	start_ipcd || exit 1
+	hx hold $P3 60 3 >"$T/hold.out" &
+	hold=$!
+	check "60 connections with 40 descriptors: accept fails, logged" eventually 1 \
+	    sh -c "grep -c -m 1 'http: accept: Too many open files' '$T/ipcd.log'"
+	wait $hold
+	n=$(grep -c 'http: accept: Too many open files' "$T/ipcd.log")
+	check "  at most once a second, not in a loop ($n lines in 3 s)" test "$n" -lt 10
+	check "  once they are closed, /healthz is served" \
+	    eventually 200 hget http://127.0.0.1:$P3/healthz
+	stop_ipcd
+else
+	echo "skip - EMFILE on accept: prlimit is not installed"
+fi
 exit 0
