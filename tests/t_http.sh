@@ -270,7 +270,8 @@ rss() { awk "/^$1/ { print \$2 }" /proc/$IPCD_PID/status; }
 base=$(rss VmRSS)
 echo 5 >/proc/$IPCD_PID/clear_refs 2>/dev/null	# VmHWM from here
 STALL=4
-hx stall $PORT $STALL "$T/go" >"$T/stall.out" &
+: >"$T/stall.out"
+hx stall $PORT $STALL "$T/go" >>"$T/stall.out" &
 stall=$!
 eventually sent cat "$T/stall.out" >/dev/null
 check "while $STALL readers of /metrics read nothing, /healthz is served" \
@@ -305,7 +306,8 @@ same "  and /metrics says so" "$(grep '^ipcd_keys ' "$T/b")" "ipcd_keys 100002"
 P2=$(free_port)
 sed -i "s/^listen = .*/listen = 127.0.0.1:$P2/; s/^max_clients = .*/max_clients = 2/" \
     "$T/ipcd.conf"
-hx stall $PORT 2 "$T/go2" >"$T/stall2.out" &
+: >"$T/stall2.out"
+hx stall $PORT 2 "$T/go2" >>"$T/stall2.out" &
 stall=$!
 eventually sent cat "$T/stall2.out" >/dev/null
 kill -HUP "$IPCD_PID"
