@@ -44,7 +44,7 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c daemon/spool_reject.c \
-	  daemon/metrics.c daemon/expire.c daemon/export.c
+	  daemon/metrics.c daemon/expire.c daemon/export.c daemon/http.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c client/tx_spool.c
@@ -200,7 +200,7 @@ $(BUILD)/bench/curves: $(call obj,tests/bench/curves.c $(BENCH_SIDE))
 bench:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench \
-	    $(BUILD)/bench/redis $(BUILD)/bench/curves
+	    $(BUILD)/bench/redis $(BUILD)/bench/curves $(BUILD)/tests/rawipc
 	@sh tests/bench/run.sh $(BUILD)
 
 TEST_BINS = $(BUILD)/bench/bench $(BUILD)/bench/redis $(BUILD)/bench/curves \
@@ -295,7 +295,7 @@ PYTHONDIR	?= $(PREFIX)/lib/python$(shell $(PYTHON) -c \
 PYTHON_MODULE	= $(wildcard client/python/ipcd/*.py)
 INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
-		  ipcd-tcp.socket
+		  ipcd-tcp.socket ipcd-http.socket
 MANPAGES	= man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5
 
 # systemd/*.in with the installation paths filled in; remade when a path

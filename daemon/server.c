@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "expire.h"
 #include "export.h"
+#include "http.h"
 #include "log.h"
 #include "stream.h"
 #include "systemd.h"
@@ -392,6 +393,10 @@ reload(void)
 	}
 	for (i = 0; i < TR_COUNT; i++)
 		reload_transport(i, &next);
+	if (http_reload(&srv.conf, &next, &cause) != 0) {
+		log_warnx("http: %s", cause);
+		free(cause);
+	}
 	if (strcmp(srv.conf.state.file, next.state.file) != 0 ||
 	    srv.conf.state.sync != next.state.sync ||
 	    srv.conf.state.compact_bytes != next.state.compact_bytes) {
@@ -514,6 +519,11 @@ server_run(struct conf *conf)
 	for (i = 0; i < TR_COUNT; i++)
 		if (trs_open(i, &srv.conf) != 0)
 			failed = 1;
+	if (!failed && http_open(&srv.conf, &cause) != 0) {
+		log_warnx("http: %s", cause);
+		free(cause);
+		failed = 1;
+	}
 	sysd_listen_done();
 	if (failed) {
 		for (i = 0; i < TR_COUNT; i++)
@@ -525,7 +535,8 @@ server_run(struct conf *conf)
 	expire_start();
 	export_apply(&srv.conf);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s), config %s", (long)getpid(), trs_open_names(),
+	    "started (pid %ld;%s%s), config %s", (long)getpid(), trs_open_names(),
+	    http_is_open() ? " http" : "",
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 
@@ -538,6 +549,7 @@ server_run(struct conf *conf)
 
 	(void)sysd_notify("STOPPING=1");
 	export_stop();
+	http_close();
 	for (i = 0; i < TR_COUNT; i++)
 		close_transport(i);	/* drains the FIFO and the rings */
 	server_commit();

@@ -115,4 +115,6 @@ elif [ "${BENCH_QUICK:-0}" != 1 ]; then
 fi
 # Redis beside ipcd, and the curves (curves.png).
 sh tests/bench/side.sh "$BUILD" "$W" || rc=1
+# The loop's longest pause during scrapes of /metrics (tests/bench/scrape.sh).
+[ "${BENCH_REPLOT:-0}" = 1 ] || sh tests/bench/scrape.sh "$BUILD" $([ "${BENCH_QUICK:-0}" = 1 ] && echo 10000 1) | tee "$OUT/scrape.txt"
 exit $rc
