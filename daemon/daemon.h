@@ -72,8 +72,11 @@ struct peer {
 };
 #define PEER_NOUID	((uid_t)-1)
 
-/* tr_tcp.c: what [tcp] must be for ipcd to start (or reload) with it. */
+/* tr_tcp.c: what [tcp] must be for ipcd to start (or reload) with it;
+ * the listening sockets of a section with a "listen" list (also
+ * http.c's). */
 int	tcp_conf_check(const struct conf *, char **);
+int	inet_listeners(const char *, const char *, int *, int *, char **);
 
 /* ipcd's exit statuses, documented in ipcd(8). */
 #define EXIT_USAGE	2

@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "http.h"
 #include "log.h"
 #include "stream.h"
 #include "systemd.h"
@@ -333,6 +334,10 @@ reload(void)
 	}
 	for (i = 0; i < TR_COUNT; i++)
 		reload_transport(i, &next);
+	if (http_reload(&srv.conf, &next, &cause) != 0) {
+		log_warnx("http: %s", cause);
+		free(cause);
+	}
 	if (strcmp(srv.conf.state.file, next.state.file) != 0 ||
 	    srv.conf.state.sync != next.state.sync ||
 	    srv.conf.state.compact_bytes != next.state.compact_bytes) {
@@ -435,6 +440,11 @@ server_run(struct conf *conf)
 	for (i = 0; i < TR_COUNT; i++)
 		if (trs_open(i, &srv.conf) != 0)
 			failed = 1;
+	if (!failed && http_open(&srv.conf, &cause) != 0) {
+		log_warnx("http: %s", cause);
+		free(cause);
+		failed = 1;
+	}
 	sysd_listen_done();
 	if (failed) {
 		for (i = 0; i < TR_COUNT; i++)
@@ -456,7 +466,8 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
-	    "started (pid %ld;%s), config %s", (long)getpid(), trs_open_names(),
+	    "started (pid %ld;%s%s), config %s", (long)getpid(), trs_open_names(),
+	    http_is_open() ? " http" : "",
 	    srv.conf.file[0] ? srv.conf.file : "embedded defaults");
 	notify_status("READY=1\n");
 
@@ -468,6 +479,7 @@ server_run(struct conf *conf)
 	}
 
 	(void)sysd_notify("STOPPING=1");
+	http_close();
 	for (i = 0; i < TR_COUNT; i++)
 		close_transport(i);	/* drains the FIFO and the rings */
 	server_commit();

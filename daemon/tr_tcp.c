@@ -146,7 +146,7 @@ tcp_accept(evutil_socket_t lfd, short events, void *arg)
 
 /* A listening socket on SS. */
 static int
-tcp_bind(const struct sockaddr_storage *ss, socklen_t len, char **cause)
+inet_bind(const struct sockaddr_storage *ss, socklen_t len, char **cause)
 {
 	char	text[NETADDR_TEXT_MAX];
 	int	fd, one = 1;
@@ -172,34 +172,42 @@ tcp_bind(const struct sockaddr_storage *ss, socklen_t len, char **cause)
 	return fd;
 }
 
-/* The sockets systemd passed as "tcp", else one per listen address. */
-static int
-tcp_listeners(const struct conf *c, char **cause)
+/*
+ * The listening sockets of section NAME ("tcp", "http"): those systemd
+ * passed as NAME (*passed set: not ours to close), else one bound per
+ * address of LISTEN.  How many, into FDS (NETADDR_LISTEN_MAX), or -1
+ * with a cause and nothing left open.
+ */
+int
+inet_listeners(const char *name, const char *listen, int *fds, int *passed,
+    char **cause)
 {
 	struct netaddr_listen	 l;
 	const char		*why;
+	size_t			 i;
 	int			 n;
 
-	n = sysd_take_inet("tcp", tc.fd, NETADDR_LISTEN_MAX, cause);
+	n = sysd_take_inet(name, fds, NETADDR_LISTEN_MAX, cause);
 	if (n < 0)
 		return -1;
-	if ((tc.passed = n > 0)) {
-		tc.n = (size_t)n;
-		return 0;
-	}
-	if (netaddr_parse_listen(c->tcp.listen, &l, &why) != 0) {
-		*cause = fmtstr("[tcp] listen: %s", why);
+	if ((*passed = n > 0))
+		return n;
+	if (netaddr_parse_listen(listen, &l, &why) != 0) {
+		*cause = fmtstr("[%s] listen: %s", name, why);
 		return -1;
 	}
 	if (l.n == 0) {
-		*cause = fmtstr("[tcp] listen names no address");
+		*cause = fmtstr("[%s] listen names no address", name);
 		return -1;
 	}
-	for (tc.n = 0; tc.n < l.n; tc.n++)
-		if ((tc.fd[tc.n] = tcp_bind(&l.ss[tc.n], l.len[tc.n],
-		    cause)) == -1)
+	for (i = 0; i < l.n; i++) {
+		if ((fds[i] = inet_bind(&l.ss[i], l.len[i], cause)) == -1) {
+			while (i > 0)
+				close(fds[--i]);
 			return -1;
-	return 0;
+		}
+	}
+	return (int)l.n;
 }
 
 static void
@@ -226,15 +234,18 @@ tcp_open(const struct conf *c, char **cause)
 {
 	const char	*why;
 	size_t		 i;
+	int		 n;
 
 	if (tcp_conf_check(c, cause) != 0 ||
 	    netaddr_parse_allow(c->tcp.allow, &tc.allow, &why) != 0 ||
 	    tcp_auth_open(c, cause) != 0)
 		return -1;
-	if (tcp_listeners(c, cause) != 0) {
+	if ((n = inet_listeners("tcp", c->tcp.listen, tc.fd, &tc.passed,
+	    cause)) == -1) {
 		tcp_close();
 		return -1;
 	}
+	tc.n = (size_t)n;
 	tc.pause = evtimer_new(server_base(), accept_resume, NULL);
 	for (i = 0; i < tc.n; i++) {
 		tc.ev[i] = event_new(server_base(), tc.fd[i],
