@@ -44,7 +44,7 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c daemon/spool_reject.c \
-	  daemon/metrics.c \
+	  daemon/metrics.c daemon/export.c \
 	  daemon/http.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
@@ -66,7 +66,7 @@ CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c tests/unit/test_netaddr.c \
-	  tests/unit/test_spoolid.c
+	  tests/unit/test_spoolid.c tests/unit/test_metrics.c
 
 # The submitter's side of shared memory and what it needs, for the tools
 # and tests that link it without the rest of common/.
@@ -81,7 +81,7 @@ LIB_OBJS = $(patsubst %.c,$(PIC)/%.o,$(LIB))
 DEB_PKGS = gcc make pkg-config libevent-dev libsystemd-dev libinih-dev \
 	   mandoc procps psmisc strace valgrind clang libclang-rt-14-dev \
 	   gnuplot-nox systemd-container iproute2 python3 prometheus \
-	   $(DEB_BUILD_PKGS)
+	   prometheus-node-exporter curl $(DEB_BUILD_PKGS)
 
 .PHONY: all lib check deps demo deb clean help test unit fuzz fuzz-build bench \
 	install uninstall units FORCE
@@ -145,6 +145,9 @@ $(BUILD)/tests/test_netaddr: $(call obj,tests/unit/test_netaddr.c common/netaddr
 $(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
 	common/log.c)
+$(BUILD)/tests/test_metrics: $(call obj,tests/unit/test_metrics.c \
+	daemon/metrics.c daemon/store.c daemon/siphash.c common/accum.c \
+	common/proto.c common/xmalloc.c common/log.c)
 $(BUILD)/tests/test_spoolid: $(call obj,tests/unit/test_spoolid.c daemon/spoolid.c common/xmalloc.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
 $(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c $(SHM_SRC) common/proto.c)

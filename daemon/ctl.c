@@ -49,7 +49,8 @@ refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
 	char	msg[256];
 	va_list	ap;
 
-	server_reject(conn_transport(c), cause, conn_peer(c));
+	server_reject(conn_transport(c), strcmp(code, ERR_USAGE) == 0 ?
+	    RJ_MALFORMED : RJ_DENIED, cause, conn_peer(c));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);

@@ -94,6 +94,23 @@ enum apply {
 	APPLY_INVALID,		/* the record did not parse, or is too long */
 };
 
+/* The classes of rejected input, counted apart (the "cause" label of
+ * ipcd_records_rejected_total; their names are in server.c). */
+enum reject {
+	RJ_MALFORMED,		/* a record or request that does not parse */
+	RJ_TOO_LONG,		/* beyond limits.max_record_bytes, or a line */
+	RJ_CONFLICT,		/* APPLY_CONFLICT */
+	RJ_LIMIT_KEYS,		/* APPLY_LIMIT */
+	RJ_LIMIT_PARTS,		/* APPLY_PARTS */
+	RJ_PARTS_MEMORY,	/* APPLY_PARTS_MEMORY */
+	RJ_LIMIT_CLIENTS,	/* a connection beyond limits.max_clients* */
+	RJ_IDLE,		/* a client idle past limits.idle_timeout */
+	RJ_DENIED,		/* a peer not allowed, or not allowed that */
+	RJ_DAMAGED,		/* shared memory written over by another */
+	RJ_FILE,		/* a spool file refused whole */
+	RJ_COUNT
+};
+
 /* store.c */
 struct key {
 	char		 name[IPCD_KEY_MAX + 1];
@@ -152,6 +169,13 @@ void	state_spool_done(const struct spool_id *);
 void	state_commit(struct store *);
 void	state_close(struct store *);
 void	state_reap(void);
+/* What the state costs, for the metrics. */
+struct state_figures {
+	uint64_t	journal_bytes;	/* both journals while compacting */
+	uint64_t	snapshot_bytes;
+	double		commit_seconds;	/* the last commit that wrote */
+};
+void	state_figures(struct state_figures *);
 int	state_parse_snapshot(const char *, size_t, struct store *, uint64_t *,
 	    char **);
 int	state_parse_journal(const char *, size_t, struct store *, uint64_t *,
@@ -177,8 +201,14 @@ int			 server_check_line(const char *, size_t,
 /* The reason given for a line longer than the limit, for transports whose
  * line splitter dropped one. */
 const char		*server_too_long(void);
-void			 server_reject(enum tr_id, const char *,
+void			 server_reject(enum tr_id, enum reject, const char *,
 			    const struct peer *);
+const char		*server_reject_name(enum reject);
+/* Records applied (a merged spool file counts its records) and inputs
+ * rejected, in class RJ, on transport TR since the start. */
+uint64_t		 server_accepted(enum tr_id);
+uint64_t		 server_rejected(enum tr_id, enum reject);
+time_t			 server_started(void);
 /* A key a spool file staged whole: merged, counted as its records. */
 void			 server_merge(enum tr_id, const struct key *,
 			    const struct peer *);

@@ -14,6 +14,10 @@ struct evbuffer;
 enum metrics_format {
 	MF_TEXT,		/* text/plain; version=0.0.4 */
 	MF_OPENMETRICS,		/* application/openmetrics-text; version=1.0.0 */
+	/* The text format without the process_* families, for
+	 * node_exporter's textfile collector: it has its own, and would
+	 * refuse ipcd's. */
+	MF_TEXTFILE,
 };
 
 struct metrics;

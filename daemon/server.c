@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "export.h"
 #include "http.h"
 #include "log.h"
 #include "stream.h"
@@ -31,7 +32,7 @@ static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
 struct tr_counters {
 	uint64_t	accepted;
 	uint64_t	duplicates;
-	uint64_t	rejected;
+	uint64_t	rejected[RJ_COUNT];
 	time_t		last_log;	/* of a rejection */
 	uint64_t	unlogged;	/* rejections not logged since */
 };
@@ -70,12 +71,57 @@ static void	server_commit(void);
 
 /* Why a record was not applied, as counted and logged (an invalid one
  * was counted where it was parsed). */
-static const char *const apply_cause[APPLY_INVALID + 1] = {
-	[APPLY_CONFLICT] = "part count conflicts with the key's",
-	[APPLY_LIMIT] = "too many keys (limits.max_keys)",
-	[APPLY_PARTS] = "too many parts (limits.max_parts)",
-	[APPLY_PARTS_MEMORY] = "part bitmaps at limits.parts_memory",
+static const struct {
+	enum reject	 class;
+	const char	*text;
+} apply_cause[APPLY_INVALID + 1] = {
+	[APPLY_CONFLICT] = { RJ_CONFLICT,
+	    "part count conflicts with the key's" },
+	[APPLY_LIMIT] = { RJ_LIMIT_KEYS, "too many keys (limits.max_keys)" },
+	[APPLY_PARTS] = { RJ_LIMIT_PARTS, "too many parts (limits.max_parts)" },
+	[APPLY_PARTS_MEMORY] = { RJ_PARTS_MEMORY,
+	    "part bitmaps at limits.parts_memory" },
 };
+
+/* The names of the classes of rejections: label values, kept few and
+ * fixed so that a hostile peer cannot make new series. */
+static const char *const reject_names[RJ_COUNT] = {
+	[RJ_MALFORMED] = "malformed",
+	[RJ_TOO_LONG] = "too_long",
+	[RJ_CONFLICT] = "conflict",
+	[RJ_LIMIT_KEYS] = "limit_keys",
+	[RJ_LIMIT_PARTS] = "limit_parts",
+	[RJ_PARTS_MEMORY] = "parts_memory",
+	[RJ_LIMIT_CLIENTS] = "limit_clients",
+	[RJ_IDLE] = "idle",
+	[RJ_DENIED] = "denied",
+	[RJ_DAMAGED] = "damaged",
+	[RJ_FILE] = "file",
+};
+
+const char *
+server_reject_name(enum reject rj)
+{
+	return reject_names[rj];
+}
+
+uint64_t
+server_accepted(enum tr_id tr)
+{
+	return srv.count[tr].accepted;
+}
+
+uint64_t
+server_rejected(enum tr_id tr, enum reject rj)
+{
+	return srv.count[tr].rejected[rj];
+}
+
+time_t
+server_started(void)
+{
+	return srv.started;
+}
 
 /* K's total for a log or status line: a total beyond the range of a
  * double is said so, never printed as a number. */
@@ -133,8 +179,8 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	} else if (a == APPLY_DUPLICATE) {
 		c->duplicates++;
 		state_duplicate(srv.store, k);
-	} else if (apply_cause[a] != NULL)
-		server_reject(tr, apply_cause[a], p);
+	} else if (apply_cause[a].text != NULL)
+		server_reject(tr, apply_cause[a].class, apply_cause[a].text, p);
 	if (completed)
 		key_completed(tr, k, p);
 	return a;
@@ -166,20 +212,23 @@ server_take_line(enum tr_id tr, const char *line, size_t len,
 {
 	if (server_check_line(line, len, r, cause) == 0)
 		return server_submit(tr, r, p);
-	server_reject(tr, *cause, p);
+	server_reject(tr, len > (size_t)srv.conf.limits.max_record_bytes ?
+	    RJ_TOO_LONG : RJ_MALFORMED, *cause, p);
 	return APPLY_INVALID;
 }
 
-/* Count a rejected input; log it, at most once a second per transport. */
+/* Count a rejected input in its class RJ; log it, at most once a second
+ * per transport. */
 void
-server_reject(enum tr_id tr, const char *cause, const struct peer *p)
+server_reject(enum tr_id tr, enum reject rj, const char *cause,
+    const struct peer *p)
 {
 	struct tr_counters	*c = &srv.count[tr];
 	struct log_fields	 f = { .transport = server_transport_name(tr),
 	    .event = "reject" };
 	time_t			 now = time(NULL);
 
-	c->rejected++;
+	c->rejected[rj]++;
 	if (now - c->last_log < REJECT_LOG_INTERVAL) {
 		c->unlogged++;
 		return;
@@ -203,8 +252,9 @@ server_merge(enum tr_id tr, const struct key *staged, const struct peer *p)
 	enum apply	 a;
 
 	if ((a = store_merge(srv.store, staged, &k)) != APPLY_OK) {
-		server_reject(tr, apply_cause[a], p);
-		srv.count[tr].rejected += staged->acc.count - 1;
+		server_reject(tr, apply_cause[a].class, apply_cause[a].text, p);
+		srv.count[tr].rejected[apply_cause[a].class] +=
+		    staged->acc.count - 1;
 		return;
 	}
 	srv.count[tr].accepted += staged->acc.count;
@@ -241,15 +291,18 @@ server_reset(const char *key, enum tr_id tr, const struct peer *p)
 void
 server_stats(char *buf, size_t size)
 {
+	uint64_t rejected;
 	size_t	len;
-	int	i;
+	int	i, rj;
 
 	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu "
 	    "unix.clients=%ld tcp.clients=%ld parts_bytes=%zu", (long)getpid(),
 	    (long long)(time(NULL) - srv.started), store_count(srv.store),
 	    stream_count(TR_UNIX), stream_count(TR_TCP),
 	    store_parts_bytes(srv.store));
-	for (i = 0; i < TR_COUNT && len < size; i++)
+	for (i = 0; i < TR_COUNT && len < size; i++) {
+		for (rejected = 0, rj = 0; rj < RJ_COUNT; rj++)
+			rejected += srv.count[i].rejected[rj];
 		len += (size_t)snprintf(buf + len, size - len,
 		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
 		    "%s.rejected=%llu", server_transport_name(i), trs_is_open(i),
@@ -258,7 +311,8 @@ server_stats(char *buf, size_t size)
 		    server_transport_name(i),
 		    (unsigned long long)srv.count[i].duplicates,
 		    server_transport_name(i),
-		    (unsigned long long)srv.count[i].rejected);
+		    (unsigned long long)rejected);
+	}
 }
 
 static void
@@ -346,6 +400,7 @@ reload(void)
 	}
 	srv.conf = next;
 	apply_limits();
+	export_apply(&srv.conf);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "reload" },
 	    "configuration reloaded from %s",
 	    srv.conf.file[0] ? srv.conf.file : "the embedded defaults");
@@ -465,6 +520,7 @@ server_run(struct conf *conf)
 	    wd > 0 ? &srv : NULL);
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
+	export_apply(&srv.conf);
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
 	    "started (pid %ld;%s%s), config %s", (long)getpid(), trs_open_names(),
 	    http_is_open() ? " http" : "",
@@ -480,6 +536,7 @@ server_run(struct conf *conf)
 
 	(void)sysd_notify("STOPPING=1");
 	http_close();
+	export_stop();
 	for (i = 0; i < TR_COUNT; i++)
 		close_transport(i);	/* drains the FIFO and the rings */
 	server_commit();

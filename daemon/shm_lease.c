@@ -111,10 +111,11 @@ drain_ring(uint32_t r)
 		if ((n = take(r, &bad)) == -1)
 			return -1;
 		if (bad != NULL)
-			server_reject(TR_SHM, bad, NULL);
+			server_reject(TR_SHM, RJ_DAMAGED, bad, NULL);
 		for (k = 0; k < n; k++) {
 			if (shm_rec_decode(&batch[k], &rec, &cause) != 0)
-				server_reject(TR_SHM, cause, NULL);
+				server_reject(TR_SHM, RJ_MALFORMED, cause,
+				    NULL);
 			else
 				(void)server_submit(TR_SHM, &rec, NULL);
 		}
@@ -379,8 +380,8 @@ lease_tend(void)
 	n = look();
 	shm_unguard();
 	if (n > 0)
-		server_reject(TR_SHM, "slot generation overwritten by another "
-		    "process; restored", NULL);
+		server_reject(TR_SHM, RJ_DAMAGED, "slot generation overwritten "
+		    "by another process; restored", NULL);
 	for (r = 0; r < 2 * shm.nslots; r++)
 		if (shm.dirty[r] && gone(r, shm.rflags[r]))
 			shm.dirty[r] = 0;

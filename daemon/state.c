@@ -50,6 +50,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,7 @@ static struct {
 	int		 txn;		/* a J_BEGIN awaits its J_COMMIT */
 	pid_t		 child;		/* writing a snapshot, or 0 */
 	time_t		 retry;		/* no compaction before */
+	double		 commit_seconds;	/* the last flush that wrote */
 } st = { .dfd = -1, .lfd = -1, .jfd = -1 };
 
 /* Queue one entry for the next commit. */
@@ -346,6 +348,7 @@ flush(struct store *s)
 	const unsigned char	*p, *end;
 	struct key		*k;
 	unsigned char		 body[JSET_BODY_MAX];
+	double			 start;
 
 	while ((k = store_take_changed(s)) != NULL)
 		journal_add(J_SET, k->name, body, jset_body(body, k));
@@ -355,6 +358,7 @@ flush(struct store *s)
 	}
 	if (st.len == 0)
 		return;
+	start = mono_sec();
 	p = st.buf;
 	end = st.buf + st.len;
 	if (st.sync == SYNC_ALWAYS) {
@@ -369,6 +373,7 @@ flush(struct store *s)
 			fatal("state journal %s: fdatasync", st.jpath);
 	}
 	st.len = 0;
+	st.commit_seconds = mono_sec() - start;
 }
 
 /* Start a new journal: what the old one holds is what the snapshot about
@@ -459,6 +464,28 @@ state_reap(void)
 
 	if (st.child != 0 && waitpid(st.child, &status, WNOHANG) == st.child)
 		compacted(status);
+}
+
+/* The size of file NAME in the state directory; 0 if there is none. */
+static uint64_t
+file_bytes(const char *name)
+{
+	struct stat	sb;
+
+	if (fstatat(st.dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	return (uint64_t)sb.st_size;
+}
+
+void
+state_figures(struct state_figures *f)
+{
+	memset(f, 0, sizeof *f);
+	if (st.jfd == -1)
+		return;
+	f->journal_bytes = st.jsize + (st.old ? file_bytes(st.oname) : 0);
+	f->snapshot_bytes = file_bytes(st.snap);
+	f->commit_seconds = st.commit_seconds;
 }
 
 /* Make the buffered entries durable; compact when the journal is long. */

@@ -279,7 +279,8 @@ conn_line(struct conn *c, const char *line, size_t len)
 	memcpy(buf, line, len);
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
-		server_reject(c->tr, "request contains a NUL byte", &c->peer);
+		server_reject(c->tr, RJ_MALFORMED, "request contains a NUL "
+		    "byte", &c->peer);
 		conn_reply(c, "err %s request contains a NUL byte", ERR_USAGE);
 		return;
 	}
@@ -306,7 +307,8 @@ conn_process(struct conn *c)
 			conn_line(c, line, len);
 			continue;
 		}
-		server_reject(c->tr, "request too long", &c->peer);
+		server_reject(c->tr, RJ_TOO_LONG, "request too long",
+		    &c->peer);
 		conn_reply(c, "err %s request longer than %d bytes", ERR_USAGE,
 		    IPCD_LINE_MAX);
 	}
@@ -320,8 +322,8 @@ conn_process(struct conn *c)
 		event_active(c->resume, 0, 0);
 	else if (c->eof && !c->parked && linebuf_pending(&c->lb) > 0 &&
 	    evbuffer_get_length(c->out) < OUT_HIGH) {
-		server_reject(c->tr, "request without a newline before end "
-		    "of file", &c->peer);
+		server_reject(c->tr, RJ_MALFORMED, "request without a newline "
+		    "before end of file", &c->peer);
 		linebuf_drop(&c->lb);
 	}
 	set_reading(c, n < CONN_BATCH && !c->parked &&
@@ -389,7 +391,8 @@ conn_idle(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn	*c = arg;
 
-	server_reject(c->tr, "client idle too long; disconnected", &c->peer);
+	server_reject(c->tr, RJ_IDLE, "client idle too long; disconnected",
+	    &c->peer);
 	conn_reply(c, "err %s idle for %ld s; disconnected", ERR_LIMIT,
 	    server_conf()->limits.idle_timeout);
 	c->safe = evbuffer_get_length(c->out);	/* nothing pending to commit */

@@ -44,7 +44,7 @@ tcp_auth_close(void)
 static void
 gate_refuse(struct conn *c, const char *cause, const char *msg)
 {
-	server_reject(TR_TCP, cause, conn_peer(c));
+	server_reject(TR_TCP, RJ_DENIED, cause, conn_peer(c));
 	conn_reply(c, "err %s %s", ERR_DENIED, msg);
 	conn_shut(c);
 }

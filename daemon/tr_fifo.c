@@ -111,13 +111,14 @@ fifo_take(void)
 
 	while ((r = linebuf_next(&fifo.lb, &line, &len)) != 0) {
 		if (r == -1)
-			server_reject(TR_FIFO, server_too_long(), NULL);
+			server_reject(TR_FIFO, RJ_TOO_LONG, server_too_long(),
+			    NULL);
 		else
 			(void)server_take_line(TR_FIFO, line, len, NULL, &rec,
 			    &cause);
 	}
 	if (linebuf_pending(&fifo.lb) > 0)
-		server_reject(TR_FIFO, FIFO_PIECE, NULL);
+		server_reject(TR_FIFO, RJ_MALFORMED, FIFO_PIECE, NULL);
 	linebuf_drop(&fifo.lb);
 }
 

@@ -312,7 +312,7 @@ damaged(const char *what)
 	time_t	now = time(NULL);
 
 	snprintf(cause, sizeof cause, "segment %s %s", shm.name, what);
-	server_reject(TR_SHM, cause, NULL);
+	server_reject(TR_SHM, RJ_DAMAGED, cause, NULL);
 	/* A hostile writer may do this in a loop: one line a second. */
 	if (now != shm.last_warn)
 		log_warnx("shm: %s; recreating it", cause);
@@ -340,7 +340,7 @@ bell_renew(void)
 	}
 	snprintf(msg, sizeof msg, "segment %s %s; made another", shm.name,
 	    what);
-	server_reject(TR_SHM, msg, NULL);
+	server_reject(TR_SHM, RJ_DAMAGED, msg, NULL);
 	if (sigsetjmp(shm_fault_jmp, 0) != 0)
 		return;		/* the poll will find the damage */
 	shm_guard(shm.hdr, shm.size);
@@ -382,7 +382,7 @@ bell_rewritten(void)
 
 	snprintf(cause, sizeof cause, "segment %s had its semaphore id "
 	    "overwritten by another process; restored", shm.name);
-	server_reject(TR_SHM, cause, NULL);
+	server_reject(TR_SHM, RJ_DAMAGED, cause, NULL);
 }
 
 /* Once a second: check the segment, tend the slots, and take what is

@@ -211,7 +211,7 @@ reject(const struct spool_file *f, const char *why)
 	}
 	msg = fmtstr("file %s: %s%s", spool_name_shown(f->id.name), why,
 	    fate != NULL ? fate : "");
-	server_reject(TR_SPOOL, msg, &f->peer);
+	server_reject(TR_SPOOL, RJ_FILE, msg, &f->peer);
 	free(msg);
 	free(fate);
 }

@@ -203,7 +203,7 @@ take_one(void)
 	if (m->mtype != SYSV_MTYPE) {
 		snprintf(cause, sizeof cause, "message of type %ld, not %d",
 		    m->mtype, SYSV_MTYPE);
-		server_reject(TR_SYSV, cause, NULL);
+		server_reject(TR_SYSV, RJ_MALFORMED, cause, NULL);
 	} else
 		(void)server_take_line(TR_SYSV, m->mtext, len, NULL, &r, &why);
 	recv_done();

@@ -129,12 +129,12 @@ tcp_accept(evutil_socket_t lfd, short events, void *arg)
 		if (!netaddr_allowed(&tc.allow, (struct sockaddr *)&ss, len)) {
 			/* Not a byte is read from it, not a byte written. */
 			close(fd);
-			server_reject(TR_TCP, "peer not in [tcp] allow; "
-			    "closed unread", &p);
+			server_reject(TR_TCP, RJ_DENIED, "peer not in [tcp] "
+			    "allow; closed unread", &p);
 			continue;
 		}
 		if ((why = stream_admit(&p)) != NULL) {
-			server_reject(TR_TCP, why, &p);
+			server_reject(TR_TCP, RJ_LIMIT_CLIENTS, why, &p);
 			stream_refuse(fd, why);
 			continue;
 		}

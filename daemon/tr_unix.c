@@ -87,7 +87,7 @@ unix_accept(evutil_socket_t lfd, short events, void *arg)
 		}
 		peer_of(fd, &p);
 		if ((why = stream_admit(&p)) != NULL) {
-			server_reject(TR_UNIX, why, &p);
+			server_reject(TR_UNIX, RJ_LIMIT_CLIENTS, why, &p);
 			stream_refuse(fd, why);
 			continue;
 		}

@@ -1,0 +1,239 @@
+/*
+ * The textfile export, for node_exporter's textfile collector on hosts
+ * that must not open a port: every [export] interval the metrics, in the
+ * text format, are written to a temporary file beside the target, synced,
+ * and renamed over it, so that a reader finds the previous file or the
+ * new one whole, never a part.  A piece is written per loop pass (a timer
+ * of no delay, re-armed while more is to come): a hundred thousand keys
+ * never hold the loop.  A failure is logged with its cause, at most once
+ * a minute, removes the temporary file and never stops ipcd; the next
+ * interval tries again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "daemon.h"
+#include "export.h"
+#include "log.h"
+#include "metrics.h"
+
+#define EXPORT_PIECE		(32 * 1024)	/* bytes made per pass */
+#define EXPORT_WARN_INTERVAL	60	/* seconds between failure reports */
+#define EXPORT_MODE		0644	/* node_exporter runs as another user */
+
+static struct {
+	char		 path[PATH_MAX];	/* the target; "": no export */
+	char		 tmp[PATH_MAX + 16];	/* hidden, not a .prom */
+	long		 interval;
+	struct event	*timer;		/* every interval */
+	struct event	*step;		/* a piece, next pass */
+	struct metrics	*m;		/* the write under way, or NULL */
+	struct evbuffer	*buf;
+	int		 fd;		/* the temporary file, or -1 */
+	int		 failing;	/* the last write failed */
+	time_t		 last_warn;
+	unsigned long	 unlogged;	/* failures since */
+} ex = { .fd = -1 };
+
+/* Drop the write under way, and its temporary file. */
+static void
+abandon(void)
+{
+	if (ex.step != NULL)
+		evtimer_del(ex.step);
+	if (ex.m != NULL)
+		metrics_free(ex.m);
+	ex.m = NULL;
+	if (ex.buf != NULL)
+		evbuffer_drain(ex.buf, evbuffer_get_length(ex.buf));
+	if (ex.fd != -1) {
+		close(ex.fd);
+		ex.fd = -1;
+		(void)unlink(ex.tmp);
+	}
+}
+
+/* WHAT failed with ERROR: say so, at most once a minute; give up this
+ * write. */
+static void
+failed(const char *what, const char *file, int error)
+{
+	time_t	now = time(NULL);
+
+	abandon();
+	ex.failing = 1;
+	if (now - ex.last_warn < EXPORT_WARN_INTERVAL) {
+		ex.unlogged++;
+		return;
+	}
+	if (ex.unlogged > 0)
+		log_warnx("export: cannot %s %s: %s (and %lu more failures "
+		    "since the last report); retrying every %ld s", what, file,
+		    strerror(error), ex.unlogged, ex.interval);
+	else
+		log_warnx("export: cannot %s %s: %s; retrying every %ld s",
+		    what, file, strerror(error), ex.interval);
+	ex.last_warn = now;
+	ex.unlogged = 0;
+}
+
+/* The temporary file: made anew, never through a symbolic link.  One
+ * left by a killed ipcd is removed first (unlink removes a link, not
+ * what it points to). */
+static int
+create_tmp(void)
+{
+	int	fd, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		fd = open(ex.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, EXPORT_MODE);
+		if (fd != -1 || errno != EEXIST || unlink(ex.tmp) != 0)
+			break;
+	}
+	return fd;
+}
+
+static void
+schedule(void)
+{
+	struct timeval	now = { 0, 0 };
+
+	evtimer_add(ex.step, &now);
+}
+
+/* Every interval: begin a write, unless one is still under way. */
+static void
+on_interval(evutil_socket_t fd, short events, void *arg)
+{
+	if (ex.m != NULL)
+		return;
+	if ((ex.fd = create_tmp()) == -1) {
+		failed("create", ex.tmp, errno);
+		return;
+	}
+	/* Readable by node_exporter whatever ipcd's umask. */
+	if (fchmod(ex.fd, EXPORT_MODE) != 0) {
+		failed("chmod", ex.tmp, errno);
+		return;
+	}
+	ex.m = metrics_begin(MF_TEXTFILE);
+	schedule();
+}
+
+/* The write is whole: make it durable, then put it in place. */
+static void
+finish(void)
+{
+	int	r, error;
+
+	if (fsync(ex.fd) != 0) {
+		failed("sync", ex.tmp, errno);
+		return;
+	}
+	r = close(ex.fd);
+	ex.fd = -1;
+	if (r != 0 || rename(ex.tmp, ex.path) != 0) {
+		error = errno;
+		(void)unlink(ex.tmp);
+		failed(r != 0 ? "write" : "rename over", r != 0 ? ex.tmp :
+		    ex.path, error);
+		return;
+	}
+	metrics_free(ex.m);
+	ex.m = NULL;
+	if (ex.failing)
+		log_info("export: %s written again", ex.path);
+	ex.failing = 0;
+}
+
+/* One piece of the write: made, then written out. */
+static void
+on_step(evutil_socket_t fd, short events, void *arg)
+{
+	int	more;
+
+	more = metrics_next(ex.m, ex.buf, EXPORT_PIECE);
+	while (evbuffer_get_length(ex.buf) > 0)
+		if (evbuffer_write(ex.buf, ex.fd) == -1 && errno != EINTR) {
+			failed("write", ex.tmp, errno);
+			return;
+		}
+	if (more)
+		schedule();
+	else
+		finish();
+}
+
+/* Make the temporary file's name: ".NAME.tmp" beside PATH. */
+static void
+tmp_name(const char *path)
+{
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(ex.tmp, sizeof ex.tmp, ".%s.tmp", path);
+	else
+		snprintf(ex.tmp, sizeof ex.tmp, "%.*s.%s.tmp",
+		    (int)(slash + 1 - path), path, slash + 1);
+}
+
+void
+export_apply(const struct conf *c)
+{
+	struct timeval	tv = { 0, 0 };
+	struct event_base *base = server_base();
+
+	if (strcmp(ex.path, c->export_.textfile) == 0 &&
+	    ex.interval == c->export_.interval)
+		return;
+	abandon();
+	if (ex.timer != NULL)
+		event_del(ex.timer);
+	snprintf(ex.path, sizeof ex.path, "%s", c->export_.textfile);
+	ex.interval = c->export_.interval;
+	ex.failing = 0;
+	ex.last_warn = 0;
+	ex.unlogged = 0;
+	if (ex.path[0] == '\0')
+		return;
+	tmp_name(ex.path);
+	if (ex.timer == NULL) {
+		ex.timer = event_new(base, -1, EV_PERSIST, on_interval, NULL);
+		ex.step = evtimer_new(base, on_step, NULL);
+		ex.buf = evbuffer_new();
+		if (ex.timer == NULL || ex.step == NULL || ex.buf == NULL)
+			fatalx("export: cannot make its events");
+	}
+	tv.tv_sec = ex.interval;
+	if (event_add(ex.timer, &tv) != 0)
+		fatalx("export: cannot add its timer");
+	log_info("export: metrics to %s every %ld s", ex.path, ex.interval);
+	/* The first write at once, not an interval later. */
+	on_interval(-1, 0, NULL);
+}
+
+void
+export_stop(void)
+{
+	abandon();
+	if (ex.timer == NULL)
+		return;
+	event_free(ex.timer);
+	event_free(ex.step);
+	evbuffer_free(ex.buf);
+	ex.timer = ex.step = NULL;
+	ex.buf = NULL;
+	ex.path[0] = '\0';
+	ex.interval = 0;
+}
