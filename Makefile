@@ -38,13 +38,13 @@ COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common
 	  common/crc32.c common/xmalloc.c common/linebuf.c common/rundir.c \
 	  common/netaddr.c common/token.c common/sysvkey.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon/siphash.c \
-	  daemon/stream.c daemon/ctl.c daemon/node.c daemon/systemd.c \
+	  daemon/stream.c daemon/ctl.c daemon/ctl_keys.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c daemon/spool_reject.c \
-	  daemon/metrics.c daemon/export.c \
+	  daemon/metrics.c daemon/export.c daemon/expire.c \
 	  daemon/http.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
@@ -66,7 +66,8 @@ CLIENT_LIBS	= $(shell pkg-config --libs inih 2>/dev/null)
 UNITS	= tests/unit/test_accum.c tests/unit/test_proto.c \
 	  tests/unit/test_conf.c tests/unit/test_store.c tests/unit/test_crc32.c \
 	  tests/unit/test_shm.c tests/unit/test_netaddr.c \
-	  tests/unit/test_spoolid.c tests/unit/test_metrics.c
+	  tests/unit/test_spoolid.c tests/unit/test_metrics.c \
+	  tests/unit/test_duration.c
 
 # The submitter's side of shared memory and what it needs, for the tools
 # and tests that link it without the rest of common/.
@@ -150,6 +151,7 @@ $(BUILD)/tests/test_metrics: $(call obj,tests/unit/test_metrics.c \
 	common/proto.c common/xmalloc.c common/log.c)
 $(BUILD)/tests/test_spoolid: $(call obj,tests/unit/test_spoolid.c daemon/spoolid.c common/xmalloc.c)
 $(BUILD)/tests/test_crc32: $(call obj,tests/unit/test_crc32.c common/crc32.c)
+$(BUILD)/tests/test_duration: $(call obj,tests/unit/test_duration.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_shm: $(call obj,tests/unit/test_shm.c $(SHM_SRC) common/proto.c)
 $(BUILD)/tests/test_%:
 	@mkdir -p $(dir $@)

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ipcd.h"
 #include "lib.h"
+#include "util.h"
 
 #define KEYS_LIMIT_MAX	1000	/* keys of one page, as ipcd caps it */
 #define KEYS_LIMIT	100
@@ -177,11 +179,45 @@ cmd_ping(const struct opts *go, int argc, char **argv)
 	return r;
 }
 
+/* The last update of a key's fields LINE, as "DATE\tAGE": an ISO 8601
+ * UTC time and how long ago ("-\t-" when ipcd does not know it). */
+static void
+updated_text(const char *line, char *buf, size_t size)
+{
+	char		 upd[32], idle[32];
+	struct tm	 tm;
+	time_t		 t;
+	long		 s;
+
+	if (reply_field(line, "updated", upd, sizeof upd) != 0 ||
+	    reply_field(line, "idle", idle, sizeof idle) != 0 ||
+	    strcmp(upd, "null") == 0) {
+		snprintf(buf, size, "-\t-");
+		return;
+	}
+	t = (time_t)strtoll(upd, NULL, 10);
+	s = strtol(idle, NULL, 10);
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ\t", &tm);
+	if (s < 60)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%lds", s);
+	else if (s < 3600)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%ldm%02lds",
+		    s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%ldh%02ldm",
+		    s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf + strlen(buf), size - strlen(buf), "%ldd%02ldh",
+		    s / 86400, s % 86400 / 3600);
+}
+
 /* One key's fields as a line of "keys"; 1 when its total overflows. */
 static int
 keys_print(const struct opts *o, const char *line, int *first)
 {
-	char	name[80], total[64], n[32], parts[32], nparts[32];
+	char	name[80], total[64], n[32], parts[32], nparts[32], when[80];
 	int	over = reply_overflow(line);
 
 	if (o->json) {
@@ -194,8 +230,10 @@ keys_print(const struct opts *o, const char *line, int *first)
 	    (!over && reply_field(line, "total", total, sizeof total) != 0))
 		return -1;
 	else {
-		printf("%s\t%s\t%s", vis(name, strlen(name)), over ?
-		    "overflow" : vis(total, strlen(total)), vis(n, strlen(n)));
+		updated_text(line, when, sizeof when);
+		printf("%s\t%s\t%s\t%s", vis(name, strlen(name)), over ?
+		    "overflow" : vis(total, strlen(total)), vis(n, strlen(n)),
+		    when);
 		if (strcmp(nparts, "0") != 0)
 			printf("\t%s/%s parts", vis(parts, strlen(parts)),
 			    vis(nparts, strlen(nparts)));
@@ -208,23 +246,25 @@ keys_print(const struct opts *o, const char *line, int *first)
 }
 
 /*
- * One page of "keys [cursor=C] limit=L [match=GLOB]": print its keys and
- * leave the next cursor in CURSOR ("0": the listing is complete, as from
- * an ipcd that pages nothing and names no cursor).  An exit status.
+ * One page of "keys [cursor=C] limit=L [match=GLOB] [idle=S]": print its
+ * keys and leave the next cursor in CURSOR ("0": the listing is complete,
+ * as from an ipcd that pages nothing and names no cursor).  IDLE is -1
+ * for no idle filter.  An exit status.
  */
 static int
-keys_page(struct conn *c, const struct opts *o, const char *glob,
+keys_page(struct conn *c, const struct opts *o, const char *glob, long idle,
     unsigned long limit, char *cursor, size_t size, int *first, int *over)
 {
-	char		*reply, *cause, count[32], key[80], sent[32];
+	char		*reply, *cause, count[32], key[80], sent[32], ids[40];
 	unsigned long	 i, n;
 	int		 r;
 
 	snprintf(sent, sizeof sent, "%s", cursor);
-	r = conn_request(c, &reply, &cause, "%s%s%s limit=%lu%s%s", REQ_KEYS,
+	snprintf(ids, sizeof ids, idle >= 0 ? " idle=%ld" : "", idle);
+	r = conn_request(c, &reply, &cause, "%s%s%s limit=%lu%s%s%s", REQ_KEYS,
 	    strcmp(sent, "0") != 0 ? " cursor=" : "",
 	    strcmp(sent, "0") != 0 ? sent : "", limit,
-	    glob != NULL ? " match=" : "", glob != NULL ? glob : "");
+	    glob != NULL ? " match=" : "", glob != NULL ? glob : "", ids);
 	if (r == CONN_FAIL)
 		return conn_failed("keys", cause);
 	if (r != 0 || reply_field(reply, "count", count, sizeof count) != 0)
@@ -262,11 +302,25 @@ glob_valid(const char *g)
 	    "abcdefghijklmnopqrstuvwxyz0123456789_.:-*?[]!^") == len;
 }
 
+/* A --idle=DURATION argument into *IDLE (seconds); -1 after saying why. */
+static int
+idle_arg(const char *arg, long *idle)
+{
+	const char	*cause;
+
+	if (duration_parse(arg, idle, &cause) == 0)
+		return 0;
+	fprintf(stderr, "ipcctl: --idle=%s: %s\n", vis(arg, strlen(arg)),
+	    cause);
+	return -1;
+}
+
 int
 cmd_keys(const struct opts *go, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "limit", required_argument, NULL, 'l' },
+		{ "idle", required_argument, NULL, 'i' },
 		OPTS_END
 	};
 	struct opts	 o = *go;
@@ -274,10 +328,15 @@ cmd_keys(const struct opts *go, int argc, char **argv)
 	const char	*glob = NULL;
 	char		 cursor[32] = "0", *end;
 	unsigned long	 limit = KEYS_LIMIT;
+	long		 idle = -1;
 	int		 ch, r, first = 1, over = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 't' && timeout_arg(optarg, &o.tg.timeout) == 0)
+			continue;
+		if (ch == 'i' && idle_arg(optarg, &idle) != 0)
+			return EXIT_USAGE;
+		if (ch == 'i')
 			continue;
 		if (ch == 'l' && (limit = strtoul(optarg, &end, 10)) >= 1 &&
 		    limit <= KEYS_LIMIT_MAX && *optarg != '\0' && *end == '\0')
@@ -299,8 +358,8 @@ cmd_keys(const struct opts *go, int argc, char **argv)
 	if (o.json)
 		printf("[");
 	do
-		r = keys_page(&c, &o, glob, limit, cursor, sizeof cursor,
-		    &first, &over);
+		r = keys_page(&c, &o, glob, idle, limit, cursor,
+		    sizeof cursor, &first, &over);
 	while (r == 0 && strcmp(cursor, "0") != 0);
 	if (o.json)
 		printf("]\n");
@@ -312,11 +371,13 @@ int
 cmd_reset(const struct opts *go, int argc, char **argv)
 {
 	static const struct option opts[] = { { "key", required_argument,
-	    NULL, 'k' }, { "all", no_argument, NULL, 'a' }, OPTS_END };
+	    NULL, 'k' }, { "all", no_argument, NULL, 'a' }, { "idle",
+	    required_argument, NULL, 'i' }, OPTS_END };
 	struct opts	 o = *go;
 	const char	*key = IPCD_DEFAULT_KEY;
 	struct conn	 c;
-	char		*reply, *cause, n[32];
+	char		*reply, *cause, n[32], arg[40];
+	long		 idle = -1;
 	int		 ch, all = 0, haskey = 0, r;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -324,16 +385,24 @@ cmd_reset(const struct opts *go, int argc, char **argv)
 			haskey = 1;
 		else if (ch == 'a')
 			all = 1;
+		else if (ch == 'i' && idle_arg(optarg, &idle) != 0)
+			return EXIT_USAGE;
+		else if (ch == 'i')
+			continue;
 		else if (ch == 't' && timeout_arg(optarg, &o.tg.timeout) == 0)
 			continue;
 		else
 			return ch == 'k' ? EXIT_USAGE : command_usage("reset");
 	}
-	if (optind != argc || (all && haskey))
+	if (optind != argc || all + haskey + (idle >= 0) > 1)
 		return command_usage("reset");
+	if (idle >= 0)
+		snprintf(arg, sizeof arg, "idle=%ld", idle);
+	else
+		snprintf(arg, sizeof arg, "%s", all ? "*" : key);
 	if ((r = connect_or_fail(&c, &o.tg)) != 0)
 		return r;
-	r = conn_request(&c, &reply, &cause, "%s %s", REQ_RESET, all ? "*" : key);
+	r = conn_request(&c, &reply, &cause, "%s %s", REQ_RESET, arg);
 	if (r == CONN_FAIL)
 		r = conn_failed("reset", cause);
 	else if (r != 0)

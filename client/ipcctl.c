@@ -31,8 +31,10 @@ static const struct command {
 	{ "run", cmd_run, "run -n N [--via=T] [--key=K] "
 	    "[--channel=pipe|socketpair] [--timeout=S] [--] CMD [ARG...]" },
 	{ "stats", cmd_stats, "stats [--timeout=S]" },
-	{ "keys", cmd_keys, "keys [--limit=L] [--timeout=S] [GLOB]" },
-	{ "reset", cmd_reset, "reset [--key=K | --all] [--timeout=S]" },
+	{ "keys", cmd_keys, "keys [--idle=DURATION] [--limit=L] [--timeout=S] "
+	    "[GLOB]" },
+	{ "reset", cmd_reset, "reset [--key=K | --all | --idle=DURATION] "
+	    "[--timeout=S]" },
 	{ "ping", cmd_ping, "ping [--timeout=S]" },
 };
 

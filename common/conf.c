@@ -22,7 +22,7 @@
 #include "xmalloc.h"
 
 enum conf_type { T_BOOL, T_PATH, T_OPTPATH, T_MODE, T_GROUP, T_IPCNAME,
-    T_LONG, T_SYNC, T_ADMIN, T_STRING };
+    T_LONG, T_DURATION, T_SYNC, T_ADMIN, T_STRING };
 
 /* The words of the enumerated types, indexed by value. */
 static const char *const sync_names[] = {
@@ -38,7 +38,7 @@ struct conf_key {
 	const char	*name;
 	enum conf_type	 type;
 	size_t		 offset;
-	long		 min, max;	/* T_LONG */
+	long		 min, max;	/* T_LONG, T_DURATION (seconds) */
 	/* T_STRING: the room that reads the value checks it. */
 	int		(*check)(const char *, const char **);
 	size_t		 size;		/* T_STRING: of the field */
@@ -48,6 +48,8 @@ struct conf_key {
 	{ sec, name, type, offsetof(struct conf, field), 0, 0, NULL, 0 }
 #define KL(sec, name, field, min, max) \
 	{ sec, name, T_LONG, offsetof(struct conf, field), min, max, NULL, 0 }
+#define KD(sec, name, field, max) \
+	{ sec, name, T_DURATION, offsetof(struct conf, field), 0, max, NULL, 0 }
 #define KS(sec, name, field, check) \
 	{ sec, name, T_STRING, offsetof(struct conf, field), 0, 0, check, \
 	    sizeof ((struct conf *)0)->field }
@@ -104,7 +106,7 @@ static const struct conf_key conf_keys[] = {
 	    1000000),
 	KL("limits", "max_parts", limits.max_parts, 1, IPCD_PARTS_MAX),
 	KL("limits", "parts_memory", limits.parts_memory, 4096, 1L << 40),
-	KL("limits", "expire_after", limits.expire_after, 0, 1L << 40),
+	KD("limits", "expire_after", limits.expire_after, DURATION_MAX),
 	KL("client", "timeout", client.timeout, 1, 86400),
 };
 
@@ -228,6 +230,11 @@ set_value(struct conf *c, const struct conf_key *k, const char *v,
 			*cause = msg;
 			return -1;
 		}
+		*(long *)p = l;
+		return 0;
+	case T_DURATION:
+		if (duration_parse(v, &l, cause) != 0)
+			return -1;
 		*(long *)p = l;
 		return 0;
 	}
@@ -436,6 +443,7 @@ conf_print(const struct conf *c)
 {
 	const char	*cur = "";
 	const char	*p;
+	char		 buf[DURATION_TEXT_MAX];
 	size_t		 i;
 
 	for (i = 0; i < sizeof conf_keys / sizeof conf_keys[0]; i++) {
@@ -454,6 +462,10 @@ conf_print(const struct conf *c)
 			break;
 		case T_LONG:
 			printf("%ld\n", *(const long *)p);
+			break;
+		case T_DURATION:
+			duration_format(buf, sizeof buf, *(const long *)p);
+			printf("%s\n", buf);
 			break;
 		case T_SYNC:
 			printf("%s\n", sync_names[*(const int *)p]);

@@ -31,7 +31,16 @@
  * is "total=null ... overflow=true".  A client says "hello VERSION" first;
  * ipcd answers like "ping", or "err version" when VERSION is not its own.
  * "keys" answers one page, "ok count=N cursor=C" and N lines of key
- * fields; the client asks again with cursor=C until C is 0.
+ * fields; the client asks again with cursor=C until C is 0.  The filters
+ * match=GLOB (fnmatch) and idle=DURATION (keys with no update for longer:
+ * seconds, or 90s, 15m, 1h, 7d) are applied by ipcd, within the page's
+ * bounded walk, so a page stays bounded however few keys match.  The
+ * fields of a key ("result", "keys") include updated=SECONDS.MMM (the
+ * wall-clock time of its last update, since the epoch; null if unknown)
+ * and idle=SECONDS (how long ago, on ipcd's clock).  "reset idle=DURATION"
+ * removes every key idle longer, "ok removed=N".  These were added
+ * without a version bump: a request of version 2 before them means the
+ * same, and clients read fields by name.
  *
  * Bump IPCD_PROTO_VERSION whenever any of this changes incompatibly.
  */
@@ -61,8 +70,8 @@
 #define REQ_RESULT	"result"	/* result KEY */
 #define REQ_WAIT	"wait"		/* wait KEY TIMEOUT_MS (0: forever) */
 #define REQ_STATS	"stats"
-#define REQ_KEYS	"keys"		/* keys [cursor=C] [limit=L] [match=GLOB] */
-#define REQ_RESET	"reset"		/* reset KEY | reset * */
+#define REQ_KEYS	"keys"		/* keys [cursor=C] [limit=L] [match=GLOB] [idle=DURATION] */
+#define REQ_RESET	"reset"		/* reset KEY | reset * | reset idle=DURATION */
 #define REQ_PING	"ping"
 /* hello PROTO: the first request of a client, pipelined with the next;
  * "ok proto=N version=... pid=N", or "err version ..." when ipcd speaks

@@ -2,13 +2,12 @@
  * The control plane: the requests of the socket protocol (proto.h), the
  * same from any stream transport.  Each request line is answered with one
  * reply line through the stream layer, which holds it until the commit;
- * "keys" answers a page of lines and a cursor for the next.  "wait" parks
+ * "keys" (ctl_keys.c) answers a page of lines and a cursor for the next.  "wait" parks
  * the connection until the key's last part comes in (server.c calls
  * ctl_key_completed) or its timeout fires.  Nothing here reads a socket or
  * knows how a connection got here.
  */
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,32 +17,28 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "expire.h"
 #include "stream.h"
+#include "util.h"
 #include "xmalloc.h"
 
-#define KEYS_PAGE	100	/* keys per "keys" reply, unless limit= */
-#define KEYS_PAGE_MAX	1000	/* the most a client may ask for */
-#define KEYS_BUCKETS	4	/* buckets walked per key asked, at most */
 #define WAIT_MS_MAX	(86400000UL * 365)	/* a year */
-#define FIELDS_MAX	512	/* one key's fields as text */
 
-/* A connection parked in a wait. */
+/* A connection parked in a wait for a key, or for a "reset idle=" to
+ * walk the store (key "", no timer). */
 struct waiter {
 	struct conn		*c;
 	char			 key[IPCD_KEY_MAX + 1];
 	struct event		*timer;
+	struct expire_job	*job;
 	TAILQ_ENTRY(waiter)	 entry;
 };
 
 static TAILQ_HEAD(, waiter) waiters = TAILQ_HEAD_INITIALIZER(waiters);
 
 /* Reject a request: counted like bad input, answered with CODE. */
-static void
-refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static void
-refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
+void
+ctl_refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
     ...)
 {
 	char	msg[256];
@@ -59,11 +54,13 @@ refuse(struct conn *c, const char *cause, const char *code, const char *fmt,
 
 /* The fields that describe a key, as in "result" and "keys" replies.  A
  * total beyond the range of a double is null, with overflow=true: the
- * exact sum is still held, it only has no double to print. */
-static void
-key_fields(const struct key *k, char *buf, size_t size)
+ * exact sum is still held, it only has no double to print.  The time of
+ * the last update is in seconds since the epoch, and how long ago it was
+ * (at NOW, on ipcd's clock) in whole seconds. */
+void
+ctl_key_fields(const struct key *k, int64_t now, char *buf, size_t size)
 {
-	char	total[32], min[32], max[32];
+	char	total[32], min[32], max[32], when[64];
 	int	overflow;
 	double	t = key_total(k, &overflow);
 
@@ -73,17 +70,26 @@ key_fields(const struct key *k, char *buf, size_t size)
 		double_format(total, sizeof total, t);
 	double_format(min, sizeof min, k->min);
 	double_format(max, sizeof max, k->max);
+	if (k->updated > 0)
+		snprintf(when, sizeof when, "updated=%lld.%03lld idle=%lld",
+		    (long long)(k->updated / NS_PER_SEC),
+		    (long long)(k->updated % NS_PER_SEC / 1000000),
+		    (long long)(now > k->updated ?
+		    (now - k->updated) / NS_PER_SEC : 0));
+	else
+		snprintf(when, sizeof when, "updated=null idle=null");
 	snprintf(buf, size, "key=\"%s\" total=%s count=%llu min=%s max=%s "
-	    "parts=%u nparts=%u duplicates=%llu%s", k->name, total,
+	    "parts=%u nparts=%u duplicates=%llu %s%s", k->name, total,
 	    (unsigned long long)k->acc.count, min, max, k->received, k->nparts,
-	    (unsigned long long)k->duplicates, overflow ? " overflow=true" : "");
+	    (unsigned long long)k->duplicates, when,
+	    overflow ? " overflow=true" : "");
 }
 
 static int
 arg_key(struct conn *c, const char *arg)
 {
 	if (arg == NULL || !key_valid(arg, strlen(arg))) {
-		refuse(c, "bad key in a request", ERR_USAGE,
+		ctl_refuse(c, "bad key in a request", ERR_USAGE,
 		    "key must be 1-%d characters of [A-Za-z0-9_.:-]",
 		    IPCD_KEY_MAX);
 		return -1;
@@ -161,28 +167,48 @@ req_result(struct conn *c, char *args)
 		    args);
 		return;
 	}
-	key_fields(k, buf, sizeof buf);
+	ctl_key_fields(k, wall_ns(), buf, sizeof buf);
 	conn_reply(c, "ok %s", buf);
+}
+
+/* Park C, waiting for KEY ("": for a walk). */
+static struct waiter *
+waiter_new(struct conn *c, const char *key)
+{
+	struct waiter	*w = xcalloc(1, sizeof *w);
+
+	w->c = c;
+	strcpy(w->key, key);
+	TAILQ_INSERT_TAIL(&waiters, w, entry);
+	conn_set_data(c, w);
+	conn_park(c);
+	return w;
 }
 
 static void
 waiter_free(struct waiter *w)
 {
 	TAILQ_REMOVE(&waiters, w, entry);
-	event_free(w->timer);
+	if (w->timer != NULL)
+		event_free(w->timer);
+	if (w->job != NULL)
+		expire_job_cancel(w->job);
 	conn_set_data(w->c, NULL);
 	free(w);
 }
 
-/* The wait of W ends: answer, and let its connection go on. */
+/* The wait of W ends (its key complete, timed out, or GONE for a
+ * reason): answer, and let its connection go on. */
 static void
-waiter_done(struct waiter *w, int timedout)
+waiter_done(struct waiter *w, int timedout, const char *gone)
 {
 	struct conn	*c = w->c;
 	struct key	*k = store_find(server_store(), w->key);
 	char		 missing[256];
 
-	if (!timedout)
+	if (gone != NULL)
+		conn_reply(c, "err %s key %s %s", ERR_NOKEY, w->key, gone);
+	else if (!timedout)
 		req_result(c, w->key);
 	else if (k == NULL || k->nparts == 0)
 		conn_reply(c, "err %s key %s: no parts received", ERR_TIMEOUT,
@@ -200,21 +226,34 @@ waiter_done(struct waiter *w, int timedout)
 static void
 wait_timeout(evutil_socket_t fd, short events, void *arg)
 {
-	waiter_done(arg, 1);
+	waiter_done(arg, 1, NULL);
 }
 
-/* From server_submit, inside some transport's input: only queue the
- * replies here; the connections go on from the loop. */
-void
-ctl_key_completed(const struct key *k)
+/* From server_submit, inside some transport's input (K is complete), or
+ * server_remove (K is gone, for WHY): only queue the replies here; the
+ * connections go on from the loop. */
+static void
+key_waiters(const struct key *k, const char *why)
 {
 	struct waiter	*w, *next;
 
 	for (w = TAILQ_FIRST(&waiters); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, entry);
 		if (strcmp(w->key, k->name) == 0)
-			waiter_done(w, 0);
+			waiter_done(w, 0, why);
 	}
+}
+
+void
+ctl_key_completed(const struct key *k)
+{
+	key_waiters(k, NULL);
+}
+
+void
+ctl_key_removed(const struct key *k, const char *why)
+{
+	key_waiters(k, why);
 }
 
 static int
@@ -228,7 +267,7 @@ wait_args(struct conn *c, char *args, unsigned long *ms)
 		sp += strspn(sp, " \t");
 		*ms = strtoul(sp, &end, 10);
 		if (*sp < '0' || *sp > '9' || *end != '\0' || *ms > WAIT_MS_MAX) {
-			refuse(c, "bad wait request", ERR_USAGE,
+			ctl_refuse(c, "bad wait request", ERR_USAGE,
 			    "wait KEY [TIMEOUT_MS], at most %lu ms", WAIT_MS_MAX);
 			return -1;
 		}
@@ -256,14 +295,9 @@ req_wait(struct conn *c, char *args)
 		    "parts to wait for", ERR_INVALID, args);
 		return;
 	}
-	w = xcalloc(1, sizeof *w);
-	w->c = c;
-	strcpy(w->key, args);
+	w = waiter_new(c, args);
 	if ((w->timer = evtimer_new(server_base(), wait_timeout, w)) == NULL)
 		fatalx("ctl: out of memory for a wait");
-	TAILQ_INSERT_TAIL(&waiters, w, entry);
-	conn_set_data(c, w);
-	conn_park(c);
 	if (ms > 0) {
 		tv.tv_sec = (time_t)(ms / 1000);
 		tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
@@ -280,89 +314,6 @@ req_stats(struct conn *c, char *args)
 	conn_reply(c, "ok %s", buf);
 }
 
-/* One page of "keys": the lines found so far. */
-struct page {
-	const char	*match;
-	long		 n;
-	char		*buf;
-	size_t		 len, cap;
-};
-
-static void
-page_key(struct key *k, void *arg)
-{
-	struct page	*pg = arg;
-
-	if (pg->match != NULL && fnmatch(pg->match, k->name, 0) != 0)
-		return;
-	if (pg->cap - pg->len < FIELDS_MAX + 1)
-		pg->buf = xrealloc(pg->buf, pg->cap += 64 * FIELDS_MAX);
-	key_fields(k, pg->buf + pg->len, FIELDS_MAX);
-	pg->len += strlen(pg->buf + pg->len);
-	pg->buf[pg->len++] = '\n';
-	pg->n++;
-}
-
-/* "keys [cursor=C] [limit=L] [match=GLOB]" */
-static int
-keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
-    const char **match)
-{
-	char	*tok, *end = NULL, *save = NULL;
-	int	 ok;
-
-	*cursor = 0;
-	*limit = KEYS_PAGE;
-	*match = NULL;
-	tok = args != NULL ? strtok_r(args, " \t", &save) : NULL;
-	for (; tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
-		if (strncmp(tok, "cursor=", 7) == 0) {
-			*cursor = strtoull(tok + 7, &end, 10);
-			ok = tok[7] >= '0' && tok[7] <= '9' && *end == '\0';
-		} else if (strncmp(tok, "limit=", 6) == 0) {
-			*limit = strtol(tok + 6, &end, 10);
-			ok = tok[6] != '\0' && *end == '\0' && *limit >= 1 &&
-			    *limit <= KEYS_PAGE_MAX;
-		} else if (strncmp(tok, "match=", 6) == 0) {
-			*match = tok + 6;
-			ok = tok[6] != '\0';
-		} else
-			ok = 0;
-		if (!ok) {
-			refuse(c, "bad keys request", ERR_USAGE, "keys "
-			    "[cursor=C] [limit=1-%d] [match=GLOB]",
-			    KEYS_PAGE_MAX);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * A page of about LIMIT keys (whole buckets, so a few more), and the
- * cursor to ask for the next; cursor=0 says the walk is done.  The work
- * of a page is bounded too, not only its size: at most KEYS_BUCKETS
- * buckets per key asked for are walked, so a glob that matches little
- * gives short (even empty) pages rather than one long walk of the store.
- */
-static void
-req_keys(struct conn *c, char *args)
-{
-	struct page	 pg = { 0 };
-	uint64_t	 cursor;
-	long		 limit, walked = 0;
-
-	if (keys_args(c, args, &cursor, &limit, &pg.match) != 0)
-		return;
-	do
-		cursor = store_scan(server_store(), cursor, page_key, &pg);
-	while (cursor != 0 && pg.n < limit && ++walked < limit * KEYS_BUCKETS);
-	conn_reply(c, "ok count=%ld cursor=%llu", pg.n,
-	    (unsigned long long)cursor);
-	conn_write(c, pg.buf, pg.len);
-	free(pg.buf);
-}
-
 /* May C's peer reset keys? */
 static int
 admin_allowed(const struct conn *c)
@@ -376,6 +327,38 @@ admin_allowed(const struct conn *c)
 	    p->uid == geteuid();
 }
 
+/* The walk of a "reset idle=" is over: N keys were removed. */
+static void
+reset_done(size_t n, void *arg)
+{
+	struct waiter	*w = arg;
+	struct conn	*c = w->c;
+
+	conn_reply(c, "ok removed=%zu", n);
+	w->job = NULL;
+	waiter_free(w);
+	conn_resume(c);
+}
+
+/* "reset idle=DURATION": every key idle longer than that, removed a step
+ * at a time (expire.c) while the connection waits. */
+static void
+reset_idle(struct conn *c, const char *arg)
+{
+	struct waiter	*w;
+	const char	*cause;
+	long		 idle;
+
+	if (duration_parse(arg, &idle, &cause) != 0) {
+		ctl_refuse(c, "bad reset request", ERR_USAGE, "reset idle=DURATION: "
+		    "%s", cause);
+		return;
+	}
+	w = waiter_new(c, "");
+	w->job = expire_job_start(idle, conn_transport(c), conn_peer(c),
+	    reset_done, w);
+}
+
 static void
 req_reset(struct conn *c, char *args)
 {
@@ -383,14 +366,18 @@ req_reset(struct conn *c, char *args)
 	int			 all = args != NULL && strcmp(args, "*") == 0;
 
 	if (!admin_allowed(c) && p->addr[0] != '\0') {
-		refuse(c, "reset by a network peer", ERR_DENIED, "reset is "
+		ctl_refuse(c, "reset by a network peer", ERR_DENIED, "reset is "
 		    "not taken from network peers ([tcp] admin = no)");
 		return;
 	}
 	if (!admin_allowed(c)) {
-		refuse(c, "reset by a peer that is not an admin", ERR_DENIED,
+		ctl_refuse(c, "reset by a peer that is not an admin", ERR_DENIED,
 		    "reset is for root and uid %u (%s.admin = owner)",
 		    (unsigned)geteuid(), server_transport_name(conn_transport(c)));
+		return;
+	}
+	if (args != NULL && strncmp(args, "idle=", 5) == 0) {
+		reset_idle(c, args + 5);
 		return;
 	}
 	if (!all && arg_key(c, args) != 0)
@@ -414,11 +401,11 @@ req_hello(struct conn *c, char *args)
 	long	 v = args != NULL ? strtol(args, &end, 10) : -1;
 
 	if (args == NULL || *args == '\0' || *end != '\0' || v < 0) {
-		refuse(c, "bad hello request", ERR_USAGE, "hello PROTO");
+		ctl_refuse(c, "bad hello request", ERR_USAGE, "hello PROTO");
 		return;
 	}
 	if (v != IPCD_PROTO_VERSION) {
-		refuse(c, "client of another protocol version", ERR_VERSION,
+		ctl_refuse(c, "client of another protocol version", ERR_VERSION,
 		    "ipcd speaks protocol %d, the client %ld",
 		    IPCD_PROTO_VERSION, v);
 		return;
@@ -434,7 +421,7 @@ static const struct {
 	{ REQ_RESULT, req_result },
 	{ REQ_WAIT, req_wait },
 	{ REQ_STATS, req_stats },
-	{ REQ_KEYS, req_keys },
+	{ REQ_KEYS, ctl_keys },
 	{ REQ_RESET, req_reset },
 	{ REQ_PING, req_ping },
 	{ REQ_HELLO, req_hello },
@@ -459,7 +446,7 @@ ctl_request(struct conn *c, char *line, size_t len)
 			requests[i].fn(c, args);
 			return;
 		}
-	refuse(c, "unknown request", ERR_USAGE, "unknown request \"%.32s\"",
+	ctl_refuse(c, "unknown request", ERR_USAGE, "unknown request \"%.32s\"",
 	    line);
 }
 

@@ -216,6 +216,7 @@ void			 server_stats(char *, size_t);
 const char		*server_transport_name(enum tr_id);
 size_t			 server_reset(const char *, enum tr_id,
 			    const struct peer *);
+void			 server_remove(struct key *, const char *);
 int			 server_run(struct conf *);
 
 #endif

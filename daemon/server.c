@@ -17,11 +17,13 @@
 
 #include "ctl.h"
 #include "daemon.h"
+#include "expire.h"
 #include "export.h"
 #include "http.h"
 #include "log.h"
 #include "stream.h"
 #include "systemd.h"
+#include "util.h"
 
 #define REJECT_LOG_INTERVAL	1	/* seconds between reject log lines per transport */
 #define STATUS_TICK		5	/* seconds between STATUS= updates */
@@ -46,6 +48,7 @@ static struct {
 	struct event		*sig[NSIGNALS];
 	struct event		*tick;		/* watchdog and STATUS */
 	struct key		*last;		/* of the last submission, for STATUS */
+	int64_t			 now;		/* of this loop pass, 0 until read */
 	int			 stop;
 } srv;
 
@@ -163,6 +166,16 @@ key_completed(enum tr_id tr, const struct key *k, const struct peer *p)
 	    k->received, k->nparts, total);
 }
 
+/* The wall clock, read once per loop pass: the keys a pass updates share
+ * one time, and the journal one J_TIME. */
+static int64_t
+pass_time(void)
+{
+	if (srv.now == 0)
+		srv.now = wall_ns();
+	return srv.now;
+}
+
 enum apply
 server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 {
@@ -174,6 +187,7 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	a = store_apply(srv.store, r, &completed, &k);
 	if (a == APPLY_OK) {
 		c->accepted++;
+		k->updated = pass_time();
 		state_submit(srv.store, k, r);
 		srv.last = k;
 	} else if (a == APPLY_DUPLICATE) {
@@ -258,6 +272,7 @@ server_merge(enum tr_id tr, const struct key *staged, const struct peer *p)
 		return;
 	}
 	srv.count[tr].accepted += staged->acc.count;
+	k->updated = pass_time();
 	state_submit(srv.store, k, &unparted);
 	srv.last = k;
 }
@@ -285,6 +300,18 @@ server_reset(const char *key, enum tr_id tr, const struct peer *p)
 	    .uid = p->uid, .addr = p->addr, .event = "reset" },
 	    "reset %s: %zu key%s removed", key ? key : "*", n, n == 1 ? "" : "s");
 	return n;
+}
+
+/* Remove K (expired, or idle at a reset), journaled; whoever waits for
+ * it is told WHY. */
+void
+server_remove(struct key *k, const char *why)
+{
+	if (srv.last == k)
+		srv.last = NULL;
+	ctl_key_removed(k, why);
+	state_reset(k->name);
+	store_remove(srv.store, k);
 }
 
 /* The figures of "ipcctl stats", as NAME=VALUE fields. */
@@ -458,6 +485,7 @@ on_libevent_log(int severity, const char *msg)
 static void
 server_commit(void)
 {
+	srv.now = 0;
 	state_commit(srv.store);
 	stream_committed();
 	trs_committed();
@@ -521,6 +549,7 @@ server_run(struct conf *conf)
 	if (srv.tick == NULL || event_add(srv.tick, &tick) != 0)
 		fatalx("cannot add the status timer");
 	export_apply(&srv.conf);
+	expire_start();
 	log_fields(LOG_INFO, &(struct log_fields){ .event = "start" },
 	    "started (pid %ld;%s%s), config %s", (long)getpid(), trs_open_names(),
 	    http_is_open() ? " http" : "",
@@ -548,6 +577,7 @@ server_run(struct conf *conf)
 	for (i = 0; i < (int)NSIGNALS; i++)
 		event_free(srv.sig[i]);
 	event_free(srv.tick);
+	expire_stop();
 	store_free(srv.store);
 	event_base_free(srv.base);
 	return 0;

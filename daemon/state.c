@@ -76,6 +76,7 @@ static struct {
 	int		 old;		/* STATE.journal.old exists */
 	uint64_t	 seq;		/* of the last entry made */
 	uint64_t	 jsize;		/* bytes written to the journal */
+	int64_t		 jtime;		/* of the last J_TIME in this file */
 	unsigned char	*buf;		/* entries not yet written */
 	size_t		 len, cap;
 	int		 txn;		/* a J_BEGIN awaits its J_COMMIT */
@@ -96,6 +97,19 @@ journal_add(uint8_t kind, const char *key, const void *body, size_t len)
 	    len);
 }
 
+/* Before an entry that sets K's time: the time, unless the journal file
+ * said it last. */
+static void
+journal_time(const struct key *k)
+{
+	unsigned char	body[JTIME_BODY];
+
+	if (k->updated != 0 && k->updated != st.jtime) {
+		journal_add(J_TIME, NULL, body, jtime_body(body, k->updated));
+		st.jtime = k->updated;
+	}
+}
+
 /* A parted submission is journaled now; an unparted key is marked, and
  * journaled whole at the commit (J_SET). */
 void
@@ -109,6 +123,7 @@ state_submit(struct store *s, struct key *k, const struct record *r)
 		store_mark(s, k);
 		return;
 	}
+	journal_time(k);
 	journal_add(J_SUBMIT, k->name, body,
 	    jsubmit_body(body, r->value, r->part, r->nparts));
 }
@@ -286,6 +301,18 @@ close_fds(void)
 	st.jfd = st.lfd = st.dfd = -1;
 }
 
+/* Keys the state gives no time for (statefmt.h) take the load's. */
+static void
+stamp_unknown(struct store *s)
+{
+	struct key	*k;
+	int64_t		 now = wall_ns();
+
+	for (k = store_next(s, NULL); k != NULL; k = store_next(s, k))
+		if (k->updated == 0)
+			k->updated = now;
+}
+
 /* Open the state, load it into the empty store S, and hold it locked. */
 int
 state_open(const struct conf *c, struct store *s, char **cause)
@@ -296,6 +323,7 @@ state_open(const struct conf *c, struct store *s, char **cause)
 	*cause = NULL;
 	st.seq = 0;
 	st.old = 0;
+	st.jtime = 0;
 	if ((st.dfd = sf_open_dir(st.dir, cause)) == -1 || lock_dir(cause) != 0)
 		goto fail;
 	st.jfd = sf_open(st.dfd, st.dir, st.jname,
@@ -307,6 +335,7 @@ state_open(const struct conf *c, struct store *s, char **cause)
 	if (load(s, cause) != 0)
 		goto fail;
 	store_set_limit(s, limit);
+	stamp_unknown(s);
 	log_info("state: %zu keys loaded from %s/%s (journal entry %llu)",
 	    store_count(s), st.dir, st.snap, (unsigned long long)st.seq);
 	return 0;
@@ -350,8 +379,10 @@ flush(struct store *s)
 	unsigned char		 body[JSET_BODY_MAX];
 	double			 start;
 
-	while ((k = store_take_changed(s)) != NULL)
+	while ((k = store_take_changed(s)) != NULL) {
+		journal_time(k);
 		journal_add(J_SET, k->name, body, jset_body(body, k));
+	}
 	if (st.txn) {
 		journal_add(J_COMMIT, NULL, NULL, 0);
 		st.txn = 0;
@@ -399,6 +430,7 @@ rotate(void)
 	close(st.jfd);
 	st.jfd = fd;
 	st.jsize = 0;
+	st.jtime = 0;
 }
 
 /* In the child: write the snapshot and report through the exit status. */

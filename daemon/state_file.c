@@ -190,6 +190,7 @@ snap_put_key(struct sout *o, const struct key *k)
 	put_u32(&p, k->nparts);
 	put_u32(&p, k->received);
 	put_u32(&p, k->acc.nonnegzero);
+	put_u64(&p, (uint64_t)k->updated);
 	alen = p;
 	p += 2;
 	n = accum_encode(&k->acc, p);

@@ -21,11 +21,14 @@
 #include "statefmt.h"
 #include "util.h"
 
+/* A J_SUBMIT: one part applied at NOW (0: leave the key's time). */
 static int
-replay_submit(struct store *s, const char *key, struct cursor *c)
+replay_submit(struct store *s, const char *key, struct cursor *c,
+    int64_t now)
 {
-	struct record	r;
-	int		completed;
+	struct record	 r;
+	struct key	*k;
+	int		 completed;
 
 	memset(&r, 0, sizeof r);
 	strcpy(r.key, key);
@@ -35,12 +38,16 @@ replay_submit(struct store *s, const char *key, struct cursor *c)
 	if (c->short_read || cursor_left(c) != 0 || !isfinite(r.value) ||
 	    !part_valid(r.part, r.nparts))
 		return -1;
-	return store_apply(s, &r, &completed, NULL) == APPLY_OK ? 0 : -1;
+	if (store_apply(s, &r, &completed, &k) != APPLY_OK)
+		return -1;
+	if (now != 0)
+		k->updated = now;
+	return 0;
 }
 
-/* A J_SET body for KEY: the key takes exactly that state. */
+/* A J_SET body for KEY: the key takes exactly that state, at NOW. */
 static int
-replay_set(struct store *s, const char *key, struct cursor *c)
+replay_set(struct store *s, const char *key, struct cursor *c, int64_t now)
 {
 	struct key	*k;
 	uint64_t	 count;
@@ -64,6 +71,20 @@ replay_set(struct store *s, const char *key, struct cursor *c)
 	}
 	k->min = min;
 	k->max = max;
+	if (now != 0)
+		k->updated = now;
+	return 0;
+}
+
+/* A J_TIME: the time of the entries that follow. */
+static int
+replay_time(struct cursor *c, int64_t *now)
+{
+	int64_t	t = (int64_t)get_u64(c);
+
+	if (c->short_read || cursor_left(c) != 0 || t <= 0)
+		return -1;
+	*now = t;
 	return 0;
 }
 
@@ -92,9 +113,11 @@ replay_spool(struct cursor *c)
 	return 0;
 }
 
-/* Apply the payload of one framed entry. */
+/* Apply the payload of one framed entry; *now is the time of the last
+ * J_TIME of its journal (0: none yet). */
 static int
-replay_entry(struct store *s, const struct jhdr *h, const char *payload)
+replay_entry(struct store *s, const struct jhdr *h, const char *payload,
+    int64_t *now)
 {
 	struct cursor	 c;
 	struct key	*k;
@@ -113,9 +136,11 @@ replay_entry(struct store *s, const struct jhdr *h, const char *payload)
 	key[klen] = '\0';
 	switch (h->kind) {
 	case J_SUBMIT:
-		return replay_submit(s, key, &c);
+		return replay_submit(s, key, &c, *now);
 	case J_SET:
-		return replay_set(s, key, &c);
+		return replay_set(s, key, &c, *now);
+	case J_TIME:
+		return replay_time(&c, now);
 	case J_DUP:
 		return replay_dup(s, key, &c);
 	case J_SPOOL:
@@ -151,14 +176,15 @@ torn(const char *p, size_t len)
  * J_COMMIT at END; they were framed already.  -1 with the sequence of
  * the one that makes no sense. */
 static int
-replay_txn(struct store *s, const char *p, const char *end, uint64_t *bad)
+replay_txn(struct store *s, const char *p, const char *end, uint64_t *bad,
+    int64_t *now)
 {
 	struct jhdr	h;
 
 	p += jentry_size((const unsigned char *)p);	/* the J_BEGIN */
 	for (; p < end; p += JHDR_SIZE + h.len + JCRC_SIZE) {
 		(void)jentry_frame(p, (size_t)(end - p), &h);
-		if (replay_entry(s, &h, p + JHDR_SIZE) != 0) {
+		if (replay_entry(s, &h, p + JHDR_SIZE, now) != 0) {
 			*bad = h.seq;
 			return -1;
 		}
@@ -183,6 +209,7 @@ state_parse_journal(const char *buf, size_t len, struct store *s,
 	enum jframe	f;
 	size_t		off, txn = SIZE_MAX;	/* offset of an open J_BEGIN */
 	uint64_t	last = *seq, bad;
+	int64_t		now = 0;	/* of the last J_TIME */
 
 	for (off = 0; off < len; off += JHDR_SIZE + h.len + JCRC_SIZE) {
 		if (txn == SIZE_MAX)
@@ -218,8 +245,8 @@ state_parse_journal(const char *buf, size_t len, struct store *s,
 		if (txn != SIZE_MAX && h.kind != J_COMMIT)
 			continue;	/* held until its J_COMMIT */
 		if (h.kind == J_COMMIT ? txn == SIZE_MAX || h.len != 0 ||
-		    replay_txn(s, buf + txn, buf + off, &bad) != 0 :
-		    replay_entry(s, &h, buf + off + JHDR_SIZE) != 0) {
+		    replay_txn(s, buf + txn, buf + off, &bad, &now) != 0 :
+		    replay_entry(s, &h, buf + off + JHDR_SIZE, &now) != 0) {
 			*cause = fmtstr("journal entry %llu is well formed but "
 			    "makes no sense", (unsigned long long)bad);
 			return -1;
@@ -285,8 +312,10 @@ snap_key(struct cursor *c, uint32_t version, struct store *s)
 	k->nparts = get_u32(c);
 	k->received = get_u32(c);
 	nz = get_u32(c);
-	if (c->short_read || nz > 1 || snap_accum(c, version, k, count,
-	    (int)nz) != 0)
+	if (version >= 4)
+		k->updated = (int64_t)get_u64(c);
+	if (c->short_read || nz > 1 || k->updated < 0 ||
+	    snap_accum(c, version, k, count, (int)nz) != 0)
 		return -1;
 	if (!fmt_figures_valid(k->acc.count, k->min, k->max) ||
 	    k->duplicates > COUNT_MAX)

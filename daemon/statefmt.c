@@ -216,6 +216,15 @@ jset_body(unsigned char *out, const struct key *k)
 }
 
 size_t
+jtime_body(unsigned char *out, int64_t ns)
+{
+	unsigned char	*p = out;
+
+	put_u64(&p, (uint64_t)ns);
+	return (size_t)(p - out);
+}
+
+size_t
 spoolid_put(unsigned char *out, const struct spool_id *id)
 {
 	unsigned char	*p = out;

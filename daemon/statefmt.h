@@ -26,6 +26,15 @@
  *			the transaction holds: u8 NLEN, the name, u64 DEV,
  *			u64 INO, u64 SIZE, i64 MTIME (ns)
  *	J_COMMIT	nothing, and no key: the end of the transaction
+ *	J_TIME		no key; i64 TIME, the wall clock (ns since the
+ *			epoch, above 0) of the loop pass whose entries
+ *			follow: each J_SUBMIT and J_SET after it, up to the
+ *			next J_TIME, sets its key's last-update time to
+ *			TIME.  Written before the first of those whose
+ *			time differs from the last J_TIME of the same
+ *			journal file, so every file stands alone; an entry
+ *			with no J_TIME before it in its file (a journal
+ *			of an older ipcd) leaves the time as it is
  *
  * Snapshot: "IPCDSNP1", u32 VERSION, u32 0, u64 SEQ (the last journal entry
  * it covers), u64 NKEYS, the keys, u32 CRC-32C of all that precedes it.
@@ -35,7 +44,14 @@
  * accum_encode(); then, when NPARTS is not 0, the bitmap of the parts
  * received ((NPARTS + 7) / 8 bytes).  Version 3 adds, after the keys,
  * u64 NIDS and the identities of spool files as J_SPOOL stores them.
- * Version 3 is written; 1 and 2 are read.
+ * Version 4 adds to each key, after NONNEGZERO, i64 UPDATED: its
+ * last-update time as J_TIME gives it (0: unknown).  Version 4 is
+ * written; 1 to 3 are read.
+ *
+ * A key whose time the state does not give (versions 1 to 3, or journal
+ * entries with no J_TIME) takes the time it was loaded at (state.c):
+ * never 0, so that limits.expire_after counts its idleness from the
+ * upgrade rather than dropping every old key at once.
  */
 #ifndef IPCD_STATEFMT_H
 #define IPCD_STATEFMT_H
@@ -47,7 +63,7 @@
 #include "spoolid.h"
 
 #define SNAP_MAGIC	"IPCDSNP1"
-#define SNAP_VERSION	3	/* written; versions 1 and 2 are still read */
+#define SNAP_VERSION	4	/* written; versions 1 to 3 are still read */
 #define SNAP_HDR_SIZE	(8 + 4 + 4 + 8 + 8)
 #define SNAP_CRC_SIZE	4
 
@@ -56,7 +72,7 @@
 #define JCRC_SIZE	4
 
 enum jkind { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4,
-    J_DUP = 5, J_BEGIN = 6, J_SPOOL = 7, J_COMMIT = 8 };
+    J_DUP = 5, J_BEGIN = 6, J_SPOOL = 7, J_COMMIT = 8, J_TIME = 9 };
 
 /* Does an entry of KIND name a key? */
 #define JKIND_KEYED(kind) \
@@ -65,15 +81,16 @@ enum jkind { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4,
 
 #define JKEY_MAX	(1 + IPCD_KEY_MAX)
 #define JSUBMIT_BODY	(8 + 4 + 4)
+#define JTIME_BODY	8
 #define JSET_BODY_MAX	(8 * 3 + 1 + ACCUM_ENCODED_MAX)
 #define JSPOOL_BODY_MAX	(1 + SPOOL_NAME_MAX + 8 * 4)
 #define JPAYLOAD_MAX	(JKEY_MAX + JSET_BODY_MAX > JSPOOL_BODY_MAX ? \
 			JKEY_MAX + JSET_BODY_MAX : JSPOOL_BODY_MAX)
 #define JENTRY_MAX	(JHDR_SIZE + JPAYLOAD_MAX + JCRC_SIZE)
 
-/* A snapshot key's size, at most (version 2). */
+/* A snapshot key's size, at most (version 4). */
 #define SNAP_KEY_MAX(nparts) \
-	(JKEY_MAX + 8 * 4 + 4 * 3 + 2 + ACCUM_ENCODED_MAX + ((nparts) + 7) / 8)
+	(JKEY_MAX + 8 * 5 + 4 * 3 + 2 + ACCUM_ENCODED_MAX + ((nparts) + 7) / 8)
 
 /* Counts read back above this are damage (see fmt_figures_valid()). */
 #define COUNT_MAX	((uint64_t)1 << 62)
@@ -137,6 +154,7 @@ size_t	jentry_size(const unsigned char *);
 /* Bodies. */
 size_t	jsubmit_body(unsigned char *, double, uint32_t, uint32_t);
 size_t	jset_body(unsigned char *, const struct key *);
+size_t	jtime_body(unsigned char *, int64_t);
 /* A spool identity, as J_SPOOL and the snapshot hold it. */
 size_t	spoolid_put(unsigned char *, const struct spool_id *);
 int	spoolid_get(struct cursor *, struct spool_id *);

@@ -62,7 +62,7 @@ same "ipcctl -<TAB>: the options before the command" "$(list ipcctl -)" \
 same "ipcctl submit --<TAB>" "$(list ipcctl submit --)" \
     "--key= --part= --timeout= --via="
 same "ipcctl result --<TAB>" "$(list ipcctl result --)" "--key= --timeout= --wait"
-same "ipcctl reset --<TAB>" "$(list ipcctl reset --)" "--all --key= --timeout="
+same "ipcctl reset --<TAB>" "$(list ipcctl reset --)" "--all --idle= --key= --timeout="
 same "ipcctl run -<TAB>" "$(list ipcctl run -)" \
     "--channel= --key= --timeout= --via= -n"
 # "[--key=K]" is a glob pattern too: files named e, K... must not change it.
@@ -71,7 +71,7 @@ same "  the same in a directory with files named e, K, a, T" \
     "$(cd "$T/glob" && list ipcctl submit --) $(cd "$T/glob" && list ipcctl pi --via =)" \
     "$(list ipcctl submit --) $(list ipcctl pi --via =)"
 same "ipcctl -c FILE --json keys --<TAB> (global options skipped)" \
-    "$(list ipcctl -c /dev/null --json keys --)" "--limit= --timeout="
+    "$(list ipcctl -c /dev/null --json keys --)" "--idle= --limit= --timeout="
 
 # Values of --via: the sender table, as bash splits the word.
 same "ipcctl submit --via=<TAB>: the transports of the sender table" \

@@ -59,7 +59,7 @@ check "a page holds about LIMIT keys, not all" \
     test "$(echo "$first" | grep -c '^key=')" -lt 20
 same "limit above 1000 is refused" \
     "$(printf 'keys limit=1001\n' | "$RAWIPC" unix "$T/ipcd.sock")" \
-    "err usage keys [cursor=C] [limit=1-1000] [match=GLOB]"
+    "err usage keys [cursor=C] [limit=1-1000] [match=GLOB] [idle=DURATION]"
 same "a cursor out of any range is still safe" \
     "$(printf 'keys cursor=18446744073709551615\n' | "$RAWIPC" unix "$T/ipcd.sock" | head -n 1 | cut -d' ' -f1)" "ok"
 

@@ -33,7 +33,7 @@ fi
 for cmd in $("$IPCCTL" -h | awk '/^commands:/ { c = 1; next } /^$/ { c = 0 } c { print $1 }'); do
 	check "ipcctl $cmd is in ipcctl(1)" grep -Eq "^(\.It )?\.?Cm $cmd( |\$)" man/ipcctl.1
 done
-for opt in via key part wait timeout workers terms all json channel; do
+for opt in via key part wait timeout workers terms all json channel idle; do
 	check "ipcctl --$opt is in --help and ipcctl(1)" sh -c \
 	    "'$IPCCTL' -h | grep -q -- '--$opt' && grep -q 'Fl Fl $opt' man/ipcctl.1"
 done

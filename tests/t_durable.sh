@@ -134,7 +134,8 @@ stop_ipcd
 # Damage in the middle, with valid entries after it.
 cp "$T/state.good" "$T/state"
 cp "$T/journal.good" "$T/state.journal"
-printf 'X' | dd of="$T/state.journal" bs=1 seek=30 conv=notrunc 2>/dev/null
+# (byte 20: in the first entry, the J_TIME of 28 bytes before the J_SET)
+printf 'X' | dd of="$T/state.journal" bs=1 seek=20 conv=notrunc 2>/dev/null
 status "a journal damaged in the middle stops ipcd with status 65" 65 "$IPCD"
 contains "and names the offset" "$(cat "$T/status.out")" "journal is corrupt at offset 0"
 cp "$T/journal.good" "$T/state.journal"

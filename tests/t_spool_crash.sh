@@ -39,7 +39,8 @@ if command -v strace >/dev/null && under_strace 1; then
 	stop_ipcd
 	# A crash in the middle of writing the transaction: the journal (empty
 	# after the clean stop above) holds J_BEGIN (20 bytes), J_SPOOL (54
-	# for the name "t"), J_SET of the key t (57) and J_COMMIT (20); cut
+	# for the name "t"), J_TIME (28), J_SET of the key t (57) and
+	# J_COMMIT (20); cut
 	# after J_SPOOL, on an entry's boundary, the file would be known as
 	# applied while its records are not there: the transaction must go
 	# whole, and the file be applied again.
@@ -48,7 +49,7 @@ if command -v strace >/dev/null && under_strace 1; then
 	command wait "$IPCD_PID"
 	IPCD_PID=
 	same "the journal holds the one transaction" \
-	    "$(stat -c %s "$T/state.journal")" 151
+	    "$(stat -c %s "$T/state.journal")" 179
 	truncate -s 74 "$T/state.journal"
 	check "ipcd restarts on a journal cut inside a transaction" start_ipcd
 	check "  drops the unfinished transaction, and says so" \

@@ -20,7 +20,8 @@
  *             the rest read as records: u8 KIND, u8 KEYLEN, the key, u8
  *             BODYLEN, the body; each becomes a well-framed entry with
  *             the next sequence number (the key left out for the kinds
- *             of no key: J_RESET_ALL, J_BEGIN, J_SPOOL, J_COMMIT), so the
+ *             of no key: J_RESET_ALL, J_BEGIN, J_SPOOL, J_COMMIT,
+ *             J_TIME), so the
  *             fuzzer spends its time on what entries mean rather than on
  *             their checksums.
  *
@@ -145,6 +146,7 @@ check_store(struct store *s)
 		CHECK(key_valid(k->name, len));
 		CHECK(store_find(s, k->name) == k);
 		CHECK(k->acc.count > 0);
+		CHECK(k->updated >= 0);
 		CHECK(isfinite(k->min) && isfinite(k->max));
 		CHECK(k->nparts <= IPCD_PARTS_MAX);
 		CHECK(k->received <= k->nparts);

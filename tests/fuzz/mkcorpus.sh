@@ -11,8 +11,10 @@ export BUILD
 . tests/lib.sh
 
 C=tests/fuzz/corpus
-# The regression seeds (inputs of fixed bugs) stay.
-find "$C" -type f ! -name 'regress-*' -delete 2>/dev/null
+# The regression seeds (inputs of fixed bugs) stay, and so do the state
+# seeds of an older format (v3-*: snapshot version 3, journals without
+# J_TIME, made by ipcd 0.1.0), which the loader still reads.
+find "$C" -type f ! -name 'regress-*' ! -name 'v3-*' -delete 2>/dev/null
 mkdir -p "$C/fuzz_record" "$C/fuzz_conf" "$C/fuzz_state" "$C/fuzz_format"
 
 # --- records: one line each, and one shm_rec slot ----------------------
@@ -131,6 +133,17 @@ IPCD_PID=
 	printf '\004\000\000\000\000\000\000\000\005\000\000\000\000\000\000\000'
 	printf '\010\000\000'
 } >"$C/fuzz_state/codec-spool"
+
+# Through the codec: J_TIME (1 ns past the epoch), J_SUBMIT "p" 1.0 part
+# 1/2, J_TIME, J_DUP "p".
+{
+	printf '\020'
+	printf '\011\000\010\001\000\000\000\000\000\000\000'
+	printf '\001\001p\020\000\000\000\000\000\000\360\077'
+	printf '\001\000\000\000\002\000\000\000'
+	printf '\011\000\010\002\000\000\000\000\000\000\000'
+	printf '\005\001p\000'
+} >"$C/fuzz_state/codec-time"
 
 # le16 N: N as two bytes, little-endian.
 le16() {

@@ -41,6 +41,8 @@ static const struct {
 	{ "[unix]\nthis line has no equals sign\n", "2: syntax error" },
 	{ "[unix\n", "1: syntax error" },
 	{ "[limits]\nmax_clients = 99999999999999999999\n", "2: [limits] max_clients: expected a whole number" },
+	{ "[limits]\nexpire_after = 7 days\n", "2: [limits] expire_after: expected a duration" },
+	{ "[limits]\nexpire_after = 36501d\n", "2: [limits] expire_after: longer than a century" },
 	{ "[tcp]\nlisten = 127.0.0.1\n", "2: [tcp] listen: \"127.0.0.1\": expected ADDRESS:PORT" },
 	{ "[tcp]\nlisten = [::1]:7390 ::1:7390\n", "2: [tcp] listen: \"::1:7390\": an IPv6 address goes in brackets" },
 	{ "[tcp]\nallow = 10.0.0.1/8\n", "2: [tcp] allow: \"10.0.0.1/8\": the address has bits set past its prefix" },
@@ -144,7 +146,8 @@ main(void)
 
 	CHECK(load("; comment\n[unix]\nenabled = no\npath = /x/y.sock\n"
 	    "mode = 0600\n[mq]\nname = /q\nmax_messages = 5\n"
-	    "[limits]\nmax_keys = 7\n", &c, &cause) == 0 &&
+	    "[limits]\nmax_keys = 7\nexpire_after = 15m\n", &c, &cause) == 0 &&
+	    c.limits.expire_after == 900 &&
 	    !c.unix_.enabled && strcmp(c.unix_.path, "/x/y.sock") == 0 &&
 	    c.unix_.mode == 0600 && strcmp(c.mq.name, "/q") == 0 &&
 	    c.mq.max_messages == 5 && c.limits.max_keys == 7 && c.fifo.enabled &&

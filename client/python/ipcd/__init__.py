@@ -57,7 +57,8 @@ TIMEOUT_MIN = 0.001
 TIMEOUT_MAX = 86400.0 * 365
 
 Total = collections.namedtuple(
-    "Total", "key total count min max parts nparts duplicates overflow")
+    "Total", "key total count min max parts nparts duplicates overflow "
+    "updated", defaults=(None,))
 Total.__doc__ = """What ipcd knows of a key.
 
 key         the key
@@ -67,6 +68,8 @@ count       accepted submissions
 min, max    the smallest and largest value
 parts       parts received; nparts: N of I/N, 0 for a key of plain values
 duplicates  repeated parts, not counted again
+updated     when a submission was last applied, in seconds since the
+            epoch (None from an ipcd that does not say)
 """
 
 
@@ -79,7 +82,7 @@ def _total(f):
                  _float(f.get("min")), _float(f.get("max")),
                  f.get("parts", 0),
                  f.get("nparts", 0), f.get("duplicates", 0),
-                 bool(f.get("overflow", False)))
+                 bool(f.get("overflow", False)), _float(f.get("updated")))
 
 
 def library_version():

@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 import tempfile
+import time
 import unittest
 from unittest import mock
 
@@ -331,6 +332,8 @@ class TestQueries(ClientTest):
         self.assertEqual(sorted(t.key for t in got), sorted(names))
         self.assertTrue(all(t.total == 1 and t.count == 1 for t in got))
         self.assertIn(prefix + ".0", {t.key for t in self.c.keys()})
+        # Each key's last update, in epoch seconds, as ipcd's clock has it.
+        self.assertTrue(all(abs(t.updated - time.time()) < 600 for t in got))
 
     def test_stats(self):
         s = self.c.stats()
