@@ -116,11 +116,13 @@ PROM=http://127.0.0.1:$PROM_PORT
 	echo "scrape_configs:"
 	echo "  - job_name: ipcd"
 	echo "    static_configs:"
-	echo "      - targets:"
-	for i in $NODES; do
-		echo "          - 127.0.0.1:$(node_port "$i")"
-	done
+	echo "      - targets: ['127.0.0.1:$(node_port 1)', '127.0.0.1:$(node_port 2)']"
+	echo "    file_sd_configs:"
+	echo "      - files: ['$T/nodes/*.yml']"
 } >"$T/prometheus.yml"
+# Node 3 from a file, as ipcd-prometheus(7) shows.
+mkdir "$T/nodes"
+echo "- targets: ['127.0.0.1:$(node_port 3)']" >"$T/nodes/n3.yml"
 check "promtool check config passes the generated configuration" \
     promtool check config "$T/prometheus.yml"
 prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
@@ -150,6 +152,9 @@ check "Prometheus sees 9 parts of pi across the nodes" \
     poll 20 "key=pi 9.0" $QUERY query "$PROM" 'key:ipcd_key_parts_received:sum{key="pi"}'
 same "9 of 10 parts: not complete" \
     "$($QUERY query "$PROM" 'key:ipcd_key_complete:bool{key="pi"}')" "key=pi 0.0"
+same "the keys waiting for parts (ipcd-prometheus(7)): pi, 9" \
+    "$($QUERY query "$PROM" 'key:ipcd_key_parts_received:sum
+	unless on (key) (key:ipcd_key_complete:bool == 1)')" "key=pi 9.0"
 node_ctl 1 submit --key=pi --part=10/10 -- "$(pi_part 10)" >/dev/null
 check "the completeness expression gives pi, 10 parts" \
     poll 20 "key=pi 10.0" $QUERY query "$PROM" \
@@ -164,6 +169,9 @@ check "sum by key over the nodes is recorded" \
     poll 20 "$($QUERY query "$PROM" 'sum by (key) (ipcd_key_total{key="pi"})')" \
     $QUERY query "$PROM" 'key:ipcd_key_total:sum{key="pi"}'
 sum=$($QUERY query "$PROM" 'key:ipcd_key_total:sum{key="pi"}' | sed -n 's/^key=pi //p')
+same "a complete key's total (ipcd-prometheus(7))" \
+    "$($QUERY query "$PROM" 'key:ipcd_key_total:sum
+	and on (key) (key:ipcd_key_complete:bool == 1)')" "key=pi $sum"
 same "sqrt(8 * the fleet's sum) is pi to 11 decimals" \
     "$(awk -v s="$sum" 'BEGIN { printf "%.11f\n", sqrt(8 * s) }')" 3.14159262176
 # One ipcd with all ten parts (the real job): its exact total is the
