@@ -181,7 +181,8 @@ $(BUILD)/bench/bench: $(call obj,tests/bench/bench.c $(CLIENT_TX) client/conn.c 
 
 bench:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench \
+	    $(BUILD)/tests/pingmax $(BUILD)/tests/rawipc
 	@sh tests/bench/run.sh $(BUILD)
 
 TEST_BINS = $(BUILD)/bench/bench $(BUILD)/tests/holdconns \
@@ -278,7 +279,7 @@ PYTHONDIR	?= $(PREFIX)/lib/python$(shell $(PYTHON) -c \
 PYTHON_MODULE	= $(wildcard client/python/ipcd/*.py)
 INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
-		  ipcd-tcp.socket
+		  ipcd-tcp.socket ipcd-http.socket
 MANPAGES	= man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5
 PROM_RULES	= conf/prometheus/ipcd.rules.yml conf/prometheus/ipcd.alerts.yml
 

@@ -14,6 +14,7 @@
  */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -133,8 +134,11 @@ http_closed(struct evhttp_connection *evcon, void *arg)
 
 	/* A scrape cut short (a timeout, the peer gone): evhttp has left
 	 * the request to us if it detached it, else it frees it next. */
-	if (hc->req != NULL && evhttp_request_get_connection(hc->req) == NULL)
+	if (hc->req != NULL && evhttp_request_get_connection(hc->req) == NULL) {
+		log_debug("http: a scrape cut short (the reader stopped "
+		    "for %d seconds, or left)", HTTP_IO_TIMEOUT);
 		evhttp_send_reply_end(hc->req);
+	}
 	hconn_free(hc);
 }
 
@@ -273,12 +277,20 @@ static void
 http_reply(struct evhttp_request *req, int code, const char *reason,
     const char *text)
 {
-	struct evbuffer	*body;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evbuffer		*body;
+	char			 len[32];
 
+	evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+	/* evhttp would send the body of a HEAD too. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof len, "%zu", strlen(text));
+		evhttp_add_header(out, "Content-Length", len);
+		evhttp_send_reply(req, code, reason, NULL);
+		return;
+	}
 	if ((body = evbuffer_new()) == NULL)
 		fatalx("http: out of memory for a reply");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; charset=utf-8");
 	evbuffer_add(body, text, strlen(text));
 	evhttp_send_reply(req, code, reason, body);
 	evbuffer_free(body);

@@ -127,9 +127,9 @@ for u in $S; do
 	[ "$(inc systemctl is-active $u)" = active ] ||
 	    inc journalctl -q --no-pager -u $u | tail -n 8 | sed "s/^/#   $u: /"
 done
-same "  ipcd-tcp.socket is installed, not enabled, not started" \
-    "$(inc systemctl is-enabled ipcd-tcp.socket) $(inc systemctl is-active ipcd-tcp.socket)" \
-    "disabled inactive"
+same "  ipcd-tcp.socket and ipcd-http.socket are installed, not enabled, not started" \
+    "$(inc systemctl is-enabled ipcd-tcp.socket ipcd-http.socket | tr '\n' ' ')$(inc systemctl is-active ipcd-tcp.socket ipcd-http.socket | tr '\n' ' ')" \
+    "disabled disabled inactive inactive "
 contains "  bash completes ipcctl (complete -p ipcctl)" \
     "$(inc bash -c '. /usr/share/bash-completion/completions/ipcctl &&
     complete -p ipcctl')" "complete -F _ipcctl ipcctl"

@@ -61,7 +61,8 @@ same "systemd-sysusers made the user and group ipcd from the sysusers.d file" \
     "$(inc id -un ipcd) $(inc id -gn ipcd)" "ipcd ipcd"
 status "systemd-analyze verify passes on the installed units" 0 \
     inc systemd-analyze verify $U/ipcd.service $U/ipcd.socket \
-    $U/ipcd-fifo.socket $U/ipcd-mq.socket $U/ipcd-tcp.socket
+    $U/ipcd-fifo.socket $U/ipcd-mq.socket $U/ipcd-tcp.socket \
+    $U/ipcd-http.socket
 [ -s "$T/status.out" ] && sed 's/^/#   verify: /' "$T/status.out"
 sec=$(inc systemd-analyze security --no-pager ipcd.service 2>&1)
 score=$(printf '%s\n' "$sec" |
@@ -241,6 +242,27 @@ check "  journalctl IPCD_PEER_ADDR=127.0.0.1 shows it" eventually 1 inc sh -c \
     'journalctl -q --no-pager -u ipcd IPCD_TRANSPORT=tcp IPCD_PEER_ADDR=127.0.0.1 -o cat |
     grep -c "reset by a network peer"'
 inc systemctl stop ipcd.service ipcd-tcp.socket 2>/dev/null
+
+# HTTP, opt-in as TCP: with ipcd-http.socket and "[http] enabled = yes",
+# a scrape starts ipcd, which adopts the socket and answers it.
+same "ipcd-http.socket is installed but not enabled" \
+    "$(inc systemctl is-enabled ipcd-http.socket) $(inc systemctl is-active ipcd-http.socket)" \
+    "disabled inactive"
+inc sh -c 'printf "\n[tcp]\nenabled = no\n[http]\nenabled = yes\n" >>/etc/ipcd/ipcd.conf'
+status "systemctl start ipcd-http.socket" 0 inc systemctl start ipcd-http.socket
+same "  it names its descriptor http" "$(prop ipcd-http.socket FileDescriptorName)" http
+inc curl -s --max-time 20 -o /tmp/metrics -w '%{http_code}' \
+    http://127.0.0.1:9473/metrics >"$T/code" 2>&1
+same "curl http://127.0.0.1:9473/metrics (ipcd stopped) is answered 200" \
+    "$(cat "$T/code")" 200
+same "  ipcd was started through ipcd-http.socket" \
+    "$(prop ipcd.service ActiveState)" active
+contains "  the scrape shows the total" "$(inc grep '^ipcd_key_total' /tmp/metrics)" \
+    " 66"
+same "  no passed descriptor was left unused" \
+    "$(inc journalctl -q --no-pager -u ipcd -g 'no enabled transport' | wc -l)" 0
+same "  GET /healthz: ok" "$(inc curl -s --max-time 20 http://127.0.0.1:9473/healthz)" ok
+inc systemctl stop ipcd.service ipcd-http.socket 2>/dev/null
 
 ct_down
 echo "# container powered off"

@@ -82,4 +82,6 @@ EOG
 elif [ "${BENCH_QUICK:-0}" != 1 ]; then
 	echo "# gnuplot not installed (make deps): no plot"
 fi
+# The loop's longest pause during scrapes of /metrics (tests/bench/scrape.sh).
+[ "${BENCH_REPLOT:-0}" = 1 ] || sh tests/bench/scrape.sh "$BUILD" $([ "${BENCH_QUICK:-0}" = 1 ] && echo 10000 1) | tee "$OUT/scrape.txt"
 exit $rc
