@@ -27,7 +27,8 @@
 #include "log.h"
 #include "metrics.h"
 
-#define EXPORT_PIECE		(32 * 1024)	/* bytes made per pass */
+#define EXPORT_PIECE		(16 * 1024)	/* bytes made per pass */
+#define EXPORT_KICK		(1024 * 1024)	/* bytes between writebacks */
 #define EXPORT_WARN_INTERVAL	60	/* seconds between failure reports */
 #define EXPORT_MODE		0644	/* node_exporter runs as another user */
 
@@ -40,6 +41,8 @@ static struct {
 	struct metrics	*m;		/* the write under way, or NULL */
 	struct evbuffer	*buf;
 	int		 fd;		/* the temporary file, or -1 */
+	off_t		 written;	/* to it */
+	off_t		 kicked;	/* its writeback started up to */
 	int		 failing;	/* the last write failed */
 	time_t		 last_warn;
 	unsigned long	 unlogged;	/* failures since */
@@ -128,6 +131,7 @@ on_interval(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	ex.m = metrics_begin(MF_TEXTFILE);
+	ex.written = ex.kicked = 0;
 	schedule();
 }
 
@@ -161,14 +165,25 @@ finish(void)
 static void
 on_step(evutil_socket_t fd, short events, void *arg)
 {
-	int	more;
+	int	more, n;
 
 	more = metrics_next(ex.m, ex.buf, EXPORT_PIECE);
-	while (evbuffer_get_length(ex.buf) > 0)
-		if (evbuffer_write(ex.buf, ex.fd) == -1 && errno != EINTR) {
+	while (evbuffer_get_length(ex.buf) > 0) {
+		if ((n = evbuffer_write(ex.buf, ex.fd)) == -1) {
+			if (errno == EINTR)
+				continue;
 			failed("write", ex.tmp, errno);
 			return;
 		}
+		ex.written += n;
+	}
+	/* Start the writeback as the file grows, so that the fsync at its
+	 * end has little left to do. */
+	if (ex.written - ex.kicked >= EXPORT_KICK) {
+		(void)sync_file_range(ex.fd, ex.kicked, ex.written - ex.kicked,
+		    SYNC_FILE_RANGE_WRITE);
+		ex.kicked = ex.written;
+	}
 	if (more)
 		schedule();
 	else

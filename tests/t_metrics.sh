@@ -166,6 +166,23 @@ kill -HUP "$IPCD_PID"
 check "a missing directory is logged with its cause" eventually 1 sh -c \
     "grep -c 'export: cannot create $T/nodir/.ipcd.prom.tmp: No such file or directory' '$T/ipcd.log'"
 check "ipcd goes on" "$IPCCTL" submit --key=a 1
+# A full disk: 100,000 keys do not fit in 256 KiB.  One write only (a
+# long interval), so that what is left after it is what the failure left.
+mkdir "$T/full"
+if [ "$(id -u)" -eq 0 ] &&
+    mount -t tmpfs -o size=256k ipcd-test "$T/full" 2>/dev/null; then
+	trap 'umount "$T/full" 2>/dev/null; cleanup' EXIT
+	sed -i -e "s|^textfile = .*|textfile = $T/full/ipcd.prom|" \
+	    -e "s|^interval = .*|interval = 86400|" "$T/ipcd.conf"
+	kill -HUP "$IPCD_PID"
+	check "a full disk is logged with its cause" eventually 1 sh -c \
+	    "grep -c 'export: cannot write $T/full/.ipcd.prom.tmp: No space left on device' '$T/ipcd.log'"
+	same "the failed write left nothing behind" "$(ls -A "$T/full")" ""
+	check "ipcd goes on after it" "$IPCCTL" submit --key=a 1
+	sed -i "s|^interval = .*|interval = 1|" "$T/ipcd.conf"
+else
+	echo "skip - a full disk needs root and a tmpfs mount"
+fi
 echo victim >"$T/victim"
 ln -s "$T/victim" "$P/.other.prom.tmp"
 sed -i "s|^textfile = .*|textfile = $P/other.prom|" "$T/ipcd.conf"
