@@ -69,8 +69,8 @@ keys_args(struct conn *c, char *args, uint64_t *cursor, long *limit,
 			pg->match = tok + 6;
 			ok = tok[6] != '\0';
 		} else if (strncmp(tok, "idle=", 5) == 0) {
-			ok = duration_parse(tok + 5, &idle, &cause) == 0;
-			pg->before = pg->now - idle * NS_PER_SEC;
+			if ((ok = duration_parse(tok + 5, &idle, &cause) == 0))
+				pg->before = pg->now - idle * NS_PER_SEC;
 		} else
 			ok = 0;
 		if (!ok) {

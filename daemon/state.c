@@ -5,10 +5,13 @@
  *
  * Every change to the key store (an applied part, a duplicate part, a
  * reset, the new state of an unparted key) is journaled as an entry with a
- * sequence number and a CRC.  A batch that applies a spool file is one
- * transaction (J_BEGIN .. J_COMMIT, with the file's identity, J_SPOOL):
- * replayed whole or not at all, so that the file is counted once.  Entries are buffered during one pass of the
- * event loop and written together when it ends (group commit), followed by
+ * sequence number and a CRC, after a J_TIME that gives the pass's time
+ * (each key's last update) when it differs from the file's last one.
+ * A batch that applies a spool file is one transaction (J_BEGIN ..
+ * J_COMMIT, with the file's identity, J_SPOOL): replayed whole or not at
+ * all, so that the file is counted once.  Entries are buffered during one
+ * pass of the event loop and written together when it ends (group
+ * commit), followed by
  * one fdatasync with "sync = batch"; server.c releases socket replies only
  * after that, and reads no more input before it.  "always" syncs every
  * entry on its own, "never" leaves syncing to the kernel (safe against a

@@ -85,6 +85,7 @@ max_messages = 8
 sync = always
 [limits]
 idle_timeout = 0
+expire_after = 15m
 EOC
 printf '[shm]\nname = /s\n[bogus]\nx = 1\n' >"$C/fuzz_conf/unknown.conf"
 printf '[sysv]\nenabled = yes\nkey = 0x7e01ab\nmode = 0600\n' >"$C/fuzz_conf/sysv.conf"
