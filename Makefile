@@ -278,6 +278,9 @@ demo:
 BINDIR		?= $(PREFIX)/bin
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+# Read-only data: the Prometheus rules (conf/prometheus/), which a
+# prometheus.yml names where they are installed.
+DATADIR		?= $(PREFIX)/share
 SYSCONFDIR	?= /etc
 UNITDIR		?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
@@ -297,6 +300,7 @@ INSTALL		?= install
 SYSTEMD_UNITS	= ipcd.service ipcd.socket ipcd-fifo.socket ipcd-mq.socket \
 		  ipcd-tcp.socket ipcd-http.socket
 MANPAGES	= man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5
+PROM_RULES	= conf/prometheus/ipcd.rules.yml conf/prometheus/ipcd.alerts.yml
 
 # systemd/*.in with the installation paths filled in; remade when a path
 # changes (the stamp is rewritten only then).
@@ -322,6 +326,9 @@ install: all
 	$(INSTALL) -m 644 man/ipcd.8 $(DESTDIR)$(MANDIR)/man8/ipcd.8
 	$(INSTALL) -m 644 man/ipcctl.1 $(DESTDIR)$(MANDIR)/man1/ipcctl.1
 	$(INSTALL) -m 644 man/ipcd.conf.5 $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5
+	$(INSTALL) -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)/ipcd/prometheus
+	$(INSTALL) -m 644 man/ipcd-prometheus.7 $(DESTDIR)$(MANDIR)/man7/ipcd-prometheus.7
+	$(INSTALL) -m 644 $(PROM_RULES) $(DESTDIR)$(DATADIR)/ipcd/prometheus/
 	$(INSTALL) -m 644 $(addprefix $(BUILD)/systemd/,$(SYSTEMD_UNITS)) \
 	    $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 644 systemd/ipcd.sysusers $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf
@@ -353,6 +360,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ipcd $(DESTDIR)$(BINDIR)/ipcctl \
 	    $(DESTDIR)$(MANDIR)/man8/ipcd.8 $(DESTDIR)$(MANDIR)/man1/ipcctl.1 \
 	    $(DESTDIR)$(MANDIR)/man5/ipcd.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man7/ipcd-prometheus.7 \
+	    $(addprefix $(DESTDIR)$(DATADIR)/ipcd/prometheus/,$(notdir $(PROM_RULES))) \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
 	    $(DESTDIR)$(SYSUSERSDIR)/ipcd.conf $(DESTDIR)$(TMPFILESDIR)/ipcd.conf \
 	    $(DESTDIR)$(BASHCOMPDIR)/ipcctl \
@@ -362,6 +371,8 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(PYTHONDIR)/ipcd/,$(notdir $(PYTHON_MODULE)))
 	rm -rf $(DESTDIR)$(PYTHONDIR)/ipcd/__pycache__
 	rmdir $(DESTDIR)$(PYTHONDIR)/ipcd 2>/dev/null || :
+	rmdir $(DESTDIR)$(DATADIR)/ipcd/prometheus $(DESTDIR)$(DATADIR)/ipcd \
+	    2>/dev/null || :
 	@if cmp -s conf/ipcd.conf $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; then \
 	    echo "rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf"; \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/ipcd/ipcd.conf; \
@@ -401,7 +412,7 @@ help:
 	@echo "make deps     install the Debian packages needed (apt-get, sudo if not root)"
 	@echo "make clean    remove $(BUILD)/"
 	@echo "make install  PREFIX=$(PREFIX) (and DESTDIR, SYSCONFDIR=$(SYSCONFDIR), UNITDIR,"
-	@echo "              SYSUSERSDIR, TMPFILESDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR,"
+	@echo "              SYSUSERSDIR, TMPFILESDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR, DATADIR,"
 	@echo "              PYTHONDIR, BASHCOMPDIR); make uninstall reverses it"
 	@echo "make deb      the Debian packages, into $(DEB_DIR)/ (apt install ./$(DEB_DIR)/ipcd_*.deb)"
 	@echo "make bench    ipcd against bare consumers and Redis; its curves (build/bench/)"

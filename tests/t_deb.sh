@@ -134,6 +134,10 @@ contains "  bash completes ipcctl (complete -p ipcctl)" \
     "$(inc bash -c '. /usr/share/bash-completion/completions/ipcctl &&
     complete -p ipcctl')" "complete -F _ipcctl ipcctl"
 contains "  man ipcd finds the page" "$(inc man -w ipcd)" "/usr/share/man/man8/ipcd.8"
+check "  ipcd-prometheus(7) and the rules are installed (the rules pass promtool)" \
+    inc sh -c 'man -w ipcd-prometheus && cd /usr/share/ipcd/prometheus &&
+    test -f ipcd.rules.yml && test -f ipcd.alerts.yml &&
+    { ! command -v promtool || promtool check rules ipcd.rules.yml ipcd.alerts.yml; }'
 
 # Every transport of the sender table that the default configuration
 # opens (tcp is opt-in), the first submission starting ipcd.

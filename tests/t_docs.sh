@@ -4,7 +4,7 @@
 # programs know is documented, and the pages are lint-clean.
 . tests/lib.sh
 
-for m in man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5 man/libipcd.3; do
+for m in man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5 man/libipcd.3 man/ipcd-prometheus.7; do
 	check "$m is mandoc -Tlint clean" mandoc -Tlint -W warning "$m"
 done
 
@@ -58,3 +58,22 @@ for f in IPCD_TRANSPORT IPCD_KEY IPCD_PEER_PID IPCD_PEER_UID IPCD_PEER_ADDR IPCD
 	check "journal field $f is emitted and documented" sh -c \
 	    "grep -q '$f=' daemon/systemd.c && grep -q 'Va $f' man/ipcd.8"
 done
+
+# ipcd-prometheus(7): every rule shipped in conf/prometheus/ is described
+# there, the page names the files where make install puts them, and both
+# the page and the rules are installed.
+for f in conf/prometheus/*.yml; do
+	for r in $(sed -n 's/^ *- \(record\|alert\): *//p' "$f"); do
+		check "$r ($f) is in ipcd-prometheus(7)" \
+		    grep -q "^\.It \(Va\|Ic\) $r\$" man/ipcd-prometheus.7
+	done
+	check "ipcd-prometheus(7) names $f where it is installed" \
+	    grep -q "^\.It Pa /usr/share/ipcd/prometheus/${f##*/}\$" man/ipcd-prometheus.7
+	check "make install installs $f" grep -q "${f}" Makefile
+done
+check "make install installs ipcd-prometheus(7)" \
+    grep -q 'man/ipcd-prometheus.7 $(DESTDIR)$(MANDIR)/man7/' Makefile
+check "the Debian package ships ipcd-prometheus(7) and the rules" sh -c \
+    "grep -qx usr/share/man/man7/ipcd-prometheus.7 debian/ipcd.install &&
+    grep -qx usr/share/ipcd/prometheus debian/ipcd.install"
+check "README points to ipcd-prometheus(7)" grep -q 'ipcd-prometheus(7)' README.md
