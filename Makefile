@@ -37,7 +37,7 @@ COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common
 	  common/shm.c common/shm_bell.c common/shm_guard.c common/util.c \
 	  common/crc32.c common/xmalloc.c common/linebuf.c common/rundir.c \
 	  common/netaddr.c common/token.c common/sysvkey.c
-DAEMON	= daemon/ipcd.c daemon/server.c daemon/transports.c daemon/store.c daemon/siphash.c \
+DAEMON	= daemon/ipcd.c daemon/server.c daemon/intake.c daemon/transports.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/ctl_keys.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \

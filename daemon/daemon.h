@@ -61,6 +61,7 @@ void		 trs_drain(enum tr_id);
 void		 trs_close(enum tr_id);
 void		 trs_committed(void);
 const char	*trs_open_names(void);
+const char	*server_transport_name(enum tr_id);
 
 /* Who sent a record, where the transport knows it: the Unix socket knows
  * the process and its user, TCP only the address (pid 0, uid PEER_NOUID). */
@@ -186,6 +187,10 @@ int	state_parse_journal(const char *, size_t, struct store *, uint64_t *,
 struct event_base	*server_base(void);
 struct store		*server_store(void);
 const struct conf	*server_conf(void);
+time_t			 server_started(void);
+int			 server_run(struct conf *);
+
+/* intake.c: the one door from the transports to the store. */
 enum apply		 server_submit(enum tr_id, const struct record *,
 			    const struct peer *);
 /* The one way in for a text record (a FIFO line, a message, a socket
@@ -208,15 +213,14 @@ void			 server_reject(enum tr_id, enum reject, const char *,
  * rejected, in class RJ, on transport TR since the start. */
 uint64_t		 server_accepted(enum tr_id);
 uint64_t		 server_rejected(enum tr_id, enum reject);
-time_t			 server_started(void);
 /* A key a spool file staged whole: merged, counted as its records. */
 void			 server_merge(enum tr_id, const struct key *,
 			    const struct peer *);
 void			 server_stats(char *, size_t);
-const char		*server_transport_name(enum tr_id);
 size_t			 server_reset(const char *, enum tr_id,
 			    const struct peer *);
 void			 server_remove(struct key *, const char *);
-int			 server_run(struct conf *);
+void			 intake_pass_end(void);
+void			 intake_status(char *, size_t);
 
 #endif

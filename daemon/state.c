@@ -169,19 +169,6 @@ state_spool_done(const struct spool_id *id)
 	spoolid_add(id);
 }
 
-/* Wrap *cause in a sentence that names the file and what to do:
- * "WHAT DIR/FILE[ is corrupt]: CAUSE; move it aside to start REMEDY". */
-static void
-explain(char **cause, const char *what, const char *file, int corrupt,
-    const char *remedy)
-{
-	char	*why = *cause;
-
-	*cause = fmtstr("%s %s/%s%s: %s; move it aside to start %s", what,
-	    st.dir, file, corrupt ? " is corrupt" : "", why, remedy);
-	free(why);
-}
-
 /* Replay the journal NAME (open at FD) over S; *good: its valid length. */
 static int
 load_journal(int fd, const char *name, struct store *s, size_t *good,
@@ -196,7 +183,7 @@ load_journal(int fd, const char *name, struct store *s, size_t *good,
 	r = state_parse_journal(buf, *len, s, &st.seq, good, cause);
 	free(buf);
 	if (r != 0)
-		explain(cause, "state journal", name, 0,
+		sf_explain(cause, "state journal", st.dir, name, 0,
 		    "from the snapshot alone");
 	return r;
 }
@@ -218,7 +205,7 @@ load(struct store *s, char **cause)
 		r = state_parse_snapshot(buf, len, s, &st.seq, cause);
 		free(buf);
 		if (r != 0) {
-			explain(cause, "state file", st.snap, 1,
+			sf_explain(cause, "state file", st.dir, st.snap, 1,
 			    "from empty totals");
 			return -1;
 		}
@@ -501,25 +488,14 @@ state_reap(void)
 		compacted(status);
 }
 
-/* The size of file NAME in the state directory; 0 if there is none. */
-static uint64_t
-file_bytes(const char *name)
-{
-	struct stat	sb;
-
-	if (fstatat(st.dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-		return 0;
-	return (uint64_t)sb.st_size;
-}
-
 void
 state_figures(struct state_figures *f)
 {
 	memset(f, 0, sizeof *f);
 	if (st.jfd == -1)
 		return;
-	f->journal_bytes = st.jsize + (st.old ? file_bytes(st.oname) : 0);
-	f->snapshot_bytes = file_bytes(st.snap);
+	f->journal_bytes = st.jsize + (st.old ? sf_size(st.dfd, st.oname) : 0);
+	f->snapshot_bytes = sf_size(st.dfd, st.snap);
 	f->commit_seconds = st.commit_seconds;
 }
 

@@ -285,3 +285,27 @@ sf_snapshot(int dfd, const char *dir, const char *snap, const char *tmp,
 	}
 	return 0;
 }
+
+/* The size of file NAME in the directory DFD; 0 if there is none. */
+uint64_t
+sf_size(int dfd, const char *name)
+{
+	struct stat	sb;
+
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return 0;
+	return (uint64_t)sb.st_size;
+}
+
+/* Wrap *cause in a sentence that names the file and what to do:
+ * "WHAT DIR/FILE[ is corrupt]: CAUSE; move it aside to start REMEDY". */
+void
+sf_explain(char **cause, const char *what, const char *dir, const char *file,
+    int corrupt, const char *remedy)
+{
+	char	*why = *cause;
+
+	*cause = fmtstr("%s %s/%s%s: %s; move it aside to start %s", what,
+	    dir, file, corrupt ? " is corrupt" : "", why, remedy);
+	free(why);
+}
