@@ -58,6 +58,18 @@ ct_boot() {
 	*) notok "$desc (state $state)"
 	   sed 's/^/#   /' "$T/boot.log" | tail -n 15 ;;
 	esac
+	ct_mq_depth
+}
+
+# PID 1 makes ipcd's queue 256 deep (ipcd-mq.socket.in).  Without
+# CAP_SYS_RESOURCE, as in a container here, that is above msg_max (10) of
+# the container's IPC namespace: raise it there, from outside (/proc/sys
+# is read-only inside).  A host's PID 1 has the capability.
+ct_mq_depth() {
+	if [ "$(inc cat /proc/sys/fs/mqueue/msg_max)" -lt 256 ] 2>/dev/null; then
+		echo "# the container's fs.mqueue.msg_max raised to 256 for PID 1"
+		nsenter -t "$L" -i sh -c 'echo 256 >/proc/sys/fs/mqueue/msg_max'
+	fi
 }
 
 # Power the container off (or kill it).

@@ -1,21 +1,24 @@
 #!/bin/sh
-# make demo: ipcd on its embedded defaults with the TCP transport turned
-# on (the one thing the configuration file says), a submission over each
-# transport, and the reference pi job over every mechanism, timed.
+# make demo: ipcd on its embedded defaults with the TCP transport and the
+# HTTP endpoint turned on (the two things the configuration file says), a
+# submission over each transport, the reference pi job over every
+# mechanism, timed, and what /metrics then shows.
 # DEMO_VIA="unix pipe" runs the pi job over those alone.
 BUILD=${1:-build}
 IPCD=$BUILD/ipcd
 IPCCTL=$BUILD/ipcctl
 VIA=${DEMO_VIA:-unix fifo mq shm tcp sysv spool pipe socketpair}
 conf=$(mktemp /tmp/ipcd-demo.XXXXXX) || exit 1
-printf '[tcp]\nenabled = yes\n' >"$conf"
+printf '[tcp]\nenabled = yes\n[http]\nenabled = yes\n' >"$conf"
 export IPCD_CONFIG="$conf"	# even if /etc/ipcd/ipcd.conf exists
 pid=
-trap 'rm -f "$conf"; [ -n "$pid" ] && kill $pid 2>/dev/null' EXIT
+metrics=$conf.metrics
+trap 'rm -f "$conf" "$metrics"; [ -n "$pid" ] && kill $pid 2>/dev/null' EXIT
 if "$IPCCTL" ping >/dev/null 2>&1; then
 	echo "== an ipcd is already running on the defaults; using it"
 else
-	echo "== starting $IPCD on its embedded defaults, with [tcp] enabled = yes"
+	echo "== starting $IPCD on its embedded defaults, with [tcp] and" \
+	    "[http] enabled = yes"
 	"$IPCD" &
 	pid=$!
 	i=0
@@ -61,6 +64,18 @@ for via in $VIA; do
 done
 echo "== seconds per mechanism (pi, 10 workers, 10^7 terms)"
 echo "${times#  }"
+echo "== curl -s http://127.0.0.1:9473/metrics (the totals, records by transport)"
+if ! command -v curl >/dev/null; then
+	echo "curl is not installed (make deps): no look at /metrics"
+elif ! curl -sf http://127.0.0.1:9473/metrics >"$metrics"; then
+	echo "no /metrics at 127.0.0.1:9473 (an ipcd without [http] enabled = yes?)"
+else
+	grep -E '^ipcd_key_total|^ipcd_records_accepted_total' "$metrics"
+	if command -v promtool >/dev/null; then
+		printf 'promtool check metrics: '
+		promtool check metrics <"$metrics" && echo "no problem found"
+	fi
+fi
 if [ -n "$pid" ]; then
 	echo "== stopping ipcd"
 	kill -TERM $pid

@@ -88,15 +88,6 @@ if [ -n "$san" ]; then
 	inc systemctl daemon-reload
 fi
 
-# PID 1 makes the queue 256 deep (ipcd-mq.socket.in).  Without
-# CAP_SYS_RESOURCE, as in a container here, that is above msg_max (10) of
-# the container's IPC namespace: raise it there, from outside (/proc/sys
-# is read-only inside).
-if [ "$(inc cat /proc/sys/fs/mqueue/msg_max)" -lt 256 ] 2>/dev/null; then
-	echo "# the container's fs.mqueue.msg_max raised to 256 for PID 1"
-	nsenter -t "$L" -i sh -c 'echo 256 >/proc/sys/fs/mqueue/msg_max'
-fi
-
 # Enabling the stream socket brings the FIFO and queue units along; they
 # listen, ipcd does not run yet.
 status "systemctl enable --now ipcd.socket" 0 inc systemctl enable --now ipcd.socket
