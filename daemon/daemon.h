@@ -102,9 +102,12 @@ struct key {
 	uint32_t	 nparts;	/* 0: not a parted key */
 	uint32_t	 received;	/* distinct parts received */
 	uint8_t		*seen;		/* bitmap of parts received */
+	uint32_t	 mark;		/* 1 + its place in the store's list
+					 * of changed keys; 0: not on it */
+	/* What a lookup reads, together beside the name: a chain is
+	 * walked by hash, the name compared only when the hash matches. */
+	uint32_t	 hash;		/* of the name, with the store's key */
 	struct key	*next;		/* hash chain */
-	TAILQ_ENTRY(key) dentry;	/* on the store's changed list while
-					 * dentry.tqe_prev is not NULL */
 	char		 name[];	/* allocated to its length, at most
 					 * IPCD_KEY_MAX characters */
 };
