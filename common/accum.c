@@ -102,19 +102,18 @@ limbs_valid(const int64_t *limb)
 }
 
 /*
- * Fold normalized limbs in place so that only the digits N needs are
- * nonzero: a negative N is all ones up to the sign limb, and each
- * (-1, 2^32 - 1) pair at the top is the same value as (0, -1); the last
- * limb may end up a negative digit.  Sets the
- * first and last nonzero limb (first > last: N = 0).  normalize() undoes
- * it.
+ * Fold N normalized limbs in place so that only the digits the value
+ * needs are nonzero: a negative value is all ones up to the sign limb, and
+ * each (-1, 2^32 - 1) pair at the top is the same value as (0, -1); the
+ * last limb may end up a negative digit.  Sets the first and last nonzero
+ * limb (first > last: zero).  normalize() undoes it.
  */
 static void
-fold(int64_t *limb, int *first, int *last)
+fold(int64_t *limb, int n, int *first, int *last)
 {
 	int	j;
 
-	for (j = ACCUM_LIMBS - 1; j > 0 && limb[j] == -1 &&
+	for (j = n - 1; j > 0 && limb[j] == -1 &&
 	    limb[j - 1] == DIGIT_MASK; j--) {
 		limb[j] = 0;
 		limb[j - 1] = -1;
@@ -125,9 +124,9 @@ fold(int64_t *limb, int *first, int *last)
 		limb[j] = 0;
 		limb[j - 1] -= DIGIT_MASK + 1;
 	}
-	for (*first = 0; *first < ACCUM_LIMBS && limb[*first] == 0; (*first)++)
+	for (*first = 0; *first < n && limb[*first] == 0; (*first)++)
 		;
-	for (*last = ACCUM_LIMBS - 1; *last >= 0 && limb[*last] == 0; (*last)--)
+	for (*last = n - 1; *last >= 0 && limb[*last] == 0; (*last)--)
 		;
 }
 
@@ -143,7 +142,7 @@ accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
 		return -1;
 	}
 	memcpy(limb, in, sizeof limb);
-	fold(limb, &first, &last);
+	fold(limb, ACCUM_LIMBS, &first, &last);
 	accum_free(a);
 	accum_init(a);
 	a->count = count;
@@ -162,17 +161,61 @@ accum_import(struct accum *a, const int64_t in[ACCUM_LIMBS], uint64_t count,
 	return 0;
 }
 
+/*
+ * The limbs of a window's N from limb a->lo up, as accum_export() gives
+ * them but without the sign extension above: the last of the n returned
+ * is either the top limb, or -1 standing for 2^32 - 1 up to a -1 at the
+ * top (N < 0), or they end where only zeros follow.  Folding them is then
+ * folding the whole array, as the limbs below a->lo are zero: O(window)
+ * rather than O(ACCUM_LIMBS), which is the journal's cost per changed
+ * key.  0 if the carry out did not settle (it always does: two limbs
+ * above the window take any carry an int64 limb can make).
+ */
+static int
+window_export(const struct accum *a, int64_t limb[ACCUM_WINDOW + 3])
+{
+	int64_t	carry = 0, v;
+	int	i, n = ACCUM_WINDOW + 2;
+
+	memcpy(limb, a->win, sizeof a->win);
+	limb[ACCUM_WINDOW] = limb[ACCUM_WINDOW + 1] = 0;
+	if (a->lo + n >= ACCUM_LIMBS) {
+		n = ACCUM_LIMBS - a->lo;	/* up to the top limb */
+		normalize(limb, n);
+		return n;
+	}
+	for (i = 0; i < n; i++) {
+		v = limb[i] + carry;
+		limb[i] = v & DIGIT_MASK;
+		carry = v >> DIGIT_BITS;
+	}
+	if (carry == 0)
+		return n;
+	if (carry != -1)
+		return 0;
+	limb[n] = -1;
+	return n + 1;
+}
+
 size_t
 accum_encode(const struct accum *a, unsigned char *buf)
 {
 	int64_t	limb[ACCUM_LIMBS];
-	int	first, last;
+	int	first, last, base = 0, n = 0;
 
-	accum_export(a, limb);
-	fold(limb, &first, &last);
-	if (first > last)
-		first = last = 0;	/* N = 0: one zero limb */
-	buf[0] = (unsigned char)first;
+	if (a->full == NULL && a->lo != ACCUM_NOWHERE &&
+	    (n = window_export(a, limb)) != 0)
+		base = a->lo;
+	else {
+		accum_export(a, limb);
+		n = ACCUM_LIMBS;
+	}
+	fold(limb, n, &first, &last);
+	if (first > last) {
+		first = last = 0;	/* N = 0: one zero limb, limb 0 */
+		base = 0;
+	}
+	buf[0] = (unsigned char)(base + first);
 	buf[1] = (unsigned char)(last - first + 1);
 	memcpy(buf + 2, limb + first, (size_t)(last - first + 1) * 8);
 	return 2 + (size_t)(last - first + 1) * 8;

@@ -123,9 +123,12 @@ struct key {
 	uint32_t	 nparts;	/* 0: not a parted key */
 	uint32_t	 received;	/* distinct parts received */
 	uint8_t		*seen;		/* bitmap of parts received */
+	uint32_t	 mark;		/* 1 + its place in the store's list
+					 * of changed keys; 0: not on it */
+	/* What a lookup reads, together beside the name: a chain is
+	 * walked by hash, the name compared only when the hash matches. */
+	uint32_t	 hash;		/* of the name, with the store's key */
 	struct key	*next;		/* hash chain */
-	TAILQ_ENTRY(key) dentry;	/* on the store's changed list while
-					 * dentry.tqe_prev is not NULL */
 	char		 name[];	/* allocated to its length, at most
 					 * IPCD_KEY_MAX characters */
 };
@@ -154,6 +157,11 @@ struct key	*store_next(struct store *, struct key *);
 uint64_t	 store_scan(struct store *, uint64_t,
 		    void (*)(struct key *, void *), void *);
 size_t		 store_longest_chain(const struct store *);
+/* storemem.c: the memory of the table and the keys */
+struct key	**storemem_table(size_t);
+void		 storemem_table_free(struct key **, size_t);
+void		*storemem_key(size_t);
+void		 storemem_key_free(void *, size_t);
 void		 key_set_parts(struct store *, struct key *, uint32_t);
 double		 key_total(const struct key *, int *);
 int		 key_complete(const struct key *);

@@ -11,13 +11,6 @@
 #include "statefmt.h"
 
 void
-put_le(unsigned char **p, uint64_t v, int n)
-{
-	for (; n > 0; n--, v >>= 8)
-		*(*p)++ = (unsigned char)v;
-}
-
-void
 put_double(unsigned char **p, double d)
 {
 	uint64_t	v;

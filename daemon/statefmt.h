@@ -56,8 +56,10 @@
 #ifndef IPCD_STATEFMT_H
 #define IPCD_STATEFMT_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "spoolid.h"
@@ -96,8 +98,17 @@ enum jkind { J_SUBMIT = 1, J_RESET = 2, J_RESET_ALL = 3, J_SET = 4,
 #define COUNT_MAX	((uint64_t)1 << 62)
 
 /* Writing: P advances over what was put; the caller sized the buffer. */
-/* An unsigned integer as N bytes, least significant first. */
-void	put_le(unsigned char **, uint64_t, int);
+/* An unsigned integer as N bytes, least significant first: inline, so
+ * that with N known the copy is one store (a J_SET per changed key is
+ * most of the journal's work). */
+static inline void
+put_le(unsigned char **p, uint64_t v, int n)
+{
+	uint64_t	le = htole64(v);	/* its first N bytes, any host */
+
+	memcpy(*p, &le, (size_t)n);
+	*p += n;
+}
 #define put_u8(p, v)	put_le((p), (uint8_t)(v), 1)
 #define put_u16(p, v)	put_le((p), (uint16_t)(v), 2)
 #define put_u32(p, v)	put_le((p), (uint32_t)(v), 4)

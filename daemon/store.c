@@ -29,7 +29,10 @@ struct store {
 	size_t			  parts_budget;	/* bytes of bitmaps allowed */
 	size_t			  parts_bytes;	/* bytes of bitmaps held */
 	uint8_t			  hkey[SIPHASH_KEY_LEN];
-	TAILQ_HEAD(, key)	  changed;
+	struct key		**changed;	/* to journal; NULL: removed */
+	size_t			  nchanged;	/* places used */
+	size_t			  taken;	/* places taken off */
+	size_t			  changed_cap;
 	struct key		 *last;		/* the last key found */
 };
 
@@ -44,10 +47,12 @@ bitrev64(uint64_t v)
 	return r;
 }
 
-static size_t
-hash(const struct store *st, const char *s)
+/* 32 bits, kept in each key: the table indexes with its low bits and
+ * has far fewer than 2^32 buckets (limits.max_keys is at most 10^8). */
+static uint32_t
+hash(const struct store *st, const char *s, size_t len)
 {
-	return (size_t)siphash13(st->hkey, s, strlen(s));
+	return (uint32_t)siphash13(st->hkey, s, len);
 }
 
 struct store *
@@ -56,13 +61,12 @@ store_new(size_t limit)
 	struct store	*st = xcalloc(1, sizeof *st);
 
 	st->nbuckets = STORE_MIN_BUCKETS;
-	st->bucket = xcalloc(st->nbuckets, sizeof *st->bucket);
+	st->bucket = storemem_table(st->nbuckets);
 	st->limit = limit;
 	st->max_parts = IPCD_PARTS_MAX;
 	st->parts_budget = SIZE_MAX;
 	if (getrandom(st->hkey, sizeof st->hkey, 0) != sizeof st->hkey)
 		fatal("getrandom");
-	TAILQ_INIT(&st->changed);
 	return st;
 }
 
@@ -80,7 +84,7 @@ key_free(struct store *st, struct key *k)
 	if (k->seen != NULL)
 		st->parts_bytes -= parts_bytes(k->nparts);
 	free(k->seen);
-	free(k);
+	storemem_key_free(k, offsetof(struct key, name) + strlen(k->name) + 1);
 }
 
 /* Make K a key of N parts with none received yet; the state loader comes
@@ -97,7 +101,8 @@ void
 store_free(struct store *st)
 {
 	store_remove_all(st);
-	free(st->bucket);
+	free(st->changed);
+	storemem_table_free(st->bucket, st->nbuckets);
 	free(st);
 }
 
@@ -120,37 +125,56 @@ store_parts_bytes(const struct store *st)
 	return st->parts_bytes;
 }
 
-struct key *
-store_find(struct store *st, const char *name)
+/* The key NAME, whose hash is H, or NULL.  A key of another hash is
+ * passed by without reading its name. */
+static struct key *
+find(struct store *st, const char *name, uint32_t h)
 {
 	struct key	*k;
 
-	/* Submissions come in runs to one key: skip the hash for those. */
-	if (st->last != NULL && strcmp(st->last->name, name) == 0)
-		return st->last;
-	for (k = st->bucket[hash(st, name) & (st->nbuckets - 1)]; k != NULL;
-	    k = k->next)
-		if (strcmp(k->name, name) == 0)
+	for (k = st->bucket[h & (st->nbuckets - 1)]; k != NULL; k = k->next)
+		if (k->hash == h && strcmp(k->name, name) == 0)
 			return st->last = k;
 	return NULL;
 }
 
-/* Double the table. */
+/* The key NAME, or NULL with *LEN and *H set for key_create(). */
+static struct key *
+lookup(struct store *st, const char *name, size_t *len, uint32_t *h)
+{
+	/* Submissions come in runs to one key: skip the hash for those. */
+	if (st->last != NULL && strcmp(st->last->name, name) == 0)
+		return st->last;
+	*len = strlen(name);
+	*h = hash(st, name, *len);
+	return find(st, name, *h);
+}
+
+struct key *
+store_find(struct store *st, const char *name)
+{
+	size_t		len;
+	uint32_t	h;
+
+	return lookup(st, name, &len, &h);
+}
+
+/* Double the table; each key's hash is kept, so no name is read. */
 static void
 grow(struct store *st)
 {
 	struct key	**nb, *k, *next;
 	size_t		  n = st->nbuckets * 2, i, h;
 
-	nb = xcalloc(n, sizeof *nb);
+	nb = storemem_table(n);
 	for (i = 0; i < st->nbuckets; i++)
 		for (k = st->bucket[i]; k != NULL; k = next) {
 			next = k->next;
-			h = hash(st, k->name) & (n - 1);
+			h = k->hash & (n - 1);
 			k->next = nb[h];
 			nb[h] = k;
 		}
-	free(st->bucket);
+	storemem_table_free(st->bucket, st->nbuckets);
 	st->bucket = nb;
 	st->nbuckets = n;
 }
@@ -164,16 +188,17 @@ store_limit(const struct store *st)
 /* A key takes the bytes of its name, not of the longest name: with a
  * million keys that is the difference between 180 and 260 bytes each. */
 static struct key *
-key_create(struct store *st, const char *name)
+key_create(struct store *st, const char *name, size_t len, uint32_t hv)
 {
-	size_t		 len = strlen(name), h;
-	struct key	*k = xcalloc(1, offsetof(struct key, name) + len + 1);
+	struct key	*k = storemem_key(offsetof(struct key, name) + len + 1);
+	size_t		 h;
 
 	memcpy(k->name, name, len + 1);
+	k->hash = hv;
 	accum_init(&k->acc);
 	if (st->count >= st->nbuckets)
 		grow(st);
-	h = hash(st, name) & (st->nbuckets - 1);
+	h = hv & (st->nbuckets - 1);
 	k->next = st->bucket[h];
 	st->bucket[h] = k;
 	st->count++;
@@ -185,9 +210,12 @@ key_create(struct store *st, const char *name)
 struct key *
 store_insert(struct store *st, const char *name)
 {
-	if (store_find(st, name) != NULL)
+	size_t		len = strlen(name);
+	uint32_t	h = hash(st, name, len);
+
+	if (find(st, name, h) != NULL)
 		return NULL;
-	return key_create(st, name);
+	return key_create(st, name, len, h);
 }
 
 /* May a key of no parts yet take parts of N?  APPLY_OK or the limit. */
@@ -237,15 +265,17 @@ store_apply(struct store *st, const struct record *r, int *completed,
 	struct key	*k;
 	enum apply	 a;
 	int		 created = 0, first;
+	size_t		 len;
+	uint32_t	 h;
 
 	*completed = 0;
-	if ((k = store_find(st, r->key)) == NULL) {
+	if ((k = lookup(st, r->key, &len, &h)) == NULL) {
 		if (st->count >= st->limit)
 			return APPLY_LIMIT;
 		if (r->nparts != 0 &&
 		    (a = parts_allowed(st, r->nparts)) != APPLY_OK)
 			return a;
-		k = key_create(st, r->key);
+		k = key_create(st, r->key, len, h);
 		created = 1;
 	}
 	if ((a = check_parts(st, k, r)) != APPLY_OK) {
@@ -281,11 +311,13 @@ store_merge(struct store *st, const struct key *staged, struct key **applied)
 {
 	struct key	*k;
 	int		 first;
+	size_t		 len;
+	uint32_t	 h;
 
-	if ((k = store_find(st, staged->name)) == NULL) {
+	if ((k = lookup(st, staged->name, &len, &h)) == NULL) {
 		if (st->count >= st->limit)
 			return APPLY_LIMIT;
-		k = key_create(st, staged->name);
+		k = key_create(st, staged->name, len, h);
 	}
 	if (k->nparts != 0 || staged->nparts != 0)
 		return APPLY_CONFLICT;
@@ -308,13 +340,13 @@ store_remove(struct store *st, struct key *k)
 {
 	struct key	**kp;
 
-	for (kp = &st->bucket[hash(st, k->name) & (st->nbuckets - 1)]; *kp != k;
+	for (kp = &st->bucket[k->hash & (st->nbuckets - 1)]; *kp != k;
 	    kp = &(*kp)->next)
 		;
 	*kp = k->next;
 	st->count--;
-	if (k->dentry.tqe_prev != NULL)
-		TAILQ_REMOVE(&st->changed, k, dentry);
+	if (k->mark != 0)
+		st->changed[k->mark - 1] = NULL;
 	if (st->last == k)
 		st->last = NULL;
 	key_free(st, k);
@@ -333,17 +365,48 @@ store_remove_all(struct store *st)
 		}
 		st->bucket[i] = NULL;
 	}
-	TAILQ_INIT(&st->changed);
+	st->nchanged = st->taken = 0;
 	st->last = NULL;
 	st->count = 0;
 	return n;
 }
 
+/*
+ * The changed keys are an array in the order they were marked, each key
+ * holding its place (k->mark): 4 bytes in a key rather than a list
+ * entry's 16, and the journal reads them in a row.  A removed key leaves
+ * NULL in its place.  When the array is full, the places taken or left
+ * NULL are squeezed out first, so it is at most twice the keys on it.
+ */
+static void
+changed_room(struct store *st)
+{
+	size_t	i, n = 0;
+
+	for (i = st->taken; i < st->nchanged; i++)
+		if (st->changed[i] != NULL) {
+			st->changed[n] = st->changed[i];
+			st->changed[n]->mark = (uint32_t)(n + 1);
+			n++;
+		}
+	st->nchanged = n;
+	st->taken = 0;
+	if (n < st->changed_cap / 2)
+		return;
+	st->changed_cap = st->changed_cap ? st->changed_cap * 2 : 64;
+	st->changed = xrealloc(st->changed,
+	    st->changed_cap * sizeof *st->changed);
+}
+
 void
 store_mark(struct store *st, struct key *k)
 {
-	if (k->dentry.tqe_prev == NULL)
-		TAILQ_INSERT_TAIL(&st->changed, k, dentry);
+	if (k->mark != 0)
+		return;
+	if (st->nchanged == st->changed_cap)
+		changed_room(st);
+	st->changed[st->nchanged++] = k;
+	k->mark = (uint32_t)st->nchanged;
 }
 
 struct key *
@@ -351,11 +414,13 @@ store_take_changed(struct store *st)
 {
 	struct key	*k;
 
-	if ((k = TAILQ_FIRST(&st->changed)) != NULL) {
-		TAILQ_REMOVE(&st->changed, k, dentry);
-		k->dentry.tqe_prev = NULL;
-	}
-	return k;
+	while (st->taken < st->nchanged)
+		if ((k = st->changed[st->taken++]) != NULL) {
+			k->mark = 0;
+			return k;
+		}
+	st->nchanged = st->taken = 0;
+	return NULL;
 }
 
 size_t
@@ -374,7 +439,7 @@ store_next(struct store *st, struct key *k)
 	if (k != NULL) {
 		if (k->next != NULL)
 			return k->next;
-		i = (hash(st, k->name) & (st->nbuckets - 1)) + 1;
+		i = (k->hash & (st->nbuckets - 1)) + 1;
 	}
 	for (; i < st->nbuckets; i++)
 		if (st->bucket[i] != NULL)

@@ -130,6 +130,151 @@ shuffle(double *v, int n)
 	}
 }
 
+/*
+ * accum_encode as it was first written, the reference the encoder that
+ * works from the window must match byte for byte: the whole array
+ * exported, folded, the nonzero digits written.
+ */
+static size_t
+encode_whole(const struct accum *a, unsigned char *buf)
+{
+	int64_t	limb[ACCUM_LIMBS];
+	int	j, first, last;
+
+	accum_export(a, limb);
+	for (j = ACCUM_LIMBS - 1; j > 0 && limb[j] == -1 &&
+	    limb[j - 1] == 0xffffffffLL; j--) {
+		limb[j] = 0;
+		limb[j - 1] = -1;
+	}
+	if (j > 0 && limb[j] == -1 && limb[j - 1] != 0) {
+		limb[j] = 0;
+		limb[j - 1] -= 1LL << 32;
+	}
+	for (first = 0; first < ACCUM_LIMBS && limb[first] == 0; first++)
+		;
+	for (last = ACCUM_LIMBS - 1; last >= 0 && limb[last] == 0; last--)
+		;
+	if (first > last)
+		first = last = 0;
+	buf[0] = (unsigned char)first;
+	buf[1] = (unsigned char)(last - first + 1);
+	memcpy(buf + 2, limb + first, (size_t)(last - first + 1) * 8);
+	return 2 + (size_t)(last - first + 1) * 8;
+}
+
+/* Does A encode as the reference encodes it?  With DECODE, does what it
+ * wrote also decode to A's digits? */
+static int
+encodes_same(const struct accum *a, int decode)
+{
+	unsigned char	x[ACCUM_ENCODED_MAX], y[ACCUM_ENCODED_MAX];
+	int64_t		la[ACCUM_LIMBS], lb[ACCUM_LIMBS];
+	struct accum	b;
+	size_t		nx, ny;
+	int		ok;
+
+	nx = accum_encode(a, x);
+	ny = encode_whole(a, y);
+	ok = nx == ny && memcmp(x, y, nx) == 0;
+	if (ok && decode) {
+		accum_init(&b);
+		accum_export(a, la);
+		ok = accum_decode(&b, x, nx, a->count, a->nonnegzero) == 0;
+		accum_export(&b, lb);
+		ok = ok && memcmp(la, lb, sizeof la) == 0;
+		accum_free(&b);
+	}
+	return ok;
+}
+
+/* A window digit of one of the sizes that matter at the carries. */
+static int64_t
+random_limb(void)
+{
+	static const int64_t	edge[] = { 0, 1, -1, 0xffffffffLL,
+	    -0xffffffffLL, 1LL << 32, -(1LL << 32), 0x7fffffffLL,
+	    -0x80000000LL, 1LL << 61, -(1LL << 61) };
+	int64_t			v;
+
+	switch (random() % 4) {
+	case 0:
+		return edge[random() % (sizeof edge / sizeof edge[0])];
+	case 1:
+		return (int64_t)(random() % 3) - 1;
+	default:
+		v = (int64_t)random() << 31 ^ random();
+		v >>= random() % 62;
+		return random() & 1 ? -v : v;
+	}
+}
+
+/*
+ * The encoder that works from a window against the reference: sums built
+ * by adding (in windows, moved to the whole array, negative, -0,
+ * cancelling to zero, carrying out of the window, subnormal, at the top)
+ * and windows of raw digits at every position.  The number that differ.
+ */
+static int
+encode_cases(int *ncases)
+{
+	static const double	one[] = { 0.0, -0.0, 1.0, -1.0, 0.25, -0.25,
+	    DBL_MIN, -DBL_MIN, 4.9e-324, -4.9e-324, DBL_MAX, -DBL_MAX,
+	    0x1p-1000, -0x1p-1000, 0x1p+1000, -0x1p+1000, 4294967296.0,
+	    -4294967296.0, 0x1.fffffffffffffp+95, -0x1.fffffffffffffp+95 };
+	struct accum		a;
+	int			bad = 0, i, j, k, n;
+	double			d, base;
+
+	*ncases = 0;
+	/* Every pair of the values above, added once and many times (so
+	 * that carries reach the limbs above the window). */
+	for (i = 0; i < (int)(sizeof one / sizeof one[0]); i++)
+		for (j = 0; j < (int)(sizeof one / sizeof one[0]); j++)
+			for (n = 1; n <= 100; n *= 10) {
+				accum_init(&a);
+				for (k = 0; k < n; k++) {
+					accum_add(&a, one[i]);
+					accum_add(&a, one[j]);
+				}
+				bad += !encodes_same(&a, 1);
+				(*ncases)++;
+				accum_free(&a);
+			}
+	/* Random sums around one magnitude (windows), across many (the
+	 * whole array), cancelling to zero, and an empty accumulator. */
+	for (i = 0; i < 3000; i++) {
+		accum_init(&a);
+		base = ldexp(1, (int)(random() % 2098) - 1074);
+		n = (int)(random() % 40);
+		for (k = 0; k < n; k++) {
+			d = i % 3 == 0 ? random_double() :
+			    base * ((double)random() / RAND_MAX) *
+			    (random() % 4 ? -1 : 1);
+			accum_add(&a, d);
+			if (i % 7 == 0)
+				accum_add(&a, -d);
+		}
+		bad += !encodes_same(&a, 1);
+		(*ncases)++;
+		accum_free(&a);
+	}
+	/* Raw digits in a window at every position, normalized or not:
+	 * carries and borrows across its edge, up to the top limb. */
+	for (i = 0; i < 20000; i++) {
+		accum_init(&a);
+		a.lo = (uint8_t)(random() % (ACCUM_LIMBS - ACCUM_WINDOW + 1));
+		for (k = 0; k < ACCUM_WINDOW; k++)
+			a.win[k] = i % 5 == 0 && k < ACCUM_WINDOW - 1 ?
+			    0xffffffffLL : random_limb();
+		a.count = 1;
+		a.nonnegzero = 1;
+		bad += !encodes_same(&a, 0);
+		(*ncases)++;
+	}
+	return bad;
+}
+
 int
 main(void)
 {
@@ -359,6 +504,13 @@ main(void)
 			}
 			CHECK(mbad == 0, "200 merges equal adding every value to "
 			    "one accumulator (digits, count, sign of zero)");
+		}
+		{
+			int	ncases, ebad = encode_cases(&ncases);
+
+			CHECK(ebad == 0, "accum_encode from the window writes the "
+			    "bytes of the whole array's encoding (%d of %d cases "
+			    "differ)", ebad, ncases);
 		}
 		CHECK(sizeof a <= 96, "an accumulator takes %zu bytes "
 		    "(the whole array would be %zu)", sizeof a,

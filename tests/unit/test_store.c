@@ -156,6 +156,171 @@ test_names_changed(void)
 	store_free(st);
 }
 
+/*
+ * The changed list through many marks and removals: every key marked and
+ * not removed comes off once, in the order it was first marked, however
+ * the list was squeezed and grown on the way.
+ */
+static void
+test_changed_many(void)
+{
+	struct store	*st = store_new(100000);
+	struct key	*k[5000], *t;
+	char		 name[32];
+	int		 i, next = 0, ok = 1, n = 0;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof name, "m%d", i);
+		k[i] = store_insert(st, name);
+	}
+	for (i = 0; i < 3000; i++)
+		store_mark(st, k[i]);
+	for (i = 0; i < 3000; i += 3)
+		store_remove(st, k[i]);
+	for (i = 0; i < 100; i++)	/* some taken off: 1, 2, 4, 5, ... */
+		if ((t = store_take_changed(st)) != k[next + 1 + next / 2] ||
+		    t->mark != 0)
+			ok = 0;
+		else
+			next++;
+	for (i = 3000; i < 5000; i++)	/* squeezes, then grows */
+		store_mark(st, k[i]);
+	for (i = 150; i < 3000; i++)
+		if (i % 3 != 0)
+			store_mark(st, k[i]);	/* already on: no effect */
+	for (i = 3000; i < 5000; i += 7)
+		store_remove(st, k[i]);
+	for (i = 150; i < 5000; i++) {
+		if (i < 3000 ? i % 3 == 0 : (i - 3000) % 7 == 0)
+			continue;
+		if (store_take_changed(st) != k[i])
+			ok = 0;
+		n++;
+	}
+	CHECK(ok && store_take_changed(st) == NULL && n == 1900 + 1714,
+	    "changed keys come off once each, in order, through removals "
+	    "and growth (%d)", n);
+	store_free(st);
+}
+
+/*
+ * The cursor walk while the table doubles between calls: every key there
+ * from the start is visited once (counted in its duplicates, unused
+ * here), none twice.
+ */
+static void
+count_dup(struct key *k, void *arg)
+{
+	k->duplicates++;
+}
+
+static void
+test_scan_growth(void)
+{
+	struct store	*st = store_new(1000000);
+	struct key	*k;
+	char		 name[32];
+	uint64_t	 cursor = 0;
+	int		 i, calls = 0, once = 0, more = 0;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "s%d", i);
+		store_insert(st, name);
+	}
+	do {
+		cursor = store_scan(st, cursor, count_dup, NULL);
+		/* Grow eightfold during the walk, a little at each call. */
+		for (i = 0; i < 7000 / 64 && calls < 64; i++) {
+			snprintf(name, sizeof name, "g%d", calls * 1000 + i);
+			store_insert(st, name);
+		}
+		calls++;
+	} while (cursor != 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "s%d", i);
+		k = store_find(st, name);
+		once += k->duplicates == 1;
+		more += k->duplicates > 1;
+	}
+	CHECK(once == 1000 && more == 0 && store_count(st) > 7000,
+	    "a walk while the table grows to %zu keys visits each of the "
+	    "first 1,000 once (%d once, %d twice or more)", store_count(st),
+	    once, more);
+	store_free(st);
+}
+
+/* A key staged in a store of its own (a spool file) merges into the
+ * store under its own hash, not the staging store's. */
+static void
+test_merge_hash(void)
+{
+	struct store	*st = store_new(1000), *stage = store_new(1000);
+	struct record	 r = rec("spooled", 2, 0, 0);
+	struct key	*k, *got = NULL;
+	int		 c, of;
+
+	store_apply(stage, &r, &c, &k);
+	CHECK(store_merge(st, k, &got) == APPLY_OK &&
+	    store_find(st, "spooled") == got && got != NULL &&
+	    key_total(got, &of) == 2 && store_insert(st, "spooled") == NULL,
+	    "a merged key is found in the store it was merged into");
+	store_free(stage);
+	store_free(st);
+}
+
+/* A removed key's memory is reused for a key of its size, which starts
+ * empty; keys of other sizes keep theirs. */
+static void
+test_key_memory(void)
+{
+	struct store	*st = store_new(1000);
+	struct record	 r = rec("aaaa", 3, 0, 0);
+	struct key	*a, *b, *k;
+	int		 c, of;
+
+	store_apply(st, &r, &c, &a);
+	r = rec("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 5, 0, 0);
+	store_apply(st, &r, &c, &b);
+	store_mark(st, a);
+	store_remove(st, a);
+	k = store_insert(st, "cccc");
+	CHECK(k != NULL && k->acc.count == 0 && k->mark == 0 &&
+	    k->duplicates == 0 && k->next == NULL && k->nparts == 0 &&
+	    strcmp(k->name, "cccc") == 0 && store_take_changed(st) == NULL,
+	    "a key in reused memory starts empty");
+#ifndef __SANITIZE_ADDRESS__
+	CHECK(k == a, "  in the memory of the removed key of its size");
+#endif
+	CHECK(key_total(b, &of) == 5 && store_find(st, "aaaa") == NULL &&
+	    store_find(st, "cccc") == k, "the other keys are untouched");
+	store_free(st);
+}
+
+/* Past 2 MiB of buckets the table and keys are in huge-page blocks: a
+ * table that grows from one such to the next keeps every key. */
+static void
+test_huge_table(void)
+{
+	struct store	*st = store_new(1000000);
+	struct key	*k;
+	char		 name[32];
+	int		 i, found = 0;
+
+	for (i = 0; i < 300000; i++) {
+		snprintf(name, sizeof name, "h%d", i);
+		k = store_insert(st, name);
+		k->duplicates = (uint64_t)i;
+	}
+	for (i = 0; i < 300000; i++) {
+		snprintf(name, sizeof name, "h%d", i);
+		found += (k = store_find(st, name)) != NULL &&
+		    k->duplicates == (uint64_t)i;
+	}
+	CHECK(found == 300000, "300,000 keys through tables of 2 and 4 "
+	    "MiB all found (%d)", found);
+	store_free(st);
+}
+
 int
 main(void)
 {
@@ -172,6 +337,11 @@ main(void)
 	test_collisions();
 	test_part_limits();
 	test_names_changed();
+	test_changed_many();
+	test_scan_growth();
+	test_merge_hash();
+	test_key_memory();
+	test_huge_table();
 	r = rec("p", 0.5, 2, 4);
 	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK && !c, "part 2/4 applied");
 	CHECK(store_apply(st, &r, &c, &k) == APPLY_DUPLICATE &&
