@@ -159,7 +159,6 @@ uint64_t	 store_scan(struct store *, uint64_t,
 size_t		 store_longest_chain(const struct store *);
 /* storemem.c: the memory of the table and the keys */
 struct key	**storemem_table(size_t);
-void		 storemem_table_free(struct key **, size_t);
 void		*storemem_key(size_t);
 void		 storemem_key_free(void *, size_t);
 void		 key_set_parts(struct store *, struct key *, uint32_t);

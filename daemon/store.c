@@ -102,7 +102,7 @@ store_free(struct store *st)
 {
 	store_remove_all(st);
 	free(st->changed);
-	storemem_table_free(st->bucket, st->nbuckets);
+	free(st->bucket);
 	free(st);
 }
 
@@ -174,7 +174,7 @@ grow(struct store *st)
 			k->next = nb[h];
 			nb[h] = k;
 		}
-	storemem_table_free(st->bucket, st->nbuckets);
+	free(st->bucket);
 	st->bucket = nb;
 	st->nbuckets = n;
 }

@@ -49,53 +49,29 @@ static struct {
 	size_t		 used, size;		/* of the block */
 } km;
 
-/*
- * N bytes (a multiple of 2 MiB), zero, aligned to 2 MiB, which the kernel
- * may back with huge pages.  Mapped, with what lies outside the alignment
- * unmapped again: the blocks of one advice next to each other are one
- * mapping, not one each (vm.max_map_count).
- */
+/* N bytes aligned to 2 MiB, which the kernel may back with huge pages. */
 static void *
 huge_alloc(size_t n)
 {
-	char	*p, *a;
+	void	*p;
 
-	p = mmap(NULL, n + HUGE_SIZE, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		fatal("mmap of %zu bytes", n + HUGE_SIZE);
-	a = (char *)(((uintptr_t)p + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1));
-	if (a > p)
-		(void)munmap(p, (size_t)(a - p));
-	(void)munmap(a + n, (size_t)(p + HUGE_SIZE - a));
-	(void)madvise(a, n, MADV_HUGEPAGE);	/* advice: may be refused */
-	return a;
+	if ((p = aligned_alloc(HUGE_SIZE, n)) == NULL)
+		fatalx("out of memory (%zu bytes)", n);
+	(void)madvise(p, n, MADV_HUGEPAGE);	/* advice: may be refused */
+	return p;
 }
 
-/* Does a table of N buckets take huge pages? */
-static int
-table_huge(size_t n)
-{
-	return n * sizeof(struct key *) >= HUGE_SIZE &&
-	    n * sizeof(struct key *) % HUGE_SIZE == 0;
-}
-
-/* The table of N buckets, all NULL. */
+/* The table of N buckets, all NULL; free() frees it. */
 struct key **
 storemem_table(size_t n)
 {
-	if (!table_huge(n))
-		return xcalloc(n, sizeof(struct key *));
-	return huge_alloc(n * sizeof(struct key *));
-}
+	struct key	**t;
 
-void
-storemem_table_free(struct key **t, size_t n)
-{
-	if (!table_huge(n))
-		free(t);
-	else
-		(void)munmap(t, n * sizeof *t);
+	if (n * sizeof *t < HUGE_SIZE || n * sizeof *t % HUGE_SIZE != 0)
+		return xcalloc(n, sizeof *t);
+	t = huge_alloc(n * sizeof *t);
+	memset(t, 0, n * sizeof *t);
+	return t;
 }
 
 /* A key of SIZE bytes (at most the largest a key takes), all zero. */

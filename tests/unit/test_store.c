@@ -296,31 +296,6 @@ test_key_memory(void)
 	store_free(st);
 }
 
-/* Past 2 MiB of buckets the table and keys are in huge-page blocks: a
- * table that grows from one such to the next keeps every key. */
-static void
-test_huge_table(void)
-{
-	struct store	*st = store_new(1000000);
-	struct key	*k;
-	char		 name[32];
-	int		 i, found = 0;
-
-	for (i = 0; i < 300000; i++) {
-		snprintf(name, sizeof name, "h%d", i);
-		k = store_insert(st, name);
-		k->duplicates = (uint64_t)i;
-	}
-	for (i = 0; i < 300000; i++) {
-		snprintf(name, sizeof name, "h%d", i);
-		found += (k = store_find(st, name)) != NULL &&
-		    k->duplicates == (uint64_t)i;
-	}
-	CHECK(found == 300000, "300,000 keys through tables of 2 and 4 "
-	    "MiB all found (%d)", found);
-	store_free(st);
-}
-
 int
 main(void)
 {
@@ -341,7 +316,6 @@ main(void)
 	test_scan_growth();
 	test_merge_hash();
 	test_key_memory();
-	test_huge_table();
 	r = rec("p", 0.5, 2, 4);
 	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK && !c, "part 2/4 applied");
 	CHECK(store_apply(st, &r, &c, &k) == APPLY_DUPLICATE &&
