@@ -38,7 +38,6 @@ COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common
 	  common/crc32.c common/xmalloc.c common/linebuf.c common/rundir.c \
 	  common/netaddr.c common/token.c common/sysvkey.c
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/intake.c daemon/transports.c daemon/store.c daemon/siphash.c \
-	  daemon/storemem.c \
 	  daemon/stream.c daemon/ctl.c daemon/ctl_keys.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
 	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
@@ -153,7 +152,7 @@ $(BUILD)/tests/accum_n7.o: common/accum.c
 $(BUILD)/tests/test_proto: $(call obj,tests/unit/test_proto.c common/proto.c $(SHM_SRC))
 $(BUILD)/tests/test_conf: $(call obj,tests/unit/test_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/sysvkey.c common/util.c common/xmalloc.c)
 $(BUILD)/tests/test_netaddr: $(call obj,tests/unit/test_netaddr.c common/netaddr.c common/token.c common/util.c common/xmalloc.c)
-$(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c daemon/storemem.c \
+$(BUILD)/tests/test_store: $(call obj,tests/unit/test_store.c daemon/store.c \
 	daemon/siphash.c common/accum.c common/proto.c common/xmalloc.c \
 	common/log.c)
 $(BUILD)/tests/test_metrics: $(call obj,tests/unit/test_metrics.c \
@@ -244,7 +243,7 @@ $(FUZZ)/fuzz_record: $(call fobj,tests/fuzz/fuzz_record.c common/proto.c $(SHM_S
 $(FUZZ)/fuzz_format: $(call fobj,tests/fuzz/fuzz_format.c common/proto.c)
 $(FUZZ)/fuzz_conf: $(call fobj,tests/fuzz/fuzz_conf.c common/conf.c common/conf_defaults.c common/netaddr.c common/sysvkey.c common/util.c common/xmalloc.c)
 $(FUZZ)/fuzz_state: $(call fobj,tests/fuzz/fuzz_state.c daemon/state_load.c \
-	daemon/statefmt.c daemon/spoolid.c daemon/store.c daemon/storemem.c daemon/siphash.c common/accum.c \
+	daemon/statefmt.c daemon/spoolid.c daemon/store.c daemon/siphash.c common/accum.c \
 	common/proto.c common/crc32.c common/util.c common/xmalloc.c \
 	common/log.c)
 $(FUZZ)/fuzz_%:

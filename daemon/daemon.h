@@ -157,10 +157,6 @@ struct key	*store_next(struct store *, struct key *);
 uint64_t	 store_scan(struct store *, uint64_t,
 		    void (*)(struct key *, void *), void *);
 size_t		 store_longest_chain(const struct store *);
-/* storemem.c: the memory of the table and the keys */
-struct key	**storemem_table(size_t);
-void		*storemem_key(size_t);
-void		 storemem_key_free(void *, size_t);
 void		 key_set_parts(struct store *, struct key *, uint32_t);
 double		 key_total(const struct key *, int *);
 int		 key_complete(const struct key *);

@@ -61,7 +61,7 @@ store_new(size_t limit)
 	struct store	*st = xcalloc(1, sizeof *st);
 
 	st->nbuckets = STORE_MIN_BUCKETS;
-	st->bucket = storemem_table(st->nbuckets);
+	st->bucket = xcalloc(st->nbuckets, sizeof *st->bucket);
 	st->limit = limit;
 	st->max_parts = IPCD_PARTS_MAX;
 	st->parts_budget = SIZE_MAX;
@@ -84,7 +84,7 @@ key_free(struct store *st, struct key *k)
 	if (k->seen != NULL)
 		st->parts_bytes -= parts_bytes(k->nparts);
 	free(k->seen);
-	storemem_key_free(k, offsetof(struct key, name) + strlen(k->name) + 1);
+	free(k);
 }
 
 /* Make K a key of N parts with none received yet; the state loader comes
@@ -166,7 +166,7 @@ grow(struct store *st)
 	struct key	**nb, *k, *next;
 	size_t		  n = st->nbuckets * 2, i, h;
 
-	nb = storemem_table(n);
+	nb = xcalloc(n, sizeof *nb);
 	for (i = 0; i < st->nbuckets; i++)
 		for (k = st->bucket[i]; k != NULL; k = next) {
 			next = k->next;
@@ -190,7 +190,7 @@ store_limit(const struct store *st)
 static struct key *
 key_create(struct store *st, const char *name, size_t len, uint32_t hv)
 {
-	struct key	*k = storemem_key(offsetof(struct key, name) + len + 1);
+	struct key	*k = xcalloc(1, offsetof(struct key, name) + len + 1);
 	size_t		 h;
 
 	memcpy(k->name, name, len + 1);

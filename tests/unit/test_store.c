@@ -268,34 +268,6 @@ test_merge_hash(void)
 	store_free(st);
 }
 
-/* A removed key's memory is reused for a key of its size, which starts
- * empty; keys of other sizes keep theirs. */
-static void
-test_key_memory(void)
-{
-	struct store	*st = store_new(1000);
-	struct record	 r = rec("aaaa", 3, 0, 0);
-	struct key	*a, *b, *k;
-	int		 c, of;
-
-	store_apply(st, &r, &c, &a);
-	r = rec("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 5, 0, 0);
-	store_apply(st, &r, &c, &b);
-	store_mark(st, a);
-	store_remove(st, a);
-	k = store_insert(st, "cccc");
-	CHECK(k != NULL && k->acc.count == 0 && k->mark == 0 &&
-	    k->duplicates == 0 && k->next == NULL && k->nparts == 0 &&
-	    strcmp(k->name, "cccc") == 0 && store_take_changed(st) == NULL,
-	    "a key in reused memory starts empty");
-#ifndef __SANITIZE_ADDRESS__
-	CHECK(k == a, "  in the memory of the removed key of its size");
-#endif
-	CHECK(key_total(b, &of) == 5 && store_find(st, "aaaa") == NULL &&
-	    store_find(st, "cccc") == k, "the other keys are untouched");
-	store_free(st);
-}
-
 int
 main(void)
 {
@@ -315,7 +287,6 @@ main(void)
 	test_changed_many();
 	test_scan_growth();
 	test_merge_hash();
-	test_key_memory();
 	r = rec("p", 0.5, 2, 4);
 	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK && !c, "part 2/4 applied");
 	CHECK(store_apply(st, &r, &c, &k) == APPLY_DUPLICATE &&
