@@ -10,6 +10,8 @@ NAME=/ipcd-test-$$
 IPCD_PID=
 export IPCD_CONFIG=$T/ipcd.conf
 
+. tests/conf.sh
+
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; }
 

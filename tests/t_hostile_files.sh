@@ -118,17 +118,10 @@ status "a /tmp fallback made by another user (root) is refused" 1 as_user timeou
 contains "  clearly" "$(cat "$T/status.out")" \
     "$D belongs to uid 0, not to uid $U; refusing to trust it"
 # The other user serves a socket there: ipcctl must not talk to it.
-cat >"$T/fake.conf" <<EOC
+transports_off >"$T/fake.conf"
+cat >>"$T/fake.conf" <<EOC
 [unix]
 path = $D/ipcd.sock
-[fifo]
-enabled = no
-[mq]
-enabled = no
-[shm]
-enabled = no
-[spool]
-enabled = no
 [state]
 file = $T/fake.state
 EOC

@@ -9,21 +9,14 @@
 
 # mq_conf MAX SIZE: a configuration of the queue alone.
 mq_conf() {
-	cat >"$T/m.conf" <<EOC
+	transports_off mq >"$T/m.conf"
+	cat >>"$T/m.conf" <<EOC
 [unix]
 path = $T/m.sock
-[fifo]
-enabled = no
 [mq]
 name = $NAME
 max_messages = $1
 message_size = $2
-[shm]
-enabled = no
-[sysv]
-enabled = no
-[spool]
-enabled = no
 [state]
 file = $T/m.state
 EOC

@@ -46,25 +46,18 @@ start_node() {
 	d=$(node_dir "$1")
 	mkdir -p "$d"
 	free_port >"$d/port"
-	cat >"$d/ipcd.conf" <<EOC
+	{
+		transports_off
+		cat <<EOC
 [unix]
 path = $d/ipcd.sock
-[fifo]
-enabled = no
-[mq]
-enabled = no
-[shm]
-enabled = no
-[sysv]
-enabled = no
-[spool]
-enabled = no
 [state]
 file = $d/state
 [http]
 enabled = yes
 listen = 127.0.0.1:$(cat "$d/port")
 EOC
+	} >"$d/ipcd.conf"
 	IPCD_CONFIG=$d/ipcd.conf "$IPCD" -v >>"$d/ipcd.log" 2>&1 &
 	NODE_PIDS="$NODE_PIDS $!"
 	if ! wait_ready $! 100 env IPCD_CONFIG="$d/ipcd.conf"; then

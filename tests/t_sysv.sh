@@ -91,17 +91,10 @@ check "  every record counted" wait_count flood 4000
 same "  and summed exactly" "$("$IPCCTL" result --key=flood)" 1002000
 
 # --- one ipcd per key -----------------------------------------------------
-cat >"$T/2.conf" <<EOC
+transports_off sysv >"$T/2.conf"
+cat >>"$T/2.conf" <<EOC
 [unix]
 path = $T/2.sock
-[fifo]
-enabled = no
-[mq]
-enabled = no
-[shm]
-enabled = no
-[spool]
-enabled = no
 [sysv]
 key = $T
 [state]

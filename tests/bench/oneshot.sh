@@ -31,19 +31,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-cat >"$W/ipcd.conf" <<EOF
+. tests/conf.sh
+transports_off fifo >"$W/ipcd.conf"
+cat >>"$W/ipcd.conf" <<EOF
 [unix]
 path = $W/ipcd.sock
 [fifo]
 path = $W/ipcd.fifo
-[mq]
-enabled = no
-[shm]
-enabled = no
-[sysv]
-enabled = no
-[spool]
-enabled = no
 [state]
 file = $W/state
 sync = never

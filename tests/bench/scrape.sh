@@ -27,19 +27,11 @@ PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null && wait $PID; rm -rf "$W"' EXIT
 trap 'exit 1' INT TERM
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$W/ipcd.conf" <<EOC
+. tests/conf.sh
+transports_off >"$W/ipcd.conf"
+cat >>"$W/ipcd.conf" <<EOC
 [unix]
 path = $W/ipcd.sock
-[fifo]
-enabled = no
-[mq]
-enabled = no
-[shm]
-enabled = no
-[sysv]
-enabled = no
-[spool]
-enabled = no
 [state]
 file = $W/state
 sync = never
