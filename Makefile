@@ -40,7 +40,7 @@ COMMON	= common/accum.c common/conf.c common/conf_defaults.c common/log.c common
 DAEMON	= daemon/ipcd.c daemon/server.c daemon/intake.c daemon/transports.c daemon/store.c daemon/siphash.c \
 	  daemon/stream.c daemon/ctl.c daemon/ctl_keys.c daemon/node.c daemon/systemd.c \
 	  daemon/tr_unix.c daemon/tr_fifo.c daemon/tr_mq.c daemon/tr_shm.c \
-	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/tr_sysv.c daemon/sysv_recv.c \
+	  daemon/tr_tcp.c daemon/tcp_auth.c daemon/listen.c daemon/tr_sysv.c daemon/sysv_recv.c \
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c daemon/spool_reject.c \

@@ -8,6 +8,7 @@
 #include "linebuf.h"
 #include "proto.h"
 #include "token.h"
+#include "util.h"
 
 /* The end of every command's option table: each takes --timeout. */
 #define OPTS_END \
@@ -76,7 +77,6 @@ int	request_wait(struct conn *, const char *, double, char **, char **);
 void	conn_close(struct conn *);
 
 /* reply.c: replies, and safe echoes of outside text. */
-const char *vis(const char *, size_t);
 int	reply_status(const char *);
 int	reply_field(const char *, const char *, char *, size_t);
 int	reply_overflow(const char *);

@@ -1,7 +1,6 @@
 /*
- * Reading ipcd's replies, and escaping what came from outside (replies,
- * input) so that a message never carries a control character or raw
- * binary to a terminal.  Nothing here prints (print.c does, for ipcctl).
+ * Reading ipcd's replies (what came from outside is escaped with vis(),
+ * util.c).  Nothing here prints (print.c does, for ipcctl).
  */
 
 #include <stdio.h>
@@ -9,42 +8,6 @@
 #include <string.h>
 
 #include "ipcctl.h"
-
-#define VIS_MAX		400	/* characters of one escaped string */
-#define VIS_BUFS	4	/* strings escaped for one message */
-
-/*
- * S[0..LEN) with every byte outside printable ASCII written as \xHH (or
- * \t, \n, \r) and a backslash doubled, cut to VIS_MAX characters with
- * "...".  The result lives until VIS_BUFS more calls.
- */
-const char *
-vis(const char *s, size_t len)
-{
-	static _Thread_local char	 bufs[VIS_BUFS][VIS_MAX + 8];
-	static _Thread_local int	 next;
-	char		*b = bufs[next++ % VIS_BUFS], *p = b;
-	unsigned char	 ch;
-	size_t		 i;
-
-	for (i = 0; i < len; i++) {
-		if (p - b > VIS_MAX) {
-			strcpy(p, "...");
-			return b;
-		}
-		ch = (unsigned char)s[i];
-		if (ch == '\\' || ch == '\t' || ch == '\n' || ch == '\r') {
-			*p++ = '\\';
-			*p++ = ch == '\\' ? '\\' : ch == '\t' ? 't' :
-			    ch == '\n' ? 'n' : 'r';
-		} else if (ch < 0x20 || ch >= 0x7f)
-			p += sprintf(p, "\\x%02x", ch);
-		else
-			*p++ = (char)ch;
-	}
-	*p = '\0';
-	return b;
-}
 
 /* 0 for "ok", 1 for "duplicate", -1 for "err" or anything else. */
 int

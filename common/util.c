@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "util.h"
@@ -102,4 +103,37 @@ duration_format(char *buf, size_t size, long seconds)
 	else
 		snprintf(buf, size, "%ld%c", seconds /
 		    duration_units[i].seconds, duration_units[i].unit);
+}
+
+/*
+ * S[0..LEN) with every byte outside printable ASCII written as \xHH (or
+ * \t, \n, \r) and a backslash doubled, cut to VIS_MAX characters with
+ * "...".  The result lives until VIS_BUFS more calls.
+ */
+const char *
+vis(const char *s, size_t len)
+{
+	static _Thread_local char	 bufs[VIS_BUFS][VIS_MAX + 8];
+	static _Thread_local int	 next;
+	char		*b = bufs[next++ % VIS_BUFS], *p = b;
+	unsigned char	 ch;
+	size_t		 i;
+
+	for (i = 0; i < len; i++) {
+		if (p - b > VIS_MAX) {
+			strcpy(p, "...");
+			return b;
+		}
+		ch = (unsigned char)s[i];
+		if (ch == '\\' || ch == '\t' || ch == '\n' || ch == '\r') {
+			*p++ = '\\';
+			*p++ = ch == '\\' ? '\\' : ch == '\t' ? 't' :
+			    ch == '\n' ? 'n' : 'r';
+		} else if (ch < 0x20 || ch >= 0x7f)
+			p += sprintf(p, "\\x%02x", ch);
+		else
+			*p++ = (char)ch;
+	}
+	*p = '\0';
+	return b;
 }

@@ -14,10 +14,16 @@
 #define DURATION_TEXT_MAX	24
 #define NS_PER_SEC	1000000000LL
 
+/* Text from outside (a reply, an input line, a file name) made safe for a
+ * terminal or a log: vis(). */
+#define VIS_MAX		400	/* characters of one escaped string */
+#define VIS_BUFS	4	/* strings escaped for one message */
+
 char	*fmtstr(const char *, ...) __attribute__((format(printf, 1, 2)));
 double	 mono_sec(void);
 int64_t	 wall_ns(void);
 int	 duration_parse(const char *, long *, const char **);
 void	 duration_format(char *, size_t, long);
+const char *vis(const char *, size_t);
 
 #endif

@@ -73,10 +73,10 @@ struct peer {
 };
 #define PEER_NOUID	((uid_t)-1)
 
-/* tr_tcp.c: what [tcp] must be for ipcd to start (or reload) with it;
- * the listening sockets of a section with a "listen" list (also
- * http.c's). */
+/* tr_tcp.c: what [tcp] must be for ipcd to start (or reload) with it. */
 int	tcp_conf_check(const struct conf *, char **);
+/* listen.c: the listening sockets of a section with a "listen" list,
+ * [tcp] and [http]. */
 int	inet_listeners(const char *, const char *, int *, int *, char **);
 
 /* ipcd's exit statuses, documented in ipcd(8). */
@@ -191,6 +191,8 @@ struct event_base	*server_base(void);
 struct store		*server_store(void);
 const struct conf	*server_conf(void);
 time_t			 server_started(void);
+/* The figures of "ipcctl stats", as NAME=VALUE fields. */
+void			 server_stats(char *, size_t);
 int			 server_run(struct conf *);
 
 /* intake.c: the one door from the transports to the store. */
@@ -216,13 +218,16 @@ void			 server_reject(enum tr_id, enum reject, const char *,
  * rejected, in class RJ, on transport TR since the start. */
 uint64_t		 server_accepted(enum tr_id);
 uint64_t		 server_rejected(enum tr_id, enum reject);
+uint64_t		 server_duplicates(enum tr_id);
 /* A key a spool file staged whole: merged, counted as its records. */
 void			 server_merge(enum tr_id, const struct key *,
 			    const struct peer *);
-void			 server_stats(char *, size_t);
 size_t			 server_reset(const char *, enum tr_id,
 			    const struct peer *);
 void			 server_remove(struct key *, const char *);
+/* Who is told when a key has all its parts or is removed. */
+void			 intake_watch(void (*)(const struct key *),
+			    void (*)(const struct key *, const char *));
 void			 intake_pass_end(void);
 void			 intake_status(char *, size_t);
 

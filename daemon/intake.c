@@ -13,10 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
 #include "daemon.h"
 #include "log.h"
-#include "stream.h"
 #include "util.h"
 
 #define REJECT_LOG_INTERVAL	1	/* seconds between reject log lines per transport */
@@ -32,6 +30,20 @@ struct tr_counters {
 static struct tr_counters	 count[TR_COUNT];
 static struct key		*last;	/* of the last submission, for STATUS */
 static int64_t			 pass_now;	/* of this loop pass, 0 until read */
+/* Who is told of a key's fate (the control plane's waiters), plugged in
+ * from above so that the intake never calls upward. */
+static struct {
+	void	(*completed)(const struct key *);
+	void	(*removed)(const struct key *, const char *);
+} watch;
+
+void
+intake_watch(void (*completed)(const struct key *),
+    void (*removed)(const struct key *, const char *))
+{
+	watch.completed = completed;
+	watch.removed = removed;
+}
 
 /* Why a record was not applied, as counted and logged (an invalid one
  * was counted where it was parsed). */
@@ -51,6 +63,12 @@ uint64_t
 server_accepted(enum tr_id tr)
 {
 	return count[tr].accepted;
+}
+
+uint64_t
+server_duplicates(enum tr_id tr)
+{
+	return count[tr].duplicates;
 }
 
 uint64_t
@@ -92,7 +110,8 @@ key_completed(enum tr_id tr, const struct key *k, const struct peer *p)
 	    .key = k->name, .event = "complete" };
 	char			total[32];
 
-	ctl_key_completed(k);
+	if (watch.completed != NULL)
+		watch.completed(k);
 	total_text(k, total, sizeof total);
 	peer_fields(&f, p);
 	log_fields(LOG_INFO, &f, "key %s: %u/%u parts, total %s", k->name,
@@ -242,37 +261,10 @@ server_remove(struct key *k, const char *why)
 {
 	if (last == k)
 		last = NULL;
-	ctl_key_removed(k, why);
+	if (watch.removed != NULL)
+		watch.removed(k, why);
 	state_reset(k->name);
 	store_remove(server_store(), k);
-}
-
-/* The figures of "ipcctl stats", as NAME=VALUE fields. */
-void
-server_stats(char *buf, size_t size)
-{
-	uint64_t rejected;
-	size_t	len;
-	int	i, rj;
-
-	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu "
-	    "unix.clients=%ld tcp.clients=%ld parts_bytes=%zu", (long)getpid(),
-	    (long long)(time(NULL) - server_started()), store_count(server_store()),
-	    stream_count(TR_UNIX), stream_count(TR_TCP),
-	    store_parts_bytes(server_store()));
-	for (i = 0; i < TR_COUNT && len < size; i++) {
-		for (rejected = 0, rj = 0; rj < RJ_COUNT; rj++)
-			rejected += count[i].rejected[rj];
-		len += (size_t)snprintf(buf + len, size - len,
-		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
-		    "%s.rejected=%llu", server_transport_name(i), trs_is_open(i),
-		    server_transport_name(i),
-		    (unsigned long long)count[i].accepted,
-		    server_transport_name(i),
-		    (unsigned long long)count[i].duplicates,
-		    server_transport_name(i),
-		    (unsigned long long)rejected);
-	}
 }
 
 /* The end of a loop pass: the next one reads the clock anew. */

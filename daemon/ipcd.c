@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "ctl.h"
 #include "daemon.h"
 #include "log.h"
 #include "systemd.h"
@@ -113,5 +114,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	raise_fd_limit(conf.limits.max_clients);
+	intake_watch(ctl_key_completed, ctl_key_removed);
 	return server_run(&conf);
 }

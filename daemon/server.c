@@ -15,7 +15,6 @@
 
 #include <event2/event.h>
 
-#include "ctl.h"
 #include "daemon.h"
 #include "expire.h"
 #include "export.h"
@@ -64,6 +63,34 @@ time_t
 server_started(void)
 {
 	return srv.started;
+}
+
+/* The figures of "ipcctl stats", as NAME=VALUE fields. */
+void
+server_stats(char *buf, size_t size)
+{
+	uint64_t rejected;
+	size_t	len;
+	int	i, rj;
+
+	len = (size_t)snprintf(buf, size, "pid=%ld uptime=%lld keys=%zu "
+	    "unix.clients=%ld tcp.clients=%ld parts_bytes=%zu", (long)getpid(),
+	    (long long)(time(NULL) - srv.started), store_count(srv.store),
+	    stream_count(TR_UNIX), stream_count(TR_TCP),
+	    store_parts_bytes(srv.store));
+	for (i = 0; i < TR_COUNT && len < size; i++) {
+		for (rejected = 0, rj = 0; rj < RJ_COUNT; rj++)
+			rejected += server_rejected(i, rj);
+		len += (size_t)snprintf(buf + len, size - len,
+		    " %s.open=%d %s.accepted=%llu %s.duplicates=%llu "
+		    "%s.rejected=%llu", server_transport_name(i), trs_is_open(i),
+		    server_transport_name(i),
+		    (unsigned long long)server_accepted(i),
+		    server_transport_name(i),
+		    (unsigned long long)server_duplicates(i),
+		    server_transport_name(i),
+		    (unsigned long long)rejected);
+	}
 }
 
 static void

@@ -44,9 +44,6 @@ int		 spool_file_step(struct spool_file *, size_t *, char **);
 size_t		 spool_file_apply(struct spool_file *);
 void		 spool_file_free(struct spool_file *);
 
-/* tr_spool.c */
-const char	*spool_name_shown(const char *);
-
 /* spool_reject.c: rejected/, at most SPOOL_REJECTED_MAX files, each with
  * its .why; the oldest go first. */
 #define SPOOL_REJECTED_MAX	10000

@@ -172,7 +172,7 @@ write_why(const char *name, const char *why)
 	    O_CLOEXEC, SPOOL_WHY_MODE);
 	if (fd == -1 || dprintf(fd, "%s\n", why) < 0)
 		log_warn("spool: cannot write %s/%s/%s", rj.dir, SPOOL_REJECTED,
-		    spool_name_shown(path));
+		    vis(path, strlen(path)));
 	if (fd != -1)
 		close(fd);
 }

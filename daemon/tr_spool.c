@@ -163,20 +163,6 @@ on_inotify(evutil_socket_t fd, short events, void *arg)
 	schedule();
 }
 
-/* NAME with anything unprintable made '?', for the log. */
-/* NAME as the log shows it: printable, bounded. */
-const char *
-spool_name_shown(const char *name)
-{
-	static char	out[SPOOL_NAME_MAX + 1];
-	size_t		i;
-
-	for (i = 0; name[i] != '\0' && i < SPOOL_NAME_MAX; i++)
-		out[i] = name[i] > 0x20 && name[i] < 0x7f ? name[i] : '?';
-	out[i] = '\0';
-	return out;
-}
-
 static int
 ignored(const struct spool_id *id)
 {
@@ -209,8 +195,8 @@ reject(const struct spool_file *f, const char *why)
 		sp.ignored[(sp.nignored - 1) % SPOOL_IGNORED_MAX].ino =
 		    f->id.ino;
 	}
-	msg = fmtstr("file %s: %s%s", spool_name_shown(f->id.name), why,
-	    fate != NULL ? fate : "");
+	msg = fmtstr("file %s: %s%s", vis(f->id.name, strlen(f->id.name)),
+	    why, fate != NULL ? fate : "");
 	server_reject(TR_SPOOL, RJ_FILE, msg, &f->peer);
 	free(msg);
 	free(fate);
@@ -250,7 +236,7 @@ apply_cur(void)
 	n = spool_file_apply(&sp.cur);
 	if ((took = mono_sec() - start) >= SPOOL_SLOW_APPLY)
 		log_debug("spool: %s: %zu records applied in %.3f s",
-		    spool_name_shown(sp.cur.id.name), n, took);
+		    vis(sp.cur.id.name, strlen(sp.cur.id.name)), n, took);
 }
 
 /* One slice of work a loop pass: SPOOL_PASS_BYTES read or checked, at
@@ -321,7 +307,7 @@ remove_applied(const struct spool_id *ids, size_t n)
 				removed++;
 			else
 				log_warn("spool: cannot remove %s",
-				    spool_name_shown(ids[i].name));
+				    vis(ids[i].name, strlen(ids[i].name)));
 		}
 	if (removed > 0 && sp.sync != SYNC_NEVER && fsync(sp.dfd) != 0) {
 		log_warn("spool: fsync %s", sp.dir);
