@@ -43,7 +43,6 @@ echo "== 1e16 over unix, 1 over fifo, -1e16 over mq, 0.5 over shm"
 sleep 0.2
 printf 'ipcctl result --key=demo: '
 "$IPCCTL" result --key=demo
-"$IPCCTL" reset --key=demo >/dev/null
 echo "== the reference job: pi from 10 workers, 10^7 terms, over each mechanism"
 times=
 bad=
@@ -64,7 +63,7 @@ for via in $VIA; do
 done
 echo "== seconds per mechanism (pi, 10 workers, 10^7 terms)"
 echo "${times#  }"
-echo "== curl -s http://127.0.0.1:9473/metrics (the totals, records by transport)"
+echo "== curl -s http://127.0.0.1:9473/metrics (the key demo, records by transport)"
 if ! command -v curl >/dev/null; then
 	echo "curl is not installed (make deps): no look at /metrics"
 elif ! curl -sf http://127.0.0.1:9473/metrics >"$metrics"; then
@@ -76,6 +75,7 @@ else
 		promtool check metrics <"$metrics" && echo "no problem found"
 	fi
 fi
+"$IPCCTL" reset --key=demo >/dev/null
 if [ -n "$pid" ]; then
 	echo "== stopping ipcd"
 	kill -TERM $pid
