@@ -214,6 +214,10 @@ http_newconn(struct event_base *base, void *arg)
 	if ((hc->bev = bufferevent_socket_new(base, -1,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("http: out of memory for a connection");
+	/* While a reply is sent evhttp reads on, to see the peer leave,
+	 * and keeps what it reads: read no more than a request head's
+	 * worth, however much a peer sends. */
+	bufferevent_setwatermark(hc->bev, EV_READ, 0, 2 * HTTP_HEAD_MAX);
 	hc->since = mono_sec();
 	TAILQ_INSERT_TAIL(&hs.conns, hc, entry);
 	hs.nconn++;
