@@ -2,7 +2,8 @@
  * The HTTP server of [http]: GET or HEAD of /metrics (metrics.c's
  * exposition, in the format the Accept header asks for) and of /healthz,
  * with libevent's evhttp on the loop.  One request per connection
- * (Connection: close).  Every cost a peer can cause is bounded: the
+ * (Connection: close, and the end once it is answered, whatever the
+ * method).  Every cost a peer can cause is bounded: the
  * request head (HTTP_HEAD_MAX) and no body; the time to send the request
  * (HTTP_REQUEST_TIMEOUT from the accept, so a slowloris is dropped however
  * slowly it trickles); the time without progress (HTTP_IO_TIMEOUT, so a
@@ -54,6 +55,7 @@ struct hconn {
 	struct metrics		*m;
 	struct evbuffer		*piece;
 	struct event		*resume;	/* after an empty piece */
+	struct event		*end;		/* once its answer is sent */
 };
 
 static struct {
@@ -124,6 +126,7 @@ hconn_free(struct hconn *hc)
 		evbuffer_free(hc->piece);
 	if (hc->resume != NULL)
 		event_free(hc->resume);
+	event_free(hc->end);
 	free(hc);
 	hs.nconn--;
 	accept_update();
@@ -203,6 +206,29 @@ http_sweep(evutil_socket_t fd, short events, void *arg)
 		evtimer_add(hs.sweep, &sec);
 }
 
+/*
+ * One request per connection: once its answer is sent, a connection ends,
+ * even where evhttp would wait for another (after a CONNECT, whatever
+ * the headers say) without the deadline of the first.  Not in evhttp's
+ * callback, which goes on using the connection: in the next pass.
+ */
+static void
+http_done(struct evhttp_request *req, void *arg)
+{
+	struct timeval	 now = { 0, 0 };
+	struct hconn	*hc = arg;
+
+	evtimer_add(hc->end, &now);
+}
+
+static void
+http_end(evutil_socket_t fd, short events, void *arg)
+{
+	struct hconn	*hc = arg;
+
+	evhttp_connection_free(hc->evcon);	/* and hc, http_closed */
+}
+
 /* evhttp's bevcb: a connection was accepted. */
 static struct bufferevent *
 http_newconn(struct event_base *base, void *arg)
@@ -218,6 +244,8 @@ http_newconn(struct event_base *base, void *arg)
 	 * and keeps what it reads: read no more than a request head's
 	 * worth, however much a peer sends. */
 	bufferevent_setwatermark(hc->bev, EV_READ, 0, 2 * HTTP_HEAD_MAX);
+	if ((hc->end = evtimer_new(base, http_end, hc)) == NULL)
+		fatalx("http: out of memory for a connection");
 	hc->since = mono_sec();
 	TAILQ_INSERT_TAIL(&hs.conns, hc, entry);
 	hs.nconn++;
@@ -384,9 +412,16 @@ http_request(struct evhttp_request *req, void *arg)
 		http_reply(req, 503, "Service Unavailable", "unavailable\n");
 		return;
 	}
-	hc->asked = 1;
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Connection", "close");
+	if (hc->asked) {
+		/* Sent with the first: its end is on the way. */
+		http_reply(req, 400, "Bad Request",
+		    "one request per connection\n");
+		return;
+	}
+	hc->asked = 1;
+	evhttp_request_set_on_complete_cb(req, http_done, hc);
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL || (strcmp(path, "/metrics") != 0 &&
 	    strcmp(path, "/healthz") != 0))

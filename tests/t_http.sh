@@ -124,6 +124,31 @@ elif cmd == "stall":
         out, end = drain(s, 10)
         print("cut" if not out.endswith(b"\r\n0\r\n\r\n") and end != "timeout"
             else "whole" if end != "timeout" else "open")
+elif cmd == "after":
+    # after PORT REQUEST: send REQUEST, then trickle another one a byte
+    # every 0.2 s (for up to 30 s): the answer's status, how long it took
+    # ipcd to drop the connection.
+    s = conn(port)
+    t0 = time.monotonic()
+    s.sendall(sys.argv[3].encode().decode("unicode_escape").encode("latin-1"))
+    trickle = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: 1\r\n" * 100
+    got, end = b"", "still open after 30 s"
+    for c in trickle:
+        if time.monotonic() - t0 > 30:
+            break
+        r, _, _ = select.select([s], [], [], 0.2)
+        try:
+            b = s.recv(4096) if r else None
+            if b is None:
+                s.sendall(bytes([c]))
+                continue
+        except (BrokenPipeError, ConnectionResetError):
+            b = b""
+        if not b:
+            end = "dropped after %d s" % (time.monotonic() - t0)
+            break
+        got += b
+    print("%s, %s" % (got.split(b"\r\n")[0].decode("latin-1") or "no answer", end))
 elif cmd == "flood":
     # flood PORT SECONDS: ask for /metrics, then for SECONDS send junk as
     # fast as ipcd takes it while reading 8 KB every 50 ms: the MB sent
@@ -272,6 +297,22 @@ wait $slow
 contains "  the slowloris is dropped (5 s to send a request)" \
     "$(cat "$T/slow.out")" "dropped after"
 echo "# the slowloris: $(cat "$T/slow.out")"
+
+# One request per connection, whatever the method: evhttp would keep a
+# connection after a CONNECT, and wait on a second request without the
+# deadline of the first.
+for req in 'CONNECT x:1|CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n' \
+    'CONNECT /metrics|CONNECT /metrics HTTP/1.1\r\nHost: x\r\n\r\n' \
+    'CONNECT and a GET in one packet|CONNECT x:1 HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n' \
+    'GET /healthz|GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'; do
+	got=$(hx after $PORT "${req#*|}")
+	case $got in
+	"HTTP/1.1 "*", dropped after "[0-1]" s")
+		ok "${req%%|*}, then a request trickled: closed once answered ($got)" ;;
+	*)	notok "${req%%|*}, then a request trickled: closed once answered"
+		echo "#   got: $got" ;;
+	esac
+done
 
 hx crowd $PORT $MAXC >"$T/crowd.out" &
 crowd=$!
