@@ -7,7 +7,10 @@
  * request head (HTTP_HEAD_MAX) and no body; the time to send the request
  * (HTTP_REQUEST_TIMEOUT from the accept, so a slowloris is dropped however
  * slowly it trickles); the time without progress (HTTP_IO_TIMEOUT, so a
- * reader that stops is dropped); the connections ([http] max_clients:
+ * reader that stops is dropped); the whole time of a connection
+ * (HTTP_ANSWER_TIMEOUT, so a reader that trickles does not keep a slot
+ * for ever); what is read (two request heads' worth, however much a peer
+ * sends while its answer goes out); the connections ([http] max_clients:
  * accept stops at the bound, the kernel's backlog holds the next ones);
  * and a scrape's memory: the next piece of the exposition is made only
  * once the previous one is in the kernel, so a slow reader slows itself
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -38,6 +42,7 @@
 #define HTTP_HEAD_MAX		8192	/* bytes of request line and headers */
 #define HTTP_REQUEST_TIMEOUT	5	/* seconds from accept to a whole request */
 #define HTTP_IO_TIMEOUT		10	/* seconds without a byte read or written */
+#define HTTP_ANSWER_TIMEOUT	60	/* seconds from accept to a whole answer */
 #define HTTP_PIECE		65536	/* bytes of exposition per chunk */
 #define ACCEPT_PAUSE		1	/* seconds without accepting after EMFILE */
 #define HTTP_METHODS	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | \
@@ -67,7 +72,7 @@ static struct {
 	int			 accepting;
 	int			 paused;	/* by an accept error */
 	struct event		*adopt;
-	struct event		*sweep;		/* of slow requests */
+	struct event		*sweep;		/* of slow connections */
 	struct event		*pause;
 	TAILQ_HEAD(, hconn)	 conns;
 } hs = { .conns = TAILQ_HEAD_INITIALIZER(hs.conns) };
@@ -178,31 +183,37 @@ http_adopt(evutil_socket_t fd, short events, void *arg)
 }
 
 /*
- * Once a second while a connection has not sent its whole request: drop
- * those that have taken HTTP_REQUEST_TIMEOUT (every byte restarts
- * evhttp's own timeout, never this one).
+ * Once a second while there are connections: drop those that have taken
+ * HTTP_REQUEST_TIMEOUT to send their request, or HTTP_ANSWER_TIMEOUT in
+ * all (every byte restarts evhttp's own timeout, never these).
  */
 static void
 http_sweep(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	 sec = { 1, 0 };
+	struct linger	 reset = { 1, 0 };
 	struct hconn	*hc, *next;
 	double		 now = mono_sec();
-	int		 waiting = 0;
 
 	for (hc = TAILQ_FIRST(&hs.conns); hc != NULL; hc = next) {
 		next = TAILQ_NEXT(hc, entry);
-		if (hc->asked || hc->evcon == NULL)
+		if (hc->evcon == NULL)
 			continue;
-		if (now - hc->since < HTTP_REQUEST_TIMEOUT) {
-			waiting = 1;
+		if (!hc->asked && now - hc->since >= HTTP_REQUEST_TIMEOUT)
+			log_debug("http: a request took more than %d seconds; "
+			    "dropped", HTTP_REQUEST_TIMEOUT);
+		else if (now - hc->since >= HTTP_ANSWER_TIMEOUT) {
+			log_debug("http: an answer took more than %d seconds; "
+			    "dropped", HTTP_ANSWER_TIMEOUT);
+			/* A reset: else the kernel would go on sending the
+			 * megabytes queued for it, at the reader's pace. */
+			(void)setsockopt(bufferevent_getfd(hc->bev), SOL_SOCKET,
+			    SO_LINGER, &reset, sizeof reset);
+		} else
 			continue;
-		}
-		log_debug("http: a request took more than %d seconds; dropped",
-		    HTTP_REQUEST_TIMEOUT);
 		evhttp_connection_free(hc->evcon);	/* and hc, http_closed */
 	}
-	if (waiting)
+	if (!TAILQ_EMPTY(&hs.conns))
 		evtimer_add(hs.sweep, &sec);
 }
 

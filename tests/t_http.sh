@@ -149,6 +149,23 @@ elif cmd == "after":
             break
         got += b
     print("%s, %s" % (got.split(b"\r\n")[0].decode("latin-1") or "no answer", end))
+elif cmd == "trickle":
+    # trickle PORT: a scrape read 32 KB a second, never stopping long
+    # enough for the 10 s rule: how it ended, when, and the bytes read.
+    s = conn(port)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    t0, n, end = time.monotonic(), 0, "still open"
+    while time.monotonic() - t0 < 80:
+        time.sleep(1)
+        try:
+            b = s.recv(32768)
+        except ConnectionResetError:
+            b = b""
+        if not b:
+            end = "dropped"
+            break
+        n += len(b)
+    print("%s after %d s, %d kB read" % (end, time.monotonic() - t0, n >> 10))
 elif cmd == "flood":
     # flood PORT SECONDS: ask for /metrics, then for SECONDS send junk as
     # fast as ipcd takes it while reading 8 KB every 50 ms: the MB sent
@@ -332,6 +349,9 @@ same "100,000 more keys" "$("$IPCCTL" stats | sed -n 's/^keys=//p')" 100002
 same "a whole scrape of 100,002 keys: 200" "$(hget $U/metrics)" 200
 same "  every key is in it" "$(grep -c '^ipcd_key_total{' "$T/b")" 100002
 echo "# the exposition of 100,002 keys: $(wc -c <"$T/b") bytes"
+# A reader that trickles: the 10 s rule never drops it, a minute does.
+hx trickle $PORT >"$T/trickle.out" &
+trickle=$!
 rss() { awk "/^$1/ { print \$2 }" /proc/$IPCD_PID/status; }
 base=$(rss VmRSS)
 echo 5 >/proc/$IPCD_PID/clear_refs 2>/dev/null	# VmHWM from here
@@ -384,6 +404,14 @@ same "the totals are intact: run.a, during" \
     "$("$IPCCTL" result --key=run.a) $("$IPCCTL" result --key=during)" "1 3"
 hget $U/metrics >/dev/null
 same "  and /metrics says so" "$(grep '^ipcd_keys ' "$T/b")" "ipcd_keys 100002"
+
+wait $trickle
+got=$(cat "$T/trickle.out")
+case $got in
+"dropped after 6"[0-9]" s"*) ok "a reader that trickles its scrape is dropped after a minute ($got)" ;;
+*)	notok "a reader that trickles its scrape is dropped after a minute"
+	echo "#   got: $got" ;;
+esac
 
 # --- reload and start-up -----------------------------------------------------
 P2=$(free_port)
