@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,6 +37,12 @@
 #include "metrics.h"
 #include "util.h"
 #include "xmalloc.h"
+
+/* http_adopt finds a connection's evhttp_connection where the 2.1 series
+ * puts it; 2.2 has evhttp_set_newreqcb for this instead. */
+#if LIBEVENT_VERSION_NUMBER < 0x02010000 || LIBEVENT_VERSION_NUMBER >= 0x02020000
+#error "http.c is written for libevent 2.1: see http_adopt"
+#endif
 
 #define HTTP_HEAD_MAX		8192	/* bytes of request line and headers */
 #define HTTP_REQUEST_TIMEOUT	5	/* seconds from accept to a whole request */
@@ -160,6 +165,9 @@ http_closed(struct evhttp_connection *evcon, void *arg)
  * the pass of the accept, before the connection has read a byte.  One
  * that evhttp failed to set up (out of memory) has lost its callbacks
  * (bufferevent_free clears them; the memory goes in a later callback).
+ * The argument is checked to be the connection of our bufferevent before
+ * it is used; if it is not, it is left alone (http_request refuses what
+ * comes on a connection not adopted), never guessed at.
  */
 static void
 http_adopt(evutil_socket_t fd, short events, void *arg)
@@ -174,6 +182,12 @@ http_adopt(evutil_socket_t fd, short events, void *arg)
 			continue;
 		bufferevent_getcb(hc->bev, &readcb, NULL, NULL, &cbarg);
 		if (readcb == NULL || cbarg == NULL) {
+			hconn_free(hc);
+			continue;
+		}
+		if (evhttp_connection_get_bufferevent(cbarg) != hc->bev) {
+			log_warnx("http: a connection that libevent did not set "
+			    "up as expected; its requests are refused");
 			hconn_free(hc);
 			continue;
 		}
@@ -265,58 +279,6 @@ http_newconn(struct event_base *base, void *arg)
 	if (!evtimer_pending(hs.sweep, NULL))
 		evtimer_add(hs.sweep, &sec);
 	return hc->bev;
-}
-
-static char *
-trim(char *s)
-{
-	char	*end;
-
-	s += strspn(s, " \t");
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
-/*
- * The format an Accept header asks for: OpenMetrics if it names
- * application/openmetrics-text (version 1.0.0, or none) with a quality
- * above 0 and at least that of the classic text (text/plain, text/ *,
- * * / *); else, and without the header, the classic text.
- */
-static enum metrics_format
-http_format(const char *accept)
-{
-	char	*copy, *s, *range, *type, *p;
-	double	 q, om = 0, text = 0;
-	int	 version;
-
-	if (accept == NULL)
-		return MF_TEXT;
-	s = copy = xstrdup(accept);
-	while ((range = strsep(&s, ",")) != NULL) {
-		type = trim(strsep(&range, ";"));
-		q = 1;
-		version = 1;
-		while ((p = strsep(&range, ";")) != NULL) {
-			p = trim(p);
-			if (strncasecmp(p, "q=", 2) == 0)
-				q = strtod(p + 2, NULL);
-			else if (strncasecmp(p, "version=", 8) == 0)
-				version = strcmp(p + 8, "1.0.0") == 0;
-		}
-		if (strcasecmp(type, "application/openmetrics-text") == 0) {
-			if (version && q > om)
-				om = q;
-		} else if (strcasecmp(type, "text/plain") == 0 ||
-		    strcasecmp(type, "text/*") == 0 || strcmp(type, "*/*") == 0) {
-			if (q > text)
-				text = q;
-		}
-	}
-	free(copy);
-	return om > 0 && om >= text ? MF_OPENMETRICS : MF_TEXT;
 }
 
 static void
