@@ -374,6 +374,8 @@ http_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type		 cmd = evhttp_request_get_command(req);
 	const char			*path;
 
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
 	evcon = evhttp_request_get_connection(req);
 	TAILQ_FOREACH(hc, &hs.conns, entry)
 		if (hc->evcon == evcon)
@@ -385,8 +387,6 @@ http_request(struct evhttp_request *req, void *arg)
 		http_reply(req, 503, "Service Unavailable", "unavailable\n");
 		return;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
 	if (hc->asked) {
 		/* Sent with the first: its end is on the way. */
 		http_reply(req, 400, "Bad Request",
