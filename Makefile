@@ -44,7 +44,8 @@ DAEMON	= daemon/ipcd.c daemon/server.c daemon/intake.c daemon/transports.c daemo
 	  daemon/shm_lease.c daemon/shm_file.c daemon/state.c daemon/state_file.c \
 	  daemon/state_load.c daemon/statefmt.c daemon/spoolid.c \
 	  daemon/tr_spool.c daemon/spool_file.c daemon/spool_reject.c \
-	  daemon/metrics.c daemon/expire.c daemon/export.c daemon/http.c
+	  daemon/metrics.c daemon/expire.c daemon/export.c daemon/http.c \
+	  daemon/http_accept.c
 # The senders, one file per transport (client/send.h).
 CLIENT_TX = client/send.c client/tx_unix.c client/tx_fifo.c client/tx_mq.c \
 	  client/tx_shm.c client/tx_tcp.c client/tx_sysv.c client/tx_spool.c

@@ -7,7 +7,10 @@
  * of no delay, re-armed while more is to come): a hundred thousand keys
  * never hold the loop.  A failure is logged with its cause, at most once
  * a minute, removes the temporary file and never stops ipcd; the next
- * interval tries again.
+ * interval tries again.  The file replaced is held open across the rename
+ * and freed a piece per pass (freeing 20 MB at once takes ext4 some 8 ms
+ * of the loop), unless another process has it open: a reader of the old
+ * file reads it whole, and its close frees it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +34,8 @@
 #define EXPORT_KICK		(1024 * 1024)	/* bytes between writebacks */
 #define EXPORT_WARN_INTERVAL	60	/* seconds between failure reports */
 #define EXPORT_MODE		0644	/* node_exporter runs as another user */
+#define EXPORT_FREE		(1024 * 1024)	/* bytes of the old file freed
+						   per pass */
 
 static struct {
 	char		 path[PATH_MAX];	/* the target; "": no export */
@@ -43,10 +48,60 @@ static struct {
 	int		 fd;		/* the temporary file, or -1 */
 	off_t		 written;	/* to it */
 	off_t		 kicked;	/* its writeback started up to */
+	struct event	*shrink;	/* a piece of the old file, next pass */
+	int		 oldfd;		/* the file replaced, or -1 */
+	off_t		 oldsize;	/* what is left of it */
 	int		 failing;	/* the last write failed */
 	time_t		 last_warn;
 	unsigned long	 unlogged;	/* failures since */
-} ex = { .fd = -1 };
+} ex = { .fd = -1, .oldfd = -1 };
+
+static void
+drop_old(void)
+{
+	if (ex.shrink != NULL)
+		evtimer_del(ex.shrink);
+	if (ex.oldfd != -1)
+		close(ex.oldfd);
+	ex.oldfd = -1;
+}
+
+/* A piece of the file replaced: unlinked, open by ipcd alone. */
+static void
+on_free(evutil_socket_t fd, short events, void *arg)
+{
+	struct timeval	now = { 0, 0 };
+
+	ex.oldsize -= ex.oldsize < EXPORT_FREE ? ex.oldsize : EXPORT_FREE;
+	if (ex.oldsize == 0 || ftruncate(ex.oldfd, ex.oldsize) != 0)
+		drop_old();
+	else
+		evtimer_add(ex.shrink, &now);
+}
+
+/*
+ * The rename has replaced OLD (the target opened before it, or -1): free
+ * it a piece per pass if it is linked nowhere and no other process has it
+ * open (a write lease is refused while any has; none can open it after).
+ */
+static void
+free_old(int old)
+{
+	struct stat	sb;
+
+	drop_old();
+	if (old == -1)
+		return;
+	if (fstat(old, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 0 ||
+	    fcntl(old, F_SETLEASE, F_WRLCK) != 0) {
+		close(old);
+		return;
+	}
+	(void)fcntl(old, F_SETLEASE, F_UNLCK);
+	ex.oldfd = old;
+	ex.oldsize = sb.st_size;
+	on_free(-1, 0, NULL);
+}
 
 /* Drop the write under way, and its temporary file. */
 static void
@@ -135,11 +190,24 @@ on_interval(evutil_socket_t fd, short events, void *arg)
 	schedule();
 }
 
+/* The file about to be replaced, if a regular one, never through a
+ * symbolic link. */
+static int
+open_old(void)
+{
+	struct stat	sb;
+
+	if (lstat(ex.path, &sb) != 0 || !S_ISREG(sb.st_mode))
+		return -1;
+	return open(ex.path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+}
+
 /* The write is whole: make it durable, then put it in place. */
 static void
 finish(void)
 {
-	int	r, error;
+	int	r, error, old;
 
 	if (fsync(ex.fd) != 0) {
 		failed("sync", ex.tmp, errno);
@@ -147,13 +215,17 @@ finish(void)
 	}
 	r = close(ex.fd);
 	ex.fd = -1;
+	old = open_old();
 	if (r != 0 || rename(ex.tmp, ex.path) != 0) {
 		error = errno;
+		if (old != -1)
+			close(old);
 		(void)unlink(ex.tmp);
 		failed(r != 0 ? "write" : "rename over", r != 0 ? ex.tmp :
 		    ex.path, error);
 		return;
 	}
+	free_old(old);
 	metrics_free(ex.m);
 	ex.m = NULL;
 	if (ex.failing)
@@ -226,8 +298,10 @@ export_apply(const struct conf *c)
 	if (ex.timer == NULL) {
 		ex.timer = event_new(base, -1, EV_PERSIST, on_interval, NULL);
 		ex.step = evtimer_new(base, on_step, NULL);
+		ex.shrink = evtimer_new(base, on_free, NULL);
 		ex.buf = evbuffer_new();
-		if (ex.timer == NULL || ex.step == NULL || ex.buf == NULL)
+		if (ex.timer == NULL || ex.step == NULL || ex.shrink == NULL ||
+		    ex.buf == NULL)
 			fatalx("export: cannot make its events");
 	}
 	tv.tv_sec = ex.interval;
@@ -242,12 +316,14 @@ void
 export_stop(void)
 {
 	abandon();
+	drop_old();
 	if (ex.timer == NULL)
 		return;
 	event_free(ex.timer);
 	event_free(ex.step);
+	event_free(ex.shrink);
 	evbuffer_free(ex.buf);
-	ex.timer = ex.step = NULL;
+	ex.timer = ex.step = ex.shrink = NULL;
 	ex.buf = NULL;
 	ex.path[0] = '\0';
 	ex.interval = 0;

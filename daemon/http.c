@@ -2,11 +2,15 @@
  * The HTTP server of [http]: GET or HEAD of /metrics (metrics.c's
  * exposition, in the format the Accept header asks for) and of /healthz,
  * with libevent's evhttp on the loop.  One request per connection
- * (Connection: close).  Every cost a peer can cause is bounded: the
+ * (Connection: close, and the end once it is answered, whatever the
+ * method).  Every cost a peer can cause is bounded: the
  * request head (HTTP_HEAD_MAX) and no body; the time to send the request
  * (HTTP_REQUEST_TIMEOUT from the accept, so a slowloris is dropped however
  * slowly it trickles); the time without progress (HTTP_IO_TIMEOUT, so a
- * reader that stops is dropped); the connections ([http] max_clients:
+ * reader that stops is dropped); the whole time of a connection
+ * (HTTP_ANSWER_TIMEOUT, so a reader that trickles does not keep a slot
+ * for ever); what is read (two request heads' worth, however much a peer
+ * sends while its answer goes out); the connections ([http] max_clients:
  * accept stops at the bound, the kernel's backlog holds the next ones);
  * and a scrape's memory: the next piece of the exposition is made only
  * once the previous one is in the kernel, so a slow reader slows itself
@@ -17,8 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -34,9 +38,16 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* http_adopt finds a connection's evhttp_connection where the 2.1 series
+ * puts it; 2.2 has evhttp_set_newreqcb for this instead. */
+#if LIBEVENT_VERSION_NUMBER < 0x02010000 || LIBEVENT_VERSION_NUMBER >= 0x02020000
+#error "http.c is written for libevent 2.1: see http_adopt"
+#endif
+
 #define HTTP_HEAD_MAX		8192	/* bytes of request line and headers */
 #define HTTP_REQUEST_TIMEOUT	5	/* seconds from accept to a whole request */
 #define HTTP_IO_TIMEOUT		10	/* seconds without a byte read or written */
+#define HTTP_ANSWER_TIMEOUT	60	/* seconds from accept to a whole answer */
 #define HTTP_PIECE		65536	/* bytes of exposition per chunk */
 #define ACCEPT_PAUSE		1	/* seconds without accepting after EMFILE */
 #define HTTP_METHODS	(EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | \
@@ -54,6 +65,7 @@ struct hconn {
 	struct metrics		*m;
 	struct evbuffer		*piece;
 	struct event		*resume;	/* after an empty piece */
+	struct event		*end;		/* once its answer is sent */
 };
 
 static struct {
@@ -65,7 +77,7 @@ static struct {
 	int			 accepting;
 	int			 paused;	/* by an accept error */
 	struct event		*adopt;
-	struct event		*sweep;		/* of slow requests */
+	struct event		*sweep;		/* of slow connections */
 	struct event		*pause;
 	TAILQ_HEAD(, hconn)	 conns;
 } hs = { .conns = TAILQ_HEAD_INITIALIZER(hs.conns) };
@@ -124,6 +136,7 @@ hconn_free(struct hconn *hc)
 		evbuffer_free(hc->piece);
 	if (hc->resume != NULL)
 		event_free(hc->resume);
+	event_free(hc->end);
 	free(hc);
 	hs.nconn--;
 	accept_update();
@@ -152,6 +165,9 @@ http_closed(struct evhttp_connection *evcon, void *arg)
  * the pass of the accept, before the connection has read a byte.  One
  * that evhttp failed to set up (out of memory) has lost its callbacks
  * (bufferevent_free clears them; the memory goes in a later callback).
+ * The argument is checked to be the connection of our bufferevent before
+ * it is used; if it is not, it is left alone (http_request refuses what
+ * comes on a connection not adopted), never guessed at.
  */
 static void
 http_adopt(evutil_socket_t fd, short events, void *arg)
@@ -169,38 +185,73 @@ http_adopt(evutil_socket_t fd, short events, void *arg)
 			hconn_free(hc);
 			continue;
 		}
+		if (evhttp_connection_get_bufferevent(cbarg) != hc->bev) {
+			log_warnx("http: a connection that libevent did not set "
+			    "up as expected; its requests are refused");
+			hconn_free(hc);
+			continue;
+		}
 		hc->evcon = cbarg;
 		evhttp_connection_set_closecb(hc->evcon, http_closed, hc);
 	}
 }
 
 /*
- * Once a second while a connection has not sent its whole request: drop
- * those that have taken HTTP_REQUEST_TIMEOUT (every byte restarts
- * evhttp's own timeout, never this one).
+ * Once a second while there are connections: drop those that have taken
+ * HTTP_REQUEST_TIMEOUT to send their request, or HTTP_ANSWER_TIMEOUT in
+ * all (every byte restarts evhttp's own timeout, never these).
  */
 static void
 http_sweep(evutil_socket_t fd, short events, void *arg)
 {
 	struct timeval	 sec = { 1, 0 };
+	struct linger	 reset = { 1, 0 };
 	struct hconn	*hc, *next;
 	double		 now = mono_sec();
-	int		 waiting = 0;
 
 	for (hc = TAILQ_FIRST(&hs.conns); hc != NULL; hc = next) {
 		next = TAILQ_NEXT(hc, entry);
-		if (hc->asked || hc->evcon == NULL)
+		if (hc->evcon == NULL)
 			continue;
-		if (now - hc->since < HTTP_REQUEST_TIMEOUT) {
-			waiting = 1;
+		if (!hc->asked && now - hc->since >= HTTP_REQUEST_TIMEOUT)
+			log_debug("http: a request took more than %d seconds; "
+			    "dropped", HTTP_REQUEST_TIMEOUT);
+		else if (now - hc->since >= HTTP_ANSWER_TIMEOUT) {
+			log_debug("http: an answer took more than %d seconds; "
+			    "dropped", HTTP_ANSWER_TIMEOUT);
+			/* A reset: else the kernel would go on sending the
+			 * megabytes queued for it, at the reader's pace. */
+			(void)setsockopt(bufferevent_getfd(hc->bev), SOL_SOCKET,
+			    SO_LINGER, &reset, sizeof reset);
+		} else
 			continue;
-		}
-		log_debug("http: a request took more than %d seconds; dropped",
-		    HTTP_REQUEST_TIMEOUT);
 		evhttp_connection_free(hc->evcon);	/* and hc, http_closed */
 	}
-	if (waiting)
+	if (!TAILQ_EMPTY(&hs.conns))
 		evtimer_add(hs.sweep, &sec);
+}
+
+/*
+ * One request per connection: once its answer is sent, a connection ends,
+ * even where evhttp would wait for another (after a CONNECT, whatever
+ * the headers say) without the deadline of the first.  Not in evhttp's
+ * callback, which goes on using the connection: in the next pass.
+ */
+static void
+http_done(struct evhttp_request *req, void *arg)
+{
+	struct timeval	 now = { 0, 0 };
+	struct hconn	*hc = arg;
+
+	evtimer_add(hc->end, &now);
+}
+
+static void
+http_end(evutil_socket_t fd, short events, void *arg)
+{
+	struct hconn	*hc = arg;
+
+	evhttp_connection_free(hc->evcon);	/* and hc, http_closed */
 }
 
 /* evhttp's bevcb: a connection was accepted. */
@@ -214,6 +265,12 @@ http_newconn(struct event_base *base, void *arg)
 	if ((hc->bev = bufferevent_socket_new(base, -1,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
 		fatalx("http: out of memory for a connection");
+	/* While a reply is sent evhttp reads on, to see the peer leave,
+	 * and keeps what it reads: read no more than a request head's
+	 * worth, however much a peer sends. */
+	bufferevent_setwatermark(hc->bev, EV_READ, 0, 2 * HTTP_HEAD_MAX);
+	if ((hc->end = evtimer_new(base, http_end, hc)) == NULL)
+		fatalx("http: out of memory for a connection");
 	hc->since = mono_sec();
 	TAILQ_INSERT_TAIL(&hs.conns, hc, entry);
 	hs.nconn++;
@@ -222,58 +279,6 @@ http_newconn(struct event_base *base, void *arg)
 	if (!evtimer_pending(hs.sweep, NULL))
 		evtimer_add(hs.sweep, &sec);
 	return hc->bev;
-}
-
-static char *
-trim(char *s)
-{
-	char	*end;
-
-	s += strspn(s, " \t");
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
-/*
- * The format an Accept header asks for: OpenMetrics if it names
- * application/openmetrics-text (version 1.0.0, or none) with a quality
- * above 0 and at least that of the classic text (text/plain, text/ *,
- * * / *); else, and without the header, the classic text.
- */
-static enum metrics_format
-http_format(const char *accept)
-{
-	char	*copy, *s, *range, *type, *p;
-	double	 q, om = 0, text = 0;
-	int	 version;
-
-	if (accept == NULL)
-		return MF_TEXT;
-	s = copy = xstrdup(accept);
-	while ((range = strsep(&s, ",")) != NULL) {
-		type = trim(strsep(&range, ";"));
-		q = 1;
-		version = 1;
-		while ((p = strsep(&range, ";")) != NULL) {
-			p = trim(p);
-			if (strncasecmp(p, "q=", 2) == 0)
-				q = strtod(p + 2, NULL);
-			else if (strncasecmp(p, "version=", 8) == 0)
-				version = strcmp(p + 8, "1.0.0") == 0;
-		}
-		if (strcasecmp(type, "application/openmetrics-text") == 0) {
-			if (version && q > om)
-				om = q;
-		} else if (strcasecmp(type, "text/plain") == 0 ||
-		    strcasecmp(type, "text/*") == 0 || strcmp(type, "*/*") == 0) {
-			if (q > text)
-				text = q;
-		}
-	}
-	free(copy);
-	return om > 0 && om >= text ? MF_OPENMETRICS : MF_TEXT;
 }
 
 static void
@@ -369,6 +374,8 @@ http_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type		 cmd = evhttp_request_get_command(req);
 	const char			*path;
 
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
 	evcon = evhttp_request_get_connection(req);
 	TAILQ_FOREACH(hc, &hs.conns, entry)
 		if (hc->evcon == evcon)
@@ -380,9 +387,14 @@ http_request(struct evhttp_request *req, void *arg)
 		http_reply(req, 503, "Service Unavailable", "unavailable\n");
 		return;
 	}
+	if (hc->asked) {
+		/* Sent with the first: its end is on the way. */
+		http_reply(req, 400, "Bad Request",
+		    "one request per connection\n");
+		return;
+	}
 	hc->asked = 1;
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
+	evhttp_request_set_on_complete_cb(req, http_done, hc);
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL || (strcmp(path, "/metrics") != 0 &&
 	    strcmp(path, "/healthz") != 0))

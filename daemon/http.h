@@ -7,11 +7,16 @@
 #ifndef IPCD_HTTP_H
 #define IPCD_HTTP_H
 
+#include "metrics.h"
+
 struct conf;
 
 int	http_open(const struct conf *, char **);
 int	http_reload(const struct conf *, const struct conf *, char **);
 void	http_close(void);
 int	http_is_open(void);
+
+/* http_accept.c */
+enum metrics_format http_format(const char *);
 
 #endif

@@ -6,6 +6,9 @@
 
 for m in man/ipcd.8 man/ipcctl.1 man/ipcd.conf.5 man/libipcd.3 man/ipcd-prometheus.7; do
 	check "$m is mandoc -Tlint clean" mandoc -Tlint -W warning "$m"
+	# Ql quotes to the end of its line: two on a line nest.
+	same "  and has no quote opened inside another" \
+	    "$(mandoc -Tutf8 "$m" | col -b | grep "‘[^’]*‘")" ""
 done
 
 # Every key the loader knows ("ipcd -n -v" prints them all), in the

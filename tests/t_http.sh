@@ -124,6 +124,73 @@ elif cmd == "stall":
         out, end = drain(s, 10)
         print("cut" if not out.endswith(b"\r\n0\r\n\r\n") and end != "timeout"
             else "whole" if end != "timeout" else "open")
+elif cmd == "after":
+    # after PORT REQUEST: send REQUEST, then trickle another one a byte
+    # every 0.2 s (for up to 30 s): the answer's status, how long it took
+    # ipcd to drop the connection.
+    s = conn(port)
+    t0 = time.monotonic()
+    s.sendall(sys.argv[3].encode().decode("unicode_escape").encode("latin-1"))
+    trickle = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: 1\r\n" * 100
+    got, end = b"", "still open after 30 s"
+    for c in trickle:
+        if time.monotonic() - t0 > 30:
+            break
+        r, _, _ = select.select([s], [], [], 0.2)
+        try:
+            b = s.recv(4096) if r else None
+            if b is None:
+                s.sendall(bytes([c]))
+                continue
+        except (BrokenPipeError, ConnectionResetError):
+            b = b""
+        if not b:
+            end = "dropped after %d s" % (time.monotonic() - t0)
+            break
+        got += b
+    print("%s, %s" % (got.split(b"\r\n")[0].decode("latin-1") or "no answer", end))
+elif cmd == "trickle":
+    # trickle PORT: a scrape read 32 KB a second, never stopping long
+    # enough for the 10 s rule: how it ended, when, and the bytes read.
+    s = conn(port)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    t0, n, end = time.monotonic(), 0, "still open"
+    while time.monotonic() - t0 < 80:
+        time.sleep(1)
+        try:
+            b = s.recv(32768)
+        except ConnectionResetError:
+            b = b""
+        if not b:
+            end = "dropped"
+            break
+        n += len(b)
+    print("%s after %d s, %d kB read" % (end, time.monotonic() - t0, n >> 10))
+elif cmd == "flood":
+    # flood PORT SECONDS: ask for /metrics, then for SECONDS send junk as
+    # fast as ipcd takes it while reading 8 KB every 50 ms: the MB sent
+    # (at most 256: far beyond what the socket buffers hold).
+    s = conn(port)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.setblocking(False)
+    junk, sent, t0 = b"x" * 65536, 0, time.monotonic()
+    next_read = t0
+    while time.monotonic() - t0 < float(sys.argv[3]) and sent < 256 << 20:
+        try:
+            sent += s.send(junk)
+        except BlockingIOError:
+            select.select([], [s], [], 0.01)
+        except OSError:
+            break
+        if time.monotonic() >= next_read:
+            try:
+                s.recv(8192)
+            except BlockingIOError:
+                pass
+            except OSError:
+                break
+            next_read += 0.05
+    print(sent >> 20)
 EOF
 hx() {
 	python3 "$T/hx.py" "$@" 2>&1
@@ -248,6 +315,22 @@ contains "  the slowloris is dropped (5 s to send a request)" \
     "$(cat "$T/slow.out")" "dropped after"
 echo "# the slowloris: $(cat "$T/slow.out")"
 
+# One request per connection, whatever the method: evhttp would keep a
+# connection after a CONNECT, and wait on a second request without the
+# deadline of the first.
+for req in 'CONNECT x:1|CONNECT x:1 HTTP/1.1\r\nHost: x\r\n\r\n' \
+    'CONNECT /metrics|CONNECT /metrics HTTP/1.1\r\nHost: x\r\n\r\n' \
+    'CONNECT and a GET in one packet|CONNECT x:1 HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n' \
+    'GET /healthz|GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'; do
+	got=$(hx after $PORT "${req#*|}")
+	case $got in
+	"HTTP/1.1 "*", dropped after "[0-1]" s")
+		ok "${req%%|*}, then a request trickled: closed once answered ($got)" ;;
+	*)	notok "${req%%|*}, then a request trickled: closed once answered"
+		echo "#   got: $got" ;;
+	esac
+done
+
 hx crowd $PORT $MAXC >"$T/crowd.out" &
 crowd=$!
 sleep 0.5	# not an assertion: the crowd is in place before the checks
@@ -266,6 +349,9 @@ same "100,000 more keys" "$("$IPCCTL" stats | sed -n 's/^keys=//p')" 100002
 same "a whole scrape of 100,002 keys: 200" "$(hget $U/metrics)" 200
 same "  every key is in it" "$(grep -c '^ipcd_key_total{' "$T/b")" 100002
 echo "# the exposition of 100,002 keys: $(wc -c <"$T/b") bytes"
+# A reader that trickles: the 10 s rule never drops it, a minute does.
+hx trickle $PORT >"$T/trickle.out" &
+trickle=$!
 rss() { awk "/^$1/ { print \$2 }" /proc/$IPCD_PID/status; }
 base=$(rss VmRSS)
 echo 5 >/proc/$IPCD_PID/clear_refs 2>/dev/null	# VmHWM from here
@@ -297,10 +383,35 @@ else
 	    test "$grow" -lt 8
 fi
 
+# A reader that floods ipcd with bytes while its scrape is sent: evhttp
+# reads on (to see the peer leave), and what it reads is never used, so
+# it must stop at a bound instead of taking all that comes.
+base=$(rss VmRSS)
+echo 5 >/proc/$IPCD_PID/clear_refs 2>/dev/null
+mb=$(hx flood $PORT 4)
+peak=$(rss VmHWM)
+grow=$(( (peak - base) / 1024 ))
+echo "# a scrape's reader sent $mb MiB of junk in 4 s; ipcd's RSS: $base kB, peak $peak kB"
+if [ "$BUILD" = build-san ]; then
+	echo "skip - the RSS bound: ASan's quarantine holds freed memory"
+else
+	check "  ipcd's peak RSS grew by less than 8 MiB while a reader flooded it (${grow} MiB)" \
+	    test "$grow" -lt 8
+fi
+same "  and /healthz is served after" "$(hget $U/healthz)" 200
+
 same "the totals are intact: run.a, during" \
     "$("$IPCCTL" result --key=run.a) $("$IPCCTL" result --key=during)" "1 3"
 hget $U/metrics >/dev/null
 same "  and /metrics says so" "$(grep '^ipcd_keys ' "$T/b")" "ipcd_keys 100002"
+
+wait $trickle
+got=$(cat "$T/trickle.out")
+case $got in
+"dropped after 6"[0-9]" s"*) ok "a reader that trickles its scrape is dropped after a minute ($got)" ;;
+*)	notok "a reader that trickles its scrape is dropped after a minute"
+	echo "#   got: $got" ;;
+esac
 
 # --- reload and start-up -----------------------------------------------------
 P2=$(free_port)

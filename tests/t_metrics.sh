@@ -158,6 +158,19 @@ else
 	echo "skip - promtool not installed"
 fi
 check "the loop answers meanwhile" "$IPCCTL" ping
+# ipcd frees the file it replaced a piece at a time, but never one that a
+# reader still has open: it reads the old file whole.
+got=$(python3 -c 'import os, sys, time
+f = open(sys.argv[1], "rb")
+st = os.fstat(f.fileno())
+t0 = time.monotonic()
+while os.stat(sys.argv[1]).st_ino == st.st_ino and time.monotonic() - t0 < 20:
+    time.sleep(0.05)
+time.sleep(1)
+b = f.read()
+print("replaced" if os.stat(sys.argv[1]).st_ino != st.st_ino else "not replaced",
+    "whole" if len(b) == st.st_size and b.endswith(b"\n") else "cut")' "$F")
+same "a reader of the replaced file reads it whole" "$got" "replaced whole"
 
 # --- errors: logged with the cause, never fatal; a reload applies ------
 kill -HUP "$IPCD_PID"	# unchanged: nothing to do
