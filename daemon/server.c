@@ -265,6 +265,8 @@ server_run(struct conf *conf)
 	srv.conf = *conf;
 	srv.started = time(NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The break of export.c's momentary lease must never end ipcd. */
+	signal(SIGIO, SIG_IGN);
 	event_set_log_callback(on_libevent_log);
 	if ((srv.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
