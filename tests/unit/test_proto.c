@@ -102,6 +102,66 @@ show(const char *s)
 	return buf;
 }
 
+/* The rule key_valid's bitmap must keep, one comparison at a time. */
+static int
+key_valid_ref(const char *s, size_t len)
+{
+	size_t		i;
+	unsigned char	c;
+
+	if (len == 0 || len > IPCD_KEY_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every byte value at the first, a middle and the last place of keys of
+ * every length 0..65 (the rest valid, or the same byte throughout), and
+ * random strings: key_valid answers as the rule does. */
+static void
+key_valid_all(void)
+{
+	char		 s[IPCD_KEY_MAX + 2];
+	size_t		 len, at[3], j, n, wrong = 0, tried = 0;
+	unsigned	 c, seed = 1;
+
+	for (len = 0; len <= IPCD_KEY_MAX + 1; len++)
+		for (c = 0; c < 256; c++) {
+			memset(s, c, len);
+			wrong += key_valid(s, len) != key_valid_ref(s, len);
+			tried++;
+			at[0] = 0;
+			at[1] = len / 2;
+			at[2] = len - 1;
+			for (j = 0; j < 3 && len > 0; j++) {
+				memset(s, 'a', len);
+				s[at[j]] = (char)c;
+				wrong += key_valid(s, len) !=
+				    key_valid_ref(s, len);
+				tried++;
+			}
+		}
+	for (n = 0; n < 200000; n++) {
+		len = n % (IPCD_KEY_MAX + 2);
+		for (j = 0; j < len; j++) {
+			seed = seed * 1103515245 + 12345;
+			/* Mostly key characters, so long valid keys come. */
+			s[j] = (seed >> 16) % 8 == 0 ? (char)(seed >> 24) :
+			    "aZ9_.:-b"[(seed >> 20) % 8];
+		}
+		wrong += key_valid(s, len) != key_valid_ref(s, len);
+		tried++;
+	}
+	CHECK(wrong == 0, "key_valid agrees with the per-character rule "
+	    "(%zu keys, %zu differ)", tried, wrong);
+}
+
 int
 main(void)
 {
@@ -113,6 +173,7 @@ main(void)
 	int		 rc, n;
 	double		 d;
 
+	key_valid_all();
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cause = "";
 		rc = record_parse(cases[i].line, strlen(cases[i].line), &r,
