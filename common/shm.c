@@ -448,6 +448,24 @@ unmap:
 		snprintf(err, errsize, "records may be lost: %s", why);
 	return -1;
 }
+/* The value and the part of a record from a ring, checked, into R. */
+static int
+rec_fields(const struct shm_rec *rec, struct record *r, const char **cause)
+{
+	if (!isfinite(rec->value)) {
+		*cause = isnan(rec->value) ? "value is NaN" : "value is infinite";
+		return -1;
+	}
+	if (!part_valid(rec->part, rec->nparts)) {
+		*cause = PART_CAUSE;
+		return -1;
+	}
+	r->value = rec->value;
+	r->part = rec->part;
+	r->nparts = rec->nparts;
+	return 0;
+}
+
 /* A record from a ring, validated as strictly as a line on the FIFO.  The
  * caller passes a private copy: the ring may change under it. */
 int
@@ -459,21 +477,46 @@ shm_rec_decode(const struct shm_rec *rec, struct record *r, const char **cause)
 		    "key is empty or has a character outside [A-Za-z0-9_.:-]";
 		return -1;
 	}
-	if (!isfinite(rec->value)) {
-		*cause = isnan(rec->value) ? "value is NaN" : "value is infinite";
+	if (rec_fields(rec, r, cause) != 0)
 		return -1;
-	}
-	if (!part_valid(rec->part, rec->nparts)) {
-		*cause = PART_CAUSE;
-		return -1;
-	}
 	/* The whole field, a constant size: a copy of keylen bytes cost
 	 * more than the rest of the decode (a string instruction's start). */
 	_Static_assert(sizeof r->key > sizeof rec->key, "key sizes");
 	memcpy(r->key, rec->key, sizeof rec->key);
 	r->key[rec->keylen] = '\0';
-	r->value = rec->value;
-	r->part = rec->part;
-	r->nparts = rec->nparts;
 	return 0;
+}
+
+/* Do A and B have the same key field, length and all its bytes, those
+ * past the length too?  Eight words compared without a branch: cheaper
+ * than looking for where the key ends. */
+static int
+same_key(const struct shm_rec *a, const struct shm_rec *b)
+{
+	uint64_t	x, y, diff = a->keylen ^ b->keylen;
+	size_t		i;
+
+	_Static_assert(sizeof a->key % sizeof x == 0, "key field in words");
+	for (i = 0; i < sizeof a->key; i += sizeof x) {
+		memcpy(&x, a->key + i, sizeof x);
+		memcpy(&y, b->key + i, sizeof y);
+		diff |= x ^ y;
+	}
+	return diff == 0;
+}
+
+/*
+ * shm_rec_decode for records in a row: PREV, if not NULL, is a private
+ * copy of the record last decoded into R, successfully.  A record whose
+ * key field is byte for byte PREV's has the key R holds already, which
+ * was found valid: only its value and part are checked and copied.
+ * Submitters send runs of one key, so this is the common case.
+ */
+int
+shm_rec_decode_next(const struct shm_rec *rec, const struct shm_rec *prev,
+    struct record *r, const char **cause)
+{
+	if (prev == NULL || !same_key(rec, prev))
+		return shm_rec_decode(rec, r, cause);
+	return rec_fields(rec, r, cause);
 }

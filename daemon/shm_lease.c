@@ -98,13 +98,15 @@ store_tail(uint32_t r)
 
 /* Apply what ring R holds, a batch at a time, outside the guard: the
  * records are private copies by then, so a fault can never leave one
- * half-applied.  How many, or -1 if the segment faulted. */
+ * half-applied.  A record decoded is kept in REC while the next ones
+ * have its key (shm_rec_decode_next).  How many, or -1 if the segment faulted. */
 static long
 drain_ring(uint32_t r)
 {
-	struct record	 rec;
-	const char	*bad, *cause;
-	long		 n, k, got = 0;
+	struct record		 rec;
+	const struct shm_rec	*prev;
+	const char		*bad, *cause;
+	long			 n, k, got = 0;
 
 	do {
 		bad = NULL;
@@ -112,12 +114,16 @@ drain_ring(uint32_t r)
 			return -1;
 		if (bad != NULL)
 			server_reject(TR_SHM, RJ_DAMAGED, bad, NULL);
-		for (k = 0; k < n; k++) {
-			if (shm_rec_decode(&batch[k], &rec, &cause) != 0)
+		for (prev = NULL, k = 0; k < n; k++) {
+			if (shm_rec_decode_next(&batch[k], prev, &rec,
+			    &cause) != 0) {
 				server_reject(TR_SHM, RJ_MALFORMED, cause,
 				    NULL);
-			else
-				(void)server_submit(TR_SHM, &rec, NULL);
+				prev = NULL;
+				continue;
+			}
+			prev = &batch[k];
+			(void)server_submit(TR_SHM, &rec, NULL);
 		}
 		if (n > 0)
 			tail_moves(r);

@@ -162,6 +162,76 @@ key_valid_all(void)
 	    "(%zu keys, %zu differ)", tried, wrong);
 }
 
+/* Records in a row, each a small change from the one before (key bytes,
+ * bytes past the key, length, value, part): shm_rec_decode_next, given
+ * the last record that decoded, answers as shm_rec_decode does. */
+static void
+decode_next_all(void)
+{
+	static const double	 values[] = { 1, -0.5, NAN, 1e300, -0.0, 2, INFINITY,
+	    3 };
+	struct shm_rec		 rec, last;
+	struct record		 slow, fast;
+	const char		*cs, *cf;
+	const struct shm_rec	*prev = NULL;
+	size_t			 n, wrong = 0, same = 0;
+	unsigned		 seed = 7, x;
+	int			 rs, rf;
+
+	memset(&rec, 0, sizeof rec);
+	memset(&fast, 0, sizeof fast);
+	memset(rec.key, 'k', sizeof rec.key);
+	rec.keylen = 3;
+	rec.value = 1;
+	for (n = 0; n < 100000; n++) {
+		seed ^= seed << 13;	/* xorshift: every bit random */
+		seed ^= seed >> 17;
+		seed ^= seed << 5;
+		x = seed;
+		switch (x % 16) {
+		case 0:		/* a key byte, maybe a bad one */
+			rec.key[(x >> 4) % 8] = (x >> 7) % 4 == 0 ?
+			    (char)(x >> 9) : "xyz"[(x >> 9) % 3];
+			break;
+		case 1:		/* a byte past the key, maybe a bad one */
+			rec.key[8 + (x >> 4) % (IPCD_KEY_MAX - 8)] =
+			    (x >> 10) % 16 == 0 ? (char)(x >> 14) :
+			    "qrs"[(x >> 14) % 3];
+			break;
+		case 2:		/* the length: 0..9, or 62..67 */
+			rec.keylen = (uint8_t)((x >> 4) % 4 == 0 ?
+			    IPCD_KEY_MAX - 2 + (x >> 6) % 6 : (x >> 6) % 10);
+			break;
+		case 3:
+			rec.value = values[(x >> 4) % 8];
+			break;
+		case 4:
+			rec.nparts = (x >> 4) % 4;
+			rec.part = (x >> 6) % 4 == 0 ? (x >> 8) % 5 :
+			    rec.nparts;
+			break;
+		default:	/* the same again */
+			break;
+		}
+		cs = cf = "";
+		rs = shm_rec_decode(&rec, &slow, &cs);
+		rf = shm_rec_decode_next(&rec, prev, &fast, &cf);
+		if (rs != rf || strcmp(cs, cf) != 0 || (rs == 0 &&
+		    (strcmp(slow.key, fast.key) != 0 ||
+		    memcmp(&slow.value, &fast.value, sizeof slow.value) != 0 ||
+		    slow.part != fast.part || slow.nparts != fast.nparts)))
+			wrong++;
+		if (prev != NULL && last.keylen == rec.keylen &&
+		    memcmp(last.key, rec.key, sizeof rec.key) == 0)
+			same++;	/* the fast path */
+		last = rec;
+		prev = rf == 0 ? &last : NULL;
+	}
+	CHECK(wrong == 0 && same > 10000, "shm_rec_decode_next answers as "
+	    "shm_rec_decode (%zu records, %zu differ, %zu repeats)", n,
+	    wrong, same);
+}
+
 int
 main(void)
 {
@@ -174,6 +244,7 @@ main(void)
 	double		 d;
 
 	key_valid_all();
+	decode_next_all();
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cause = "";
 		rc = record_parse(cases[i].line, strlen(cases[i].line), &r,
