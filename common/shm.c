@@ -490,8 +490,8 @@ shm_rec_decode(const struct shm_rec *rec, struct record *r, const char **cause)
 /* Do A and B have the same key field, length and all its bytes, those
  * past the length too?  Eight words compared without a branch: cheaper
  * than looking for where the key ends. */
-static int
-same_key(const struct shm_rec *a, const struct shm_rec *b)
+int
+shm_rec_same_key(const struct shm_rec *a, const struct shm_rec *b)
 {
 	uint64_t	x, y, diff = a->keylen ^ b->keylen;
 	size_t		i;
@@ -506,17 +506,15 @@ same_key(const struct shm_rec *a, const struct shm_rec *b)
 }
 
 /*
- * shm_rec_decode for records in a row: PREV, if not NULL, is a private
- * copy of the record last decoded into R, successfully.  A record whose
- * key field is byte for byte PREV's has the key R holds already, which
- * was found valid: only its value and part are checked and copied.
- * Submitters send runs of one key, so this is the common case.
+ * shm_rec_decode for a record whose key field is the same (by
+ * shm_rec_same_key) as that of the record last decoded into R,
+ * successfully: R holds that key already, found valid, so only the
+ * value and the part are checked and copied.  Submitters send runs of
+ * one key, so this is the common case.
  */
 int
-shm_rec_decode_next(const struct shm_rec *rec, const struct shm_rec *prev,
-    struct record *r, const char **cause)
+shm_rec_decode_more(const struct shm_rec *rec, struct record *r,
+    const char **cause)
 {
-	if (prev == NULL || !same_key(rec, prev))
-		return shm_rec_decode(rec, r, cause);
 	return rec_fields(rec, r, cause);
 }

@@ -280,11 +280,13 @@ int	shm_detach(struct shm_producer *, char *, size_t);
  * 1 yes, 0 no, -1 cannot tell. */
 int	shm_lock_held(int, off_t);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
-/* The same, for a record following PREV, the one last decoded into the
- * record, successfully (or NULL): the key is not checked again if it is
- * PREV's, byte for byte. */
-int	shm_rec_decode_next(const struct shm_rec *, const struct shm_rec *,
-	    struct record *, const char **);
+/* Runs of one key: is the key field of the two records the same, byte
+ * for byte?  Then the second is decoded by shm_rec_decode_more into the
+ * record the first was decoded into, successfully: the key it holds is
+ * neither checked nor copied again. */
+int	shm_rec_same_key(const struct shm_rec *, const struct shm_rec *);
+int	shm_rec_decode_more(const struct shm_rec *, struct record *,
+	    const char **);
 
 /* The doorbell (shm_bell.c).  A submitter's side: the id read from the
  * header if it names a semaphore made for the segment of that stat, else

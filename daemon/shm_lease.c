@@ -96,17 +96,51 @@ store_tail(uint32_t r)
 	return 0;
 }
 
-/* Apply what ring R holds, a batch at a time, outside the guard: the
- * records are private copies by then, so a fault can never leave one
- * half-applied.  A record decoded is kept in REC while the next ones
- * have its key (shm_rec_decode_next).  How many, or -1 if the segment faulted. */
+/* Apply the records of batch[0..N), in order, outside the guard: they
+ * are private copies, so a fault can never leave one half-applied.  A
+ * run of records of one key is decoded after its first without the key
+ * (shm_rec_decode_more) and, unparted, submitted in one go. */
+static void
+apply_batch(long n)
+{
+	static double		 vals[BATCH];
+	struct record		 rec;
+	const struct shm_rec	*prev = NULL;
+	const char		*cause;
+	size_t			 nv = 0;
+	long			 k;
+	int			 same, rc;
+
+	for (k = 0; k < n; k++) {
+		same = prev != NULL && shm_rec_same_key(&batch[k], prev);
+		if (nv > 0 && (!same || batch[k].nparts != 0)) {
+			(void)server_submit_values(TR_SHM, &rec, vals, nv,
+			    NULL);
+			nv = 0;
+		}
+		rc = same ? shm_rec_decode_more(&batch[k], &rec, &cause) :
+		    shm_rec_decode(&batch[k], &rec, &cause);
+		if (rc != 0) {
+			server_reject(TR_SHM, RJ_MALFORMED, cause, NULL);
+			continue;	/* REC is as it was */
+		}
+		prev = &batch[k];
+		if (rec.nparts == 0)
+			vals[nv++] = rec.value;
+		else
+			(void)server_submit(TR_SHM, &rec, NULL);
+	}
+	if (nv > 0)
+		(void)server_submit_values(TR_SHM, &rec, vals, nv, NULL);
+}
+
+/* Apply what ring R holds, a batch at a time.  How many, or -1 if the
+ * segment faulted. */
 static long
 drain_ring(uint32_t r)
 {
-	struct record		 rec;
-	const struct shm_rec	*prev;
-	const char		*bad, *cause;
-	long			 n, k, got = 0;
+	const char	*bad;
+	long		 n, got = 0;
 
 	do {
 		bad = NULL;
@@ -114,17 +148,7 @@ drain_ring(uint32_t r)
 			return -1;
 		if (bad != NULL)
 			server_reject(TR_SHM, RJ_DAMAGED, bad, NULL);
-		for (prev = NULL, k = 0; k < n; k++) {
-			if (shm_rec_decode_next(&batch[k], prev, &rec,
-			    &cause) != 0) {
-				server_reject(TR_SHM, RJ_MALFORMED, cause,
-				    NULL);
-				prev = NULL;
-				continue;
-			}
-			prev = &batch[k];
-			(void)server_submit(TR_SHM, &rec, NULL);
-		}
+		apply_batch(n);
 		if (n > 0)
 			tail_moves(r);
 		shm.tail[r] += (uint64_t)n;

@@ -272,7 +272,7 @@ store_apply(struct store *st, const struct record *r, int *completed,
 {
 	struct key	*k;
 	enum apply	 a;
-	int		 created = 0, first;
+	int		 created = 0;
 	size_t		 len;
 	uint32_t	 h;
 
@@ -294,12 +294,7 @@ store_apply(struct store *st, const struct record *r, int *completed,
 			*applied = k;
 		return a;
 	}
-	first = k->acc.count == 0;
-	accum_add(&k->acc, r->value);
-	if (first || r->value < k->min)
-		k->min = r->value;
-	if (first || r->value > k->max)
-		k->max = r->value;
+	key_add(k, r->value);
 	if (r->nparts != 0) {
 		k->seen[(r->part - 1) / 8] |= (uint8_t)(1 << ((r->part - 1) % 8));
 		k->received++;
