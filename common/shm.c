@@ -487,26 +487,18 @@ shm_rec_decode(const struct shm_rec *rec, struct record *r, const char **cause)
 	return 0;
 }
 
-/* Do A and B have the same key field, length and all its bytes, those
- * past the length too?  Eight words compared without a branch: cheaper
- * than looking for where the key ends. */
+/* Do A and B have the same key, the same length of at most
+ * IPCD_KEY_MAX and the same bytes up to it?  (What lies past the length
+ * is neither checked nor used.)  An inline compare, no call. */
 int
 shm_rec_same_key(const struct shm_rec *a, const struct shm_rec *b)
 {
-	uint64_t	x, y, diff = a->keylen ^ b->keylen;
-	size_t		i;
-
-	_Static_assert(sizeof a->key % sizeof x == 0, "key field in words");
-	for (i = 0; i < sizeof a->key; i += sizeof x) {
-		memcpy(&x, a->key + i, sizeof x);
-		memcpy(&y, b->key + i, sizeof y);
-		diff |= x ^ y;
-	}
-	return diff == 0;
+	return a->keylen == b->keylen && a->keylen <= sizeof a->key &&
+	    same_bytes(a->key, b->key, a->keylen);
 }
 
 /*
- * shm_rec_decode for a record whose key field is the same (by
+ * shm_rec_decode for a record whose key is the same (by
  * shm_rec_same_key) as that of the record last decoded into R,
  * successfully: R holds that key already, found valid, so only the
  * value and the part are checked and copied.  Submitters send runs of

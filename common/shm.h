@@ -280,8 +280,8 @@ int	shm_detach(struct shm_producer *, char *, size_t);
  * 1 yes, 0 no, -1 cannot tell. */
 int	shm_lock_held(int, off_t);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
-/* Runs of one key: is the key field of the two records the same, byte
- * for byte?  Then the second is decoded by shm_rec_decode_more into the
+/* Runs of one key: have the two records the same key (length and bytes
+ * up to it; the bytes past it are not used)?  Then the second is decoded by shm_rec_decode_more into the
  * record the first was decoded into, successfully: the key it holds is
  * neither checked nor copied again. */
 int	shm_rec_same_key(const struct shm_rec *, const struct shm_rec *);

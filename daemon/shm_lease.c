@@ -42,6 +42,23 @@ tail_moves(uint32_t r)
 		shm.moved[shm.nmoved++] = r;
 }
 
+/* Copy what a record uses: its fields, and its key up to its length as
+ * the copy says (never more than the field), in words.  Most keys are
+ * short: most of the record's 88 bytes, and a cache line in three, are
+ * never read.  The bytes of D's key field past the length are left as
+ * they were: nothing reads them (shm_rec_decode). */
+static void
+copy_rec(struct shm_rec *d, const struct shm_rec *s)
+{
+	size_t	i, len;
+
+	memcpy(d, s, offsetof(struct shm_rec, key));
+	len = d->keylen < sizeof d->key ? d->keylen : sizeof d->key;
+	_Static_assert(sizeof d->key % 8 == 0, "key field in words");
+	for (i = 0; i < len; i += 8)
+		memcpy(d->key + i, s->key + i, 8);
+}
+
 /* Copy up to BATCH published records of ring R out; under a guard, so
  * loads and stores only.  *bad gets what a scribbler did, if anything. */
 static long
@@ -66,7 +83,7 @@ copy_out(uint32_t r, const char **bad)
 	}
 	n = head - t < BATCH ? head - t : BATCH;
 	for (k = 0; k < n; k++)
-		memcpy(&batch[k], &g->rec[(t + k) % SHM_RING], sizeof batch[k]);
+		copy_rec(&batch[k], &g->rec[(t + k) % SHM_RING]);
 	return (long)n;
 }
 
