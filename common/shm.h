@@ -106,6 +106,13 @@
  *     the reset swallows was made after its increment, which the load
  *     that follows the reset sees; the reset costs nothing in the common
  *     case, where each post comes with its ring.
+ *   - While ipcd's loop finds records pass after pass, it looks at the
+ *     rings each pass anyway: the thread then waits on the semaphore
+ *     without storing sleeping, so submitters do not post and nobody
+ *     wakes for records the loop takes regardless.  The first pass that
+ *     finds none posts the semaphore itself; the thread wakes, and the
+ *     word it last saw has moved (it wakes the loop) or the protocol
+ *     above goes on.  A stolen post costs the thread's timeout.
  *   - Whatever is done to the semaphore or to the words costs at most a
  *     second: a ring never posted (the id or the words scribbled, a
  *     wake-up taken by a hostile semop -1, a submitter killed before it
@@ -291,9 +298,10 @@ int	shm_rec_decode_more(const struct shm_rec *, struct record *,
 /* The doorbell (shm_bell.c).  A submitter's side: the id read from the
  * header if it names a semaphore made for the segment of that stat, else
  * -1; a ring (unguarded: call it under a guard) posting that id, unless
- * -1, only if ipcd sleeps. */
+ * -1, only if ipcd sleeps; a post (ipcd's loop waking its own thread). */
 int	shm_bell_check(int, const struct stat *);
 void	shm_ring(struct shm_hdr *, int);
+void	shm_bell_post(int);
 /* ipcd's side.  Create the semaphore of a segment of that stat: its id,
  * or -1 with errno.  Wait for a post at most MS milliseconds: 0, or -1
  * with errno (EAGAIN: the time is up; EIDRM, EINVAL: removed).  Remove
