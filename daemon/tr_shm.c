@@ -262,6 +262,7 @@ segment_up(char **cause)
 	shm.moved = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.moved);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
+	atomic_store(&shm.polling, 0);	/* a new thread watches at once */
 	if (bell_up(cause) != 0) {
 		segment_abandon();
 		return -1;
