@@ -448,6 +448,24 @@ unmap:
 		snprintf(err, errsize, "records may be lost: %s", why);
 	return -1;
 }
+/* The value and the part of a record from a ring, checked, into R. */
+static int
+rec_fields(const struct shm_rec *rec, struct record *r, const char **cause)
+{
+	if (!isfinite(rec->value)) {
+		*cause = isnan(rec->value) ? "value is NaN" : "value is infinite";
+		return -1;
+	}
+	if (!part_valid(rec->part, rec->nparts)) {
+		*cause = PART_CAUSE;
+		return -1;
+	}
+	r->value = rec->value;
+	r->part = rec->part;
+	r->nparts = rec->nparts;
+	return 0;
+}
+
 /* A record from a ring, validated as strictly as a line on the FIFO.  The
  * caller passes a private copy: the ring may change under it. */
 int
@@ -459,21 +477,36 @@ shm_rec_decode(const struct shm_rec *rec, struct record *r, const char **cause)
 		    "key is empty or has a character outside [A-Za-z0-9_.:-]";
 		return -1;
 	}
-	if (!isfinite(rec->value)) {
-		*cause = isnan(rec->value) ? "value is NaN" : "value is infinite";
+	if (rec_fields(rec, r, cause) != 0)
 		return -1;
-	}
-	if (!part_valid(rec->part, rec->nparts)) {
-		*cause = PART_CAUSE;
-		return -1;
-	}
 	/* The whole field, a constant size: a copy of keylen bytes cost
 	 * more than the rest of the decode (a string instruction's start). */
 	_Static_assert(sizeof r->key > sizeof rec->key, "key sizes");
 	memcpy(r->key, rec->key, sizeof rec->key);
 	r->key[rec->keylen] = '\0';
-	r->value = rec->value;
-	r->part = rec->part;
-	r->nparts = rec->nparts;
 	return 0;
+}
+
+/* Do A and B have the same key, the same length of at most
+ * IPCD_KEY_MAX and the same bytes up to it?  (What lies past the length
+ * is neither checked nor used.)  An inline compare, no call. */
+int
+shm_rec_same_key(const struct shm_rec *a, const struct shm_rec *b)
+{
+	return a->keylen == b->keylen && a->keylen <= sizeof a->key &&
+	    same_bytes(a->key, b->key, a->keylen);
+}
+
+/*
+ * shm_rec_decode for a record whose key is the same (by
+ * shm_rec_same_key) as that of the record last decoded into R,
+ * successfully: R holds that key already, found valid, so only the
+ * value and the part are checked and copied.  Submitters send runs of
+ * one key, so this is the common case.
+ */
+int
+shm_rec_decode_more(const struct shm_rec *rec, struct record *r,
+    const char **cause)
+{
+	return rec_fields(rec, r, cause);
 }

@@ -106,6 +106,13 @@
  *     the reset swallows was made after its increment, which the load
  *     that follows the reset sees; the reset costs nothing in the common
  *     case, where each post comes with its ring.
+ *   - While ipcd's loop finds records pass after pass, it looks at the
+ *     rings each pass anyway: the thread then waits on the semaphore
+ *     without storing sleeping, so submitters do not post and nobody
+ *     wakes for records the loop takes regardless.  The first pass that
+ *     finds none posts the semaphore itself; the thread wakes, and the
+ *     word it last saw has moved (it wakes the loop) or the protocol
+ *     above goes on.  A stolen post costs the thread's timeout.
  *   - Whatever is done to the semaphore or to the words costs at most a
  *     second: a ring never posted (the id or the words scribbled, a
  *     wake-up taken by a hostile semop -1, a submitter killed before it
@@ -280,13 +287,21 @@ int	shm_detach(struct shm_producer *, char *, size_t);
  * 1 yes, 0 no, -1 cannot tell. */
 int	shm_lock_held(int, off_t);
 int	shm_rec_decode(const struct shm_rec *, struct record *, const char **);
+/* Runs of one key: have the two records the same key (length and bytes
+ * up to it; the bytes past it are not used)?  Then the second is decoded by shm_rec_decode_more into the
+ * record the first was decoded into, successfully: the key it holds is
+ * neither checked nor copied again. */
+int	shm_rec_same_key(const struct shm_rec *, const struct shm_rec *);
+int	shm_rec_decode_more(const struct shm_rec *, struct record *,
+	    const char **);
 
 /* The doorbell (shm_bell.c).  A submitter's side: the id read from the
  * header if it names a semaphore made for the segment of that stat, else
  * -1; a ring (unguarded: call it under a guard) posting that id, unless
- * -1, only if ipcd sleeps. */
+ * -1, only if ipcd sleeps; a post (ipcd's loop waking its own thread). */
 int	shm_bell_check(int, const struct stat *);
 void	shm_ring(struct shm_hdr *, int);
+void	shm_bell_post(int);
 /* ipcd's side.  Create the semaphore of a segment of that stat: its id,
  * or -1 with errno.  Wait for a post at most MS milliseconds: 0, or -1
  * with errno (EAGAIN: the time is up; EIDRM, EINVAL: removed).  Remove

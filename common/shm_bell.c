@@ -45,21 +45,27 @@ shm_bell_check(int semid, const struct stat *seg)
 	return bell_matches(semid, seg) ? semid : -1;
 }
 
+/* Errors are ignored: ERANGE means it is rung already (the value is at
+ * SEMVMX), EIDRM or EINVAL that ipcd removed it (it leaves the segment);
+ * either way ipcd looks at the rings within a second. */
 void
-shm_ring(struct shm_hdr *hdr, int semid)
+shm_bell_post(int semid)
 {
 	struct sembuf	post = { 0, 1, IPC_NOWAIT };
 
+	(void)semop(semid, &post, 1);
+}
+
+void
+shm_ring(struct shm_hdr *hdr, int semid)
+{
 	/* Both sequentially consistent, against the doorbell thread's store
 	 * of sleeping and load of doorbell: one of the two sides sees the
 	 * other.  A post before the thread's semop is counted, not lost. */
 	atomic_fetch_add(&hdr->doorbell, 1);
 	if (atomic_load(&hdr->sleeping) == 0 || semid == -1)
 		return;
-	/* Errors are ignored: ERANGE means it is rung already (the value is
-	 * at SEMVMX), EIDRM or EINVAL that ipcd removed it (it leaves the
-	 * segment); either way ipcd looks at the rings within a second. */
-	(void)semop(semid, &post, 1);
+	shm_bell_post(semid);
 }
 
 /* --- ipcd ------------------------------------------------------------ */

@@ -133,6 +133,20 @@ struct key {
 					 * IPCD_KEY_MAX characters */
 };
 
+/* Add V to K's total, count, minimum and maximum: what an accepted
+ * record does to its key, parts aside (store_apply; runs of one key). */
+static inline void
+key_add(struct key *k, double v)
+{
+	int	first = k->acc.count == 0;
+
+	accum_add(&k->acc, v);
+	if (first || v < k->min)
+		k->min = v;
+	if (first || v > k->max)
+		k->max = v;
+}
+
 struct store;
 
 struct store	*store_new(size_t);
@@ -198,6 +212,10 @@ int			 server_run(struct conf *);
 /* intake.c: the one door from the transports to the store. */
 enum apply		 server_submit(enum tr_id, const struct record *,
 			    const struct peer *);
+/* A run of unparted records of one key: the record, its values, how many
+ * (at least one). */
+enum apply		 server_submit_values(enum tr_id, struct record *,
+			    const double *, size_t, const struct peer *);
 /* The one way in for a text record (a FIFO line, a message, a socket
  * "submit"): check its length against limits.max_record_bytes, parse,
  * then reject (counted, logged) or submit.  *r gets what was parsed, and

@@ -152,6 +152,30 @@ server_submit(enum tr_id tr, const struct record *r, const struct peer *p)
 	return a;
 }
 
+/*
+ * N unparted records of R's key, of values V[0..N-1] (R's own value is
+ * not used): the same as N server_submit calls, in one lookup.  What
+ * decides one decides them all (the key's limit, a conflict with its
+ * parts), so the first is submitted and the key it reached gets the
+ * others; the journal marks the key once, whose total it writes.
+ */
+enum apply
+server_submit_values(enum tr_id tr, struct record *r, const double *v,
+    size_t n, const struct peer *p)
+{
+	enum apply	a;
+	size_t		i;
+
+	r->value = v[0];
+	if ((a = server_submit(tr, r, p)) == APPLY_OK) {
+		for (i = 1; i < n; i++)
+			key_add(last, v[i]);
+		count[tr].accepted += n - 1;
+	} else if (apply_cause[a].text != NULL)
+		count[tr].rejected[apply_cause[a].class] += n - 1;
+	return a;
+}
+
 const char *
 server_too_long(void)
 {

@@ -42,6 +42,23 @@ tail_moves(uint32_t r)
 		shm.moved[shm.nmoved++] = r;
 }
 
+/* Copy what a record uses: its fields, and its key up to its length as
+ * the copy says (never more than the field), in words.  Most keys are
+ * short: most of the record's 88 bytes, and a cache line in three, are
+ * never read.  The bytes of D's key field past the length are left as
+ * they were: nothing reads them (shm_rec_decode). */
+static void
+copy_rec(struct shm_rec *d, const struct shm_rec *s)
+{
+	size_t	i, len;
+
+	memcpy(d, s, offsetof(struct shm_rec, key));
+	len = d->keylen < sizeof d->key ? d->keylen : sizeof d->key;
+	_Static_assert(sizeof d->key % 8 == 0, "key field in words");
+	for (i = 0; i < len; i += 8)
+		memcpy(d->key + i, s->key + i, 8);
+}
+
 /* Copy up to BATCH published records of ring R out; under a guard, so
  * loads and stores only.  *bad gets what a scribbler did, if anything. */
 static long
@@ -66,7 +83,7 @@ copy_out(uint32_t r, const char **bad)
 	}
 	n = head - t < BATCH ? head - t : BATCH;
 	for (k = 0; k < n; k++)
-		memcpy(&batch[k], &g->rec[(t + k) % SHM_RING], sizeof batch[k]);
+		copy_rec(&batch[k], &g->rec[(t + k) % SHM_RING]);
 	return (long)n;
 }
 
@@ -96,15 +113,51 @@ store_tail(uint32_t r)
 	return 0;
 }
 
-/* Apply what ring R holds, a batch at a time, outside the guard: the
- * records are private copies by then, so a fault can never leave one
- * half-applied.  How many, or -1 if the segment faulted. */
+/* Apply the records of batch[0..N), in order, outside the guard: they
+ * are private copies, so a fault can never leave one half-applied.  A
+ * run of records of one key is decoded after its first without the key
+ * (shm_rec_decode_more) and, unparted, submitted in one go. */
+static void
+apply_batch(long n)
+{
+	static double		 vals[BATCH];
+	struct record		 rec;
+	const struct shm_rec	*prev = NULL;
+	const char		*cause;
+	size_t			 nv = 0;
+	long			 k;
+	int			 same, rc;
+
+	for (k = 0; k < n; k++) {
+		same = prev != NULL && shm_rec_same_key(&batch[k], prev);
+		if (nv > 0 && (!same || batch[k].nparts != 0)) {
+			(void)server_submit_values(TR_SHM, &rec, vals, nv,
+			    NULL);
+			nv = 0;
+		}
+		rc = same ? shm_rec_decode_more(&batch[k], &rec, &cause) :
+		    shm_rec_decode(&batch[k], &rec, &cause);
+		if (rc != 0) {
+			server_reject(TR_SHM, RJ_MALFORMED, cause, NULL);
+			continue;	/* REC is as it was */
+		}
+		prev = &batch[k];
+		if (rec.nparts == 0)
+			vals[nv++] = rec.value;
+		else
+			(void)server_submit(TR_SHM, &rec, NULL);
+	}
+	if (nv > 0)
+		(void)server_submit_values(TR_SHM, &rec, vals, nv, NULL);
+}
+
+/* Apply what ring R holds, a batch at a time.  How many, or -1 if the
+ * segment faulted. */
 static long
 drain_ring(uint32_t r)
 {
-	struct record	 rec;
-	const char	*bad, *cause;
-	long		 n, k, got = 0;
+	const char	*bad;
+	long		 n, got = 0;
 
 	do {
 		bad = NULL;
@@ -112,13 +165,7 @@ drain_ring(uint32_t r)
 			return -1;
 		if (bad != NULL)
 			server_reject(TR_SHM, RJ_DAMAGED, bad, NULL);
-		for (k = 0; k < n; k++) {
-			if (shm_rec_decode(&batch[k], &rec, &cause) != 0)
-				server_reject(TR_SHM, RJ_MALFORMED, cause,
-				    NULL);
-			else
-				(void)server_submit(TR_SHM, &rec, NULL);
-		}
+		apply_batch(n);
 		if (n > 0)
 			tail_moves(r);
 		shm.tail[r] += (uint64_t)n;

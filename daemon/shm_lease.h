@@ -52,6 +52,8 @@ struct shm_state {
 	atomic_int	 stop;		/* to the thread: leave the segment */
 	atomic_int	 faulted;	/* from the thread: the segment faulted */
 	atomic_int	 bell_lost;	/* from the thread: semaphore removed */
+	atomic_int	 polling;	/* to the thread: the loop looks at the
+					 * rings each pass, need not be woken */
 	struct event	*ev;
 	struct event	*poll;
 	struct event	*again;		/* look again next pass */

@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "siphash.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define STORE_MIN_BUCKETS	64
@@ -34,6 +35,7 @@ struct store {
 	size_t			  taken;	/* places taken off */
 	size_t			  changed_cap;
 	struct key		 *last;		/* the last key found */
+	size_t			  last_len;	/* the length of its name */
 };
 
 static uint64_t
@@ -125,29 +127,35 @@ store_parts_bytes(const struct store *st)
 	return st->parts_bytes;
 }
 
-/* The key NAME, whose hash is H, or NULL.  A key of another hash is
- * passed by without reading its name. */
+/* The key NAME of LEN characters, whose hash is H, or NULL.  A key of
+ * another hash is passed by without reading its name. */
 static struct key *
-find(struct store *st, const char *name, uint32_t h)
+find(struct store *st, const char *name, size_t len, uint32_t h)
 {
 	struct key	*k;
 
 	for (k = st->bucket[h & (st->nbuckets - 1)]; k != NULL; k = k->next)
-		if (k->hash == h && strcmp(k->name, name) == 0)
+		if (k->hash == h && strcmp(k->name, name) == 0) {
+			st->last_len = len;
 			return st->last = k;
+		}
 	return NULL;
 }
 
-/* The key NAME, or NULL with *LEN and *H set for key_create(). */
+/* The key NAME, or NULL with *LEN and *H set for key_create().  FIELD:
+ * NAME is a record's key field, whose IPCD_KEY_MAX + 1 bytes may all be
+ * read, so the last key found is compared without a call. */
 static struct key *
-lookup(struct store *st, const char *name, size_t *len, uint32_t *h)
+lookup(struct store *st, const char *name, int field, size_t *len,
+    uint32_t *h)
 {
 	/* Submissions come in runs to one key: skip the hash for those. */
-	if (st->last != NULL && strcmp(st->last->name, name) == 0)
+	if (st->last != NULL && (field ? same_bytes(st->last->name, name,
+	    st->last_len + 1) : strcmp(st->last->name, name) == 0))
 		return st->last;
 	*len = strlen(name);
 	*h = hash(st, name, *len);
-	return find(st, name, *h);
+	return find(st, name, *len, *h);
 }
 
 struct key *
@@ -156,7 +164,7 @@ store_find(struct store *st, const char *name)
 	size_t		len;
 	uint32_t	h;
 
-	return lookup(st, name, &len, &h);
+	return lookup(st, name, 0, &len, &h);
 }
 
 /* Double the table; each key's hash is kept, so no name is read. */
@@ -213,7 +221,7 @@ store_insert(struct store *st, const char *name)
 	size_t		len = strlen(name);
 	uint32_t	h = hash(st, name, len);
 
-	if (find(st, name, h) != NULL)
+	if (find(st, name, len, h) != NULL)
 		return NULL;
 	return key_create(st, name, len, h);
 }
@@ -264,12 +272,13 @@ store_apply(struct store *st, const struct record *r, int *completed,
 {
 	struct key	*k;
 	enum apply	 a;
-	int		 created = 0, first;
+	int		 created = 0;
 	size_t		 len;
 	uint32_t	 h;
 
 	*completed = 0;
-	if ((k = lookup(st, r->key, &len, &h)) == NULL) {
+	_Static_assert(sizeof r->key == IPCD_KEY_MAX + 1, "a key field");
+	if ((k = lookup(st, r->key, 1, &len, &h)) == NULL) {
 		if (st->count >= st->limit)
 			return APPLY_LIMIT;
 		if (r->nparts != 0 &&
@@ -285,12 +294,7 @@ store_apply(struct store *st, const struct record *r, int *completed,
 			*applied = k;
 		return a;
 	}
-	first = k->acc.count == 0;
-	accum_add(&k->acc, r->value);
-	if (first || r->value < k->min)
-		k->min = r->value;
-	if (first || r->value > k->max)
-		k->max = r->value;
+	key_add(k, r->value);
 	if (r->nparts != 0) {
 		k->seen[(r->part - 1) / 8] |= (uint8_t)(1 << ((r->part - 1) % 8));
 		k->received++;
@@ -314,7 +318,7 @@ store_merge(struct store *st, const struct key *staged, struct key **applied)
 	size_t		 len;
 	uint32_t	 h;
 
-	if ((k = lookup(st, staged->name, &len, &h)) == NULL) {
+	if ((k = lookup(st, staged->name, 0, &len, &h)) == NULL) {
 		if (st->count >= st->limit)
 			return APPLY_LIMIT;
 		k = key_create(st, staged->name, len, h);

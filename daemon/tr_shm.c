@@ -92,7 +92,7 @@ static void *
 doorbell_thread(void *arg)
 {
 	struct shm_hdr	*h = arg;
-	int		 semid = shm.semid, rc;
+	int		 semid = shm.semid, rc, busy;
 	uint32_t	 seen, now;
 	uint64_t	 one = 1;
 
@@ -101,11 +101,18 @@ doorbell_thread(void *arg)
 	shm_guard(h, sizeof *h);
 	seen = atomic_load(&h->doorbell);
 	while (!atomic_load(&shm.stop)) {
+		/* While the loop looks at the rings each pass, wait without
+		 * saying so: submitters do not post, and nobody is woken
+		 * for records the loop takes anyway.  The loop posts when
+		 * it stops looking (shm_wakeup), and then the word has
+		 * moved, or the protocol below goes on as ever. */
+		busy = atomic_load(&shm.polling);
 		/* Sequentially consistent against shm_ring's increment of
 		 * doorbell and load of sleeping: a ring is never missed. */
-		atomic_store(&h->sleeping, 1);
+		if (!busy)
+			atomic_store(&h->sleeping, 1);
 		rc = 1;
-		if (atomic_load(&h->doorbell) == seen)
+		if (busy || atomic_load(&h->doorbell) == seen)
 			rc = shm_bell_wait(semid, DOORBELL_WAIT_MS);
 		atomic_store(&h->sleeping, 0);
 		now = atomic_load(&h->doorbell);
@@ -255,6 +262,7 @@ segment_up(char **cause)
 	shm.moved = xcalloc(2 * (size_t)shm.nslots, sizeof *shm.moved);
 	atomic_store(&shm.stop, 0);
 	atomic_store(&shm.faulted, 0);
+	atomic_store(&shm.polling, 0);	/* a new thread watches at once */
 	if (bell_up(cause) != 0) {
 		segment_abandon();
 		return -1;
@@ -352,8 +360,11 @@ bell_renew(void)
  * The doorbell rang, or the last pass found records: take what is there.
  * While records keep coming, look again in the next pass (a zero timeout
  * fires after this pass's commit) rather than wait for the doorbell: the
- * round trip through the futex, the thread and the eventfd costs more
- * than a look, and a submitter with a full ring waits on it.
+ * round trip through the semaphore, the thread and the eventfd costs more
+ * than a look, and a submitter with a full ring waits on it.  Meanwhile
+ * (polling) the thread does not say it sleeps, so submitters do not post
+ * and nobody wakes for nothing; the first pass that finds no record posts
+ * the semaphore, and the thread watches the doorbell again.
  */
 static void
 shm_wakeup(evutil_socket_t fd, short events, void *arg)
@@ -370,8 +381,14 @@ shm_wakeup(evutil_socket_t fd, short events, void *arg)
 		return;
 	if (atomic_load(&shm.faulted) || (got = lease_drain()) == -1)
 		damaged(SHM_TRUNCATED);
-	else if (got > 0)
+	else if (got > 0) {
+		atomic_store(&shm.polling, 1);
 		evtimer_add(shm.again, &now);
+	} else if (atomic_load(&shm.polling)) {
+		/* Records stopped: the thread watches the doorbell again. */
+		atomic_store(&shm.polling, 0);
+		shm_bell_post(shm.semid);
+	}
 }
 
 /* Count an overwritten semaphore id in the header. */

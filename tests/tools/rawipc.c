@@ -13,6 +13,12 @@
  *                             one record with exactly these fields (VALUE is
  *                             read by strtod, so "nan" and "inf" work); the
  *                             slot is held until ipcd has taken it
+ *   rawipc shm-batch NAME     records from stdin, a line each, "KEYLEN KEY
+ *                             VALUE PART NPARTS [JUNK]" (KEY "-": none;
+ *                             JUNK: bytes written past KEYLEN in the key
+ *                             field), published at once in one ring (at
+ *                             most half of it: one batch of ipcd's), held
+ *                             until ipcd has taken them
  *   rawipc shm-head NAME HEAD set the head of a free slot to HEAD
  *   rawipc shm-hold NAME      claim a slot, publish one record of key
  *                             "held", then sleep (to be SIGSTOPped/KILLed);
@@ -294,6 +300,52 @@ raw_shm(char **argv)
 		usleep(1000);
 	atomic_store(&h->slot[i].owner, 0);
 	return 0;
+}
+
+/* Fill R from a line of shm-batch; -1 if it is not one. */
+static int
+batch_rec(struct shm_rec *r, const char *line)
+{
+	char	key[256], value[64], junk[256] = "";
+	int	len, n;
+	size_t	at;
+
+	memset(r, 0, sizeof *r);
+	n = sscanf(line, "%d %255s %63s %u %u %255s", &len, key, value,
+	    &r->part, &r->nparts, junk);
+	if (n < 5 || len < 0 || len > 255)
+		return -1;
+	r->keylen = (uint8_t)len;
+	if (strcmp(key, "-") != 0)
+		memcpy(r->key, key, strnlen(key, sizeof r->key));
+	at = strnlen(key, sizeof r->key);
+	if (at < (size_t)len)
+		at = (size_t)len;
+	if (at < sizeof r->key)
+		memcpy(r->key + at, junk, strnlen(junk, sizeof r->key - at));
+	r->value = strtod(value, NULL);
+	return 0;
+}
+
+static int
+raw_shm_batch(const char *name)
+{
+	struct shm_hdr	*h = map(name);
+	uint32_t	 i;
+	struct shm_ring	*g = claim(h, &i);
+	uint64_t	 head = atomic_load(&g->head), n = 0;
+	char		 line[1024];
+	int		 k;
+
+	while (fgets(line, sizeof line, stdin) != NULL && n < SHM_RING / 2)
+		if (batch_rec(&g->rec[(head + n) % SHM_RING], line) == 0)
+			n++;
+	atomic_store(&g->head, head + n);
+	ring(h);
+	for (k = 0; k < 10000 && atomic_load(&g->tail) < head + n; k++)
+		usleep(1000);
+	atomic_store(&h->slot[i].owner, 0);
+	return atomic_load(&g->tail) < head + n;
 }
 
 static int
@@ -636,6 +688,8 @@ main(int argc, char **argv)
 		return raw_mq(argv[2]);
 	if (argc == 8 && strcmp(argv[1], "shm") == 0)
 		return raw_shm(argv + 2);
+	if (argc == 3 && strcmp(argv[1], "shm-batch") == 0)
+		return raw_shm_batch(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "shm-head") == 0)
 		return raw_shm_head(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "shm-hold") == 0)
@@ -681,7 +735,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: rawipc unix PATH | "
 	    "unix-many PATH N MS drip|whole | mq NAME | shm NAME KEYLEN "
-	    "KEY VALUE PART NPARTS | shm-head NAME HEAD | shm-hold NAME | "
+	    "KEY VALUE PART NPARTS | shm-batch NAME | shm-head NAME HEAD | shm-hold NAME | "
 	    "shm-lockall NAME | "
 	    "shm-truncate NAME SIZE | shm-scribble NAME OFFSET HEX | "
 	    "shm-offset FIELD [SLOT] | shm-ring NAME | shm-semid NAME [ID] | "

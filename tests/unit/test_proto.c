@@ -102,6 +102,140 @@ show(const char *s)
 	return buf;
 }
 
+/* The rule key_valid's bitmap must keep, one comparison at a time. */
+static int
+key_valid_ref(const char *s, size_t len)
+{
+	size_t		i;
+	unsigned char	c;
+
+	if (len == 0 || len > IPCD_KEY_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Every byte value at the first, a middle and the last place of keys of
+ * every length 0..65 (the rest valid, or the same byte throughout), and
+ * random strings: key_valid answers as the rule does. */
+static void
+key_valid_all(void)
+{
+	char		 s[IPCD_KEY_MAX + 2];
+	size_t		 len, at[3], j, n, wrong = 0, tried = 0;
+	unsigned	 c, seed = 1;
+
+	for (len = 0; len <= IPCD_KEY_MAX + 1; len++)
+		for (c = 0; c < 256; c++) {
+			memset(s, c, len);
+			wrong += key_valid(s, len) != key_valid_ref(s, len);
+			tried++;
+			at[0] = 0;
+			at[1] = len / 2;
+			at[2] = len - 1;
+			for (j = 0; j < 3 && len > 0; j++) {
+				memset(s, 'a', len);
+				s[at[j]] = (char)c;
+				wrong += key_valid(s, len) !=
+				    key_valid_ref(s, len);
+				tried++;
+			}
+		}
+	for (n = 0; n < 200000; n++) {
+		len = n % (IPCD_KEY_MAX + 2);
+		for (j = 0; j < len; j++) {
+			seed = seed * 1103515245 + 12345;
+			/* Mostly key characters, so long valid keys come. */
+			s[j] = (seed >> 16) % 8 == 0 ? (char)(seed >> 24) :
+			    "aZ9_.:-b"[(seed >> 20) % 8];
+		}
+		wrong += key_valid(s, len) != key_valid_ref(s, len);
+		tried++;
+	}
+	CHECK(wrong == 0, "key_valid agrees with the per-character rule "
+	    "(%zu keys, %zu differ)", tried, wrong);
+}
+
+/* Records in a row, each a small change from the one before (key bytes,
+ * bytes past the key, length, value, part): decoded as the drain does,
+ * by shm_rec_decode_more after a record of the same key that decoded,
+ * they give what shm_rec_decode gives. */
+static void
+decode_runs(void)
+{
+	static const double	 values[] = { 1, -0.5, NAN, 1e300, -0.0, 2, INFINITY,
+	    3 };
+	struct shm_rec		 rec, last;
+	struct record		 slow, fast;
+	const char		*cs, *cf;
+	const struct shm_rec	*prev = NULL;
+	size_t			 n, wrong = 0, same = 0;
+	unsigned		 seed = 7, x;
+	int			 rs, rf;
+
+	memset(&rec, 0, sizeof rec);
+	memset(&fast, 0, sizeof fast);
+	memset(rec.key, 'k', sizeof rec.key);
+	rec.keylen = 3;
+	rec.value = 1;
+	for (n = 0; n < 100000; n++) {
+		seed ^= seed << 13;	/* xorshift: every bit random */
+		seed ^= seed >> 17;
+		seed ^= seed << 5;
+		x = seed;
+		switch (x % 16) {
+		case 0:		/* a key byte, maybe a bad one */
+			rec.key[(x >> 4) % 8] = (x >> 7) % 4 == 0 ?
+			    (char)(x >> 9) : "xyz"[(x >> 9) % 3];
+			break;
+		case 1:		/* a byte past the key, maybe a bad one */
+			rec.key[8 + (x >> 4) % (IPCD_KEY_MAX - 8)] =
+			    (x >> 10) % 16 == 0 ? (char)(x >> 14) :
+			    "qrs"[(x >> 14) % 3];
+			break;
+		case 2:		/* the length: 0..9, or 62..67 */
+			rec.keylen = (uint8_t)((x >> 4) % 4 == 0 ?
+			    IPCD_KEY_MAX - 2 + (x >> 6) % 6 : (x >> 6) % 10);
+			break;
+		case 3:
+			rec.value = values[(x >> 4) % 8];
+			break;
+		case 4:
+			rec.nparts = (x >> 4) % 4;
+			rec.part = (x >> 6) % 4 == 0 ? (x >> 8) % 5 :
+			    rec.nparts;
+			break;
+		default:	/* the same again */
+			break;
+		}
+		cs = cf = "";
+		rs = shm_rec_decode(&rec, &slow, &cs);
+		rf = prev != NULL && shm_rec_same_key(&rec, prev) ?
+		    shm_rec_decode_more(&rec, &fast, &cf) :
+		    shm_rec_decode(&rec, &fast, &cf);
+		if (rs != rf || strcmp(cs, cf) != 0 || (rs == 0 &&
+		    (strcmp(slow.key, fast.key) != 0 ||
+		    memcmp(&slow.value, &fast.value, sizeof slow.value) != 0 ||
+		    slow.part != fast.part || slow.nparts != fast.nparts)))
+			wrong++;
+		if (prev != NULL && last.keylen == rec.keylen &&
+		    memcmp(last.key, rec.key, sizeof rec.key) == 0)
+			same++;	/* the fast path */
+		last = rec;
+		prev = rf == 0 ? &last : NULL;
+	}
+	CHECK(wrong == 0 && same > 10000, "shm_rec_decode_more after "
+	    "shm_rec_same_key answers as shm_rec_decode (%zu records, %zu "
+	    "differ, %zu repeats)", n,
+	    wrong, same);
+}
+
 int
 main(void)
 {
@@ -113,6 +247,8 @@ main(void)
 	int		 rc, n;
 	double		 d;
 
+	key_valid_all();
+	decode_runs();
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		cause = "";
 		rc = record_parse(cases[i].line, strlen(cases[i].line), &r,

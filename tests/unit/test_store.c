@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "siphash.h"
 #include "t.h"
+#include "util.h"
 
 static struct record
 rec(const char *key, double v, unsigned i, unsigned n)
@@ -268,6 +269,74 @@ test_merge_hash(void)
 	store_free(st);
 }
 
+/* same_bytes, the compare of the last key found, answers as memcmp for
+ * every length up to a key field's, whichever byte differs. */
+static void
+test_same_bytes(void)
+{
+	char	a[IPCD_KEY_MAX + 1], b[IPCD_KEY_MAX + 1];
+	size_t	n, p, wrong = 0;
+
+	for (n = 0; n <= sizeof a; n++)
+		for (p = 0; p <= sizeof a; p++) {
+			memset(a, 'k', sizeof a);
+			memset(b, 'k', sizeof b);
+			if (p < sizeof a)
+				b[p] = (char)(p % 2 ? 0 : 0x80 + p);
+			wrong += same_bytes(a, b, n) != (memcmp(a, b, n) == 0);
+		}
+	CHECK(wrong == 0, "same_bytes answers as memcmp (%zu differ)", wrong);
+}
+
+/* Records in runs and out of them, of names that are prefixes of each
+ * other, their fields filled past the name with junk: each lands on its
+ * own key, as a lookup by hash would find it; a removed key is never the
+ * last one found again. */
+static void
+test_last_key(void)
+{
+	static const char *names[] = { "abc", "abcd", "ab", "abc", "a",
+	    "abcdefgh", "abcdefg", "abcdefghi", "abcdefgh", "ab", "abc",
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	    "012345678901234567890123456789012345678901234567890123456789012",
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	    "abcdefghi", "abcdefghi", "a", "a", "ab" };
+	struct store	*st = store_new(1000);
+	struct record	 r;
+	struct key	*k;
+	size_t		 i, j, want, wrong = 0;
+	int		 c, of;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		r = rec(names[i], 1, 0, 0);
+		memset(r.key + strlen(names[i]) + 1, i % 2 ? 'b' : 0xff,
+		    sizeof r.key - strlen(names[i]) - 1);
+		if (store_apply(st, &r, &c, &k) != APPLY_OK ||
+		    strcmp(k->name, names[i]) != 0)
+			wrong++;
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		for (want = 0, j = 0; j < sizeof names / sizeof names[0]; j++)
+			want += strcmp(names[i], names[j]) == 0;
+		k = store_find(st, names[i]);
+		if (k == NULL || key_total(k, &of) != (double)want)
+			wrong++;
+	}
+	CHECK(wrong == 0 && store_count(st) == 9, "records of prefix names "
+	    "each reach their own key (%zu wrong)", wrong);
+	r = rec("ab", 1, 0, 0);
+	store_apply(st, &r, &c, &k);
+	store_remove(st, k);
+	CHECK(store_apply(st, &r, &c, &k) == APPLY_OK &&
+	    key_total(k, &of) == 1 && store_find(st, "ab") == k,
+	    "a key removed after a run comes back new");
+	store_remove_all(st);
+	CHECK(store_apply(st, &r, &c, &k) == APPLY_OK &&
+	    key_total(k, &of) == 1 && store_count(st) == 1,
+	    "after removing all keys, too");
+	store_free(st);
+}
+
 int
 main(void)
 {
@@ -287,6 +356,8 @@ main(void)
 	test_changed_many();
 	test_scan_growth();
 	test_merge_hash();
+	test_same_bytes();
+	test_last_key();
 	r = rec("p", 0.5, 2, 4);
 	CHECK(store_apply(st, &r, &c, NULL) == APPLY_OK && !c, "part 2/4 applied");
 	CHECK(store_apply(st, &r, &c, &k) == APPLY_DUPLICATE &&
