@@ -94,6 +94,17 @@ mq_sysctl(const char *path)
 	return v;
 }
 
+/* KEY's VALUE above LIMIT, read from FILE (sysctl fs.mqueue.SYSCTL). */
+static char *
+mq_above(const struct conf *c, const char *key, long value, const char *file,
+    long limit, const char *sysctl)
+{
+	return fmtstr("mq_open %s: %s %ld is above %s (%ld), the most a "
+	    "process without CAP_SYS_RESOURCE may ask; lower [mq] %s or raise "
+	    "the limit (sysctl fs.mqueue.%s)", c->mq.name, key, value, file,
+	    limit, key, sysctl);
+}
+
 /* EINVAL: a size above what an unprivileged process may ask for. */
 static char *
 mq_too_big(const struct conf *c)
@@ -101,17 +112,11 @@ mq_too_big(const struct conf *c)
 	long	max = mq_sysctl(MQ_MSG_MAX), size = mq_sysctl(MQ_MSGSIZE_MAX);
 
 	if (max != -1 && c->mq.max_messages > max)
-		return fmtstr("mq_open %s: max_messages %ld is above %s (%ld), "
-		    "the most a process without CAP_SYS_RESOURCE may ask; lower "
-		    "[mq] max_messages or raise the limit (sysctl "
-		    "fs.mqueue.msg_max)", c->mq.name, c->mq.max_messages,
-		    MQ_MSG_MAX, max);
+		return mq_above(c, "max_messages", c->mq.max_messages,
+		    MQ_MSG_MAX, max, "msg_max");
 	if (size != -1 && c->mq.message_size > size)
-		return fmtstr("mq_open %s: message_size %ld is above %s (%ld), "
-		    "the most a process without CAP_SYS_RESOURCE may ask; lower "
-		    "[mq] message_size or raise the limit (sysctl "
-		    "fs.mqueue.msgsize_max)", c->mq.name, c->mq.message_size,
-		    MQ_MSGSIZE_MAX, size);
+		return mq_above(c, "message_size", c->mq.message_size,
+		    MQ_MSGSIZE_MAX, size, "msgsize_max");
 	return fmtstr("mq_open %s: %s (are max_messages and message_size "
 	    "within %s and %s?)", c->mq.name, strerror(EINVAL), MQ_MSG_MAX,
 	    MQ_MSGSIZE_MAX);
