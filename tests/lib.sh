@@ -100,11 +100,6 @@ wait_ready() {
 }
 
 # start_ipcd [EXTRA-CONF-LINES]: start and wait until it answers.
-# A free TCP port on loopback (the kernel's choice), for [tcp] listen.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 start_ipcd() {
 	[ -f "$T/ipcd.conf" ] || write_conf "$@"
 	"$IPCD" -v >>"$T/ipcd.log" 2>&1 &

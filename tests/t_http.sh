@@ -198,8 +198,7 @@ hx() {
 
 PORT=$(free_port)
 V6=no
-python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-    2>/dev/null && V6=yes
+have_ipv6 && V6=yes
 LISTEN=127.0.0.1:$PORT
 [ $V6 = yes ] && LISTEN="$LISTEN, [::1]:$PORT"
 MAXC=6

@@ -45,8 +45,7 @@ raw() {
 
 PORT=$(free_port)
 V6=no
-python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
-    2>/dev/null && V6=yes
+have_ipv6 && V6=yes
 
 tcp_conf() {
 	write_conf "[mq]

@@ -26,8 +26,8 @@ W=$(mktemp -d /tmp/ipcd-scrape.XXXXXX)
 PID=
 trap '[ -n "$PID" ] && kill $PID 2>/dev/null && wait $PID; rm -rf "$W"' EXIT
 trap 'exit 1' INT TERM
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 . tests/conf.sh
+PORT=$(free_port)
 transports_off >"$W/ipcd.conf"
 cat >>"$W/ipcd.conf" <<EOC
 [unix]
